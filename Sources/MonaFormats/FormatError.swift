@@ -1,0 +1,7 @@
+/// Why a file could not be read or written. Every case names the file and what was expected.
+public struct FormatError: Error, CustomStringConvertible, Sendable {
+    public let file: String
+    public let message: String
+    public init(file: String, _ message: String) { self.file = file; self.message = message }
+    public var description: String { "\(file): \(message)" }
+}

@@ -1,0 +1,152 @@
+/// What a backward rule gets besides the incoming gradient.
+public struct BackwardContext {
+    /// The op's output (use it instead of capturing it, which would make a reference cycle).
+    public let output: Tensor
+    /// For each input: whether its gradient is wanted. Rules skip work for inputs marked `false`.
+    public let needsGradient: [Bool]
+}
+
+/// A backward rule: maps the gradient of the output to one gradient per input (nil = none / not needed).
+/// Rules are written with differentiable tensor ops, so running them with grad mode on builds the graph of
+/// the gradient itself — that is what makes gradients of gradients work.
+public typealias BackwardRule = (_ gradOutput: Tensor, _ context: BackwardContext) -> [Tensor?]
+
+final class GradNode: @unchecked Sendable {
+    let op: String
+    let inputs: [Tensor]
+    let rule: BackwardRule
+    init(op: String, inputs: [Tensor], rule: @escaping BackwardRule) {
+        self.op = op
+        self.inputs = inputs
+        self.rule = rule
+    }
+}
+
+public enum GradMode {
+    @TaskLocal static var enabled = true
+
+    /// Whether ops currently record the graph.
+    public static var isEnabled: Bool { enabled }
+}
+
+/// Runs `body` without recording the graph (inference, optimizer updates, metrics).
+public func withoutGradients<R>(_ body: () throws -> R) rethrows -> R {
+    try GradMode.$enabled.withValue(false, operation: body)
+}
+
+/// Runs `body` with graph recording set to `enabled`.
+public func withGradients<R>(enabled: Bool, _ body: () throws -> R) rethrows -> R {
+    try GradMode.$enabled.withValue(enabled, operation: body)
+}
+
+extension Tensor {
+    /// Attaches `output` to the graph as the result of `op` over `inputs`, if grad mode is on and some input
+    /// requires a gradient; otherwise returns it untracked. Every differentiable op ends with this call.
+    public static func record(_ output: Tensor, op: String, inputs: [Tensor], rule: @escaping BackwardRule) -> Tensor {
+        guard GradMode.enabled, inputs.contains(where: { $0.requiresGrad }) else { return output }
+        let node = GradNode(op: op, inputs: inputs, rule: rule)
+        return Tensor(impl: TensorImpl(storage: output.storage, shape: output.shape, requiresGrad: true, node: node))
+    }
+
+    /// A leaf that requires gradients, sharing this tensor's storage.
+    public func requiringGradient(_ flag: Bool = true) -> Tensor {
+        Tensor(impl: TensorImpl(storage: storage, shape: shape, requiresGrad: flag, node: nil))
+    }
+
+    /// The same values cut from the graph.
+    public func detached() -> Tensor {
+        if !requiresGrad { return self }
+        return Tensor(impl: TensorImpl(storage: storage, shape: shape, requiresGrad: false, node: nil))
+    }
+}
+
+/// Gradients keyed by tensor identity.
+public struct Gradients: @unchecked Sendable {
+    var store: [ObjectIdentifier: Tensor] = [:]
+    public init() {}
+    public subscript(_ tensor: Tensor) -> Tensor? {
+        get { store[tensor.id] }
+        set { store[tensor.id] = newValue }
+    }
+    public var count: Int { store.count }
+}
+
+/// Reverse-mode differentiation of `output` with respect to `inputs`.
+///
+/// - Parameters:
+///   - output: usually a scalar loss; for a non-scalar output pass `seed` (the vector of a vector-Jacobian product).
+///   - inputs: the tensors to differentiate against (leaves or intermediate values).
+///   - createGraph: record the backward computation, so the returned gradients can be differentiated again.
+///   - seed: gradient of the final objective with respect to `output` (defaults to ones, requires a scalar).
+/// - Returns: one gradient per input, zeros where `output` does not depend on the input.
+public func gradients(of output: Tensor, wrt inputs: [Tensor], createGraph: Bool = false,
+                      seed: Tensor? = nil) -> [Tensor] {
+    let store = gradientStore(of: output, wrt: inputs, createGraph: createGraph, seed: seed)
+    return inputs.map { store[$0] ?? Tensor.zeros($0.shape) }
+}
+
+/// Like `gradients(of:wrt:)` but returns a store keyed by tensor identity (missing = no dependence).
+public func gradientStore(of output: Tensor, wrt inputs: [Tensor], createGraph: Bool = false,
+                          seed: Tensor? = nil) -> Gradients {
+    if let seed {
+        precondition(seed.shape == output.shape,
+                     "gradients: seed shape \(seed.shape) does not match output shape \(output.shape)")
+    } else {
+        precondition(output.count == 1,
+                     "gradients: output of shape \(output.shape) is not a scalar; pass a seed of that shape")
+    }
+    var result = Gradients()
+    guard output.requiresGrad else { return result }
+    let wanted = Set(inputs.map(\.id))
+
+    // Topological order (iterative DFS) over tracked tensors; mark which ones lead to a wanted input.
+    var order: [Tensor] = []
+    var visited: [ObjectIdentifier: Bool] = [:]   // value: leads to a wanted input
+    var stack: [(Tensor, Int)] = [(output, 0)]
+    visited[output.id] = wanted.contains(output.id)
+    while let (t, start) = stack.popLast() {
+        var next = start
+        let parents = t.node?.inputs ?? []
+        var pushed = false
+        while next < parents.count {
+            let p = parents[next]
+            next += 1
+            if p.requiresGrad && visited[p.id] == nil {
+                visited[p.id] = wanted.contains(p.id)
+                stack.append((t, next))
+                stack.append((p, 0))
+                pushed = true
+                break
+            }
+        }
+        if pushed { continue }
+        if !(visited[t.id] ?? false) {
+            if parents.contains(where: { visited[$0.id] == true }) { visited[t.id] = true }
+        }
+        order.append(t)
+    }
+
+    var grads: [ObjectIdentifier: Tensor] = [:]
+    GradMode.$enabled.withValue(createGraph) {
+        grads[output.id] = seed ?? Tensor.ones(output.shape)
+        for t in order.reversed() {
+            guard visited[t.id] == true, let g = grads[t.id] else { continue }
+            if wanted.contains(t.id) { result.store[t.id] = g }
+            guard let node = t.node else { continue }
+            // Drop the gradient of intermediate tensors as soon as it has been propagated.
+            if !wanted.contains(t.id) { grads[t.id] = nil }
+            let needs = node.inputs.map { $0.requiresGrad && visited[$0.id] == true }
+            guard needs.contains(true) else { continue }
+            let inGrads = node.rule(g, BackwardContext(output: t, needsGradient: needs))
+            precondition(inGrads.count == node.inputs.count,
+                         "autograd: op \(node.op) returned \(inGrads.count) gradients for \(node.inputs.count) inputs")
+            for (i, input) in node.inputs.enumerated() where needs[i] {
+                guard let gi = inGrads[i] else { continue }
+                precondition(gi.shape == input.shape,
+                             "autograd: op \(node.op) gave a gradient of shape \(gi.shape) for input \(i) of shape \(input.shape)")
+                if let prev = grads[input.id] { grads[input.id] = prev + gi } else { grads[input.id] = gi }
+            }
+        }
+    }
+    return result
+}

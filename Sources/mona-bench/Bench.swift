@@ -1,0 +1,12 @@
+import ArgumentParser
+import MonaTensor
+
+@main
+struct MonaBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mona-bench",
+        abstract: "Benchmarks of the MoNA engine. Prints a table, or one JSON object with --json.",
+        version: monaVersion,
+        subcommands: [EngineBench.self],
+        defaultSubcommand: EngineBench.self)
+}

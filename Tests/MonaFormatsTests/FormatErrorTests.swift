@@ -1,0 +1,6 @@
+import Testing
+@testable import MonaFormats
+
+@Test func formatErrorNamesTheFile() {
+    #expect(FormatError(file: "a.npy", "truncated header").description == "a.npy: truncated header")
+}
