@@ -9,7 +9,10 @@ public enum VectorMath {
     @inline(__always) public static func exp(_ x: V) -> V {
         let hi = V(repeating: 88.3762626647949), lo = V(repeating: -87.33654)
         let xc = x.replacing(with: hi, where: x .> hi).replacing(with: lo, where: x .< lo)
-        let fx = (xc * V(repeating: 1.442695041)).rounded(.toNearestOrEven)
+        // Round-to-nearest by the 1.5·2²³ trick: the integer lands in the low mantissa bits (no traps on NaN).
+        let magic = V(repeating: 12_582_912)
+        let t = xc * V(repeating: 1.442695041) + magic
+        let fx = t - magic
         var r = xc.addingProduct(fx, V(repeating: -0.693359375))
         r = r.addingProduct(fx, V(repeating: 2.12194440e-4))
         var p = V(repeating: 1.3981999507e-3).addingProduct(V(repeating: 1.9875691500e-4), r)
@@ -18,7 +21,7 @@ public enum VectorMath {
         p = V(repeating: 1.6666665459e-1).addingProduct(p, r)
         p = V(repeating: 5.0000001201e-1).addingProduct(p, r)
         let y = (r + V(repeating: 1)).addingProduct(p * r, r)
-        let n = SIMD8<Int32>(fx, rounding: .towardZero)
+        let n = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
         let scale = unsafeBitCast((n &+ 127) &<< 23, to: V.self)
         var result = y * scale
         result = result.replacing(with: Float.infinity, where: x .> hi)
