@@ -13,6 +13,8 @@ final class ResampleTaps: @unchecked Sendable {
     let tapCount: Int
     /// Output o reads input o with weight 1 (lets the kernels skip the pass).
     let isIdentity: Bool
+    /// The number of taps when every output has the same number (selects unrolled loops), else 0.
+    let uniformCount: Int
 
     /// Builds the taps by asking `taps(o)` for each output index (indices must be in `0..<inSize`).
     init(inSize: Int, outSize: Int, _ taps: (Int) -> [(index: Int, weight: Float)]) {
@@ -34,6 +36,8 @@ final class ResampleTaps: @unchecked Sendable {
             }
         }
         offsets[outSize] = t
+        let first = lists.first?.count ?? 0
+        uniformCount = lists.allSatisfy { $0.count == first } ? first : 0
         isIdentity = inSize == outSize && lists.enumerated().allSatisfy { o, l in
             l.count == 1 && l[0].index == o && l[0].weight == 1
         }
@@ -72,14 +76,7 @@ func resampleKernel(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Flo
                 rowsOut = UnsafePointer(tmp)
             }
             if tw.isIdentity { y.update(from: rowsOut, count: oh * ow); continue }
-            for o in 0..<oh {
-                let row = rowsOut + o * w, out = y + o * ow
-                for c in 0..<ow {
-                    var s: Float = 0
-                    for t in tw.offsets[c]..<tw.offsets[c + 1] { s += tw.weights[t] * row[tw.indices[t]] }
-                    out[c] = s
-                }
-            }
+            for o in 0..<oh { gatherTaps(rowsOut + o * w, into: y + o * ow, tw) }
         }
     }
 }
@@ -99,13 +96,7 @@ func resampleAdjointKernel(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePoin
                 rows = g
             } else {
                 tmp.update(repeating: 0, count: oh * w)
-                for o in 0..<oh {
-                    let gr = g + o * ow, row = tmp + o * w
-                    for c in 0..<ow {
-                        let v = gr[c]
-                        for t in tw.offsets[c]..<tw.offsets[c + 1] { row[tw.indices[t]] += tw.weights[t] * v }
-                    }
-                }
+                for o in 0..<oh { scatterTaps(g + o * ow, into: tmp + o * w, tw) }
                 rows = UnsafePointer(tmp)
             }
             if th.isIdentity { x.update(from: rows, count: h * w); continue }
@@ -113,6 +104,54 @@ func resampleAdjointKernel(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePoin
             for o in 0..<oh {
                 for t in th.offsets[o]..<th.offsets[o + 1] { axpyRun(x + th.indices[t] * w, th.weights[t], rows + o * w, w) }
             }
+        }
+    }
+}
+
+/// out[c] = Σ w·row[i] over the taps (i, w) of output c (sums in tap order, like PyTorch).
+@inline(__always)
+func gatherTaps(_ row: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, _ taps: ResampleTaps) {
+    let idx = taps.indices, wt = taps.weights, off = taps.offsets, n = taps.outSize
+    switch taps.uniformCount {
+    case 2:
+        for c in 0..<n {
+            let k = 2 * c
+            out[c] = wt[k] * row[idx[k]] + wt[k + 1] * row[idx[k + 1]]
+        }
+    case 4:
+        for c in 0..<n {
+            let k = 4 * c
+            out[c] = wt[k] * row[idx[k]] + wt[k + 1] * row[idx[k + 1]] + wt[k + 2] * row[idx[k + 2]]
+                + wt[k + 3] * row[idx[k + 3]]
+        }
+    default:
+        for c in 0..<n {
+            var s: Float = 0
+            var k = off[c]
+            let end = off[c + 1]
+            while k < end { s += wt[k] * row[idx[k]]; k += 1 }
+            out[c] = s
+        }
+    }
+}
+
+/// The adjoint of `gatherTaps`: row[i] += w·g[c] for the taps (i, w) of every output c (`row` pre-zeroed).
+@inline(__always)
+func scatterTaps(_ g: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>, _ taps: ResampleTaps) {
+    let idx = taps.indices, wt = taps.weights, off = taps.offsets, n = taps.outSize
+    switch taps.uniformCount {
+    case 2:
+        for c in 0..<n {
+            let k = 2 * c, v = g[c]
+            row[idx[k]] += wt[k] * v
+            row[idx[k + 1]] += wt[k + 1] * v
+        }
+    default:
+        for c in 0..<n {
+            let v = g[c]
+            var k = off[c]
+            let end = off[c + 1]
+            while k < end { row[idx[k]] += wt[k] * v; k += 1 }
         }
     }
 }

@@ -166,8 +166,11 @@ func maxPoolKernel(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Floa
                     var m = x[best]
                     for a in h0..<h1 {
                         for b in w0..<w1 {
-                            let v = x[a * w + b]
-                            if v > m || v.isNaN { m = v; best = a * w + b }
+                            // Selects rather than branches: the comparison is unpredictable on real data.
+                            let k = a * w + b, v = x[k]
+                            let better = v > m || v.isNaN
+                            m = better ? v : m
+                            best = better ? k : best
                         }
                     }
                     y[i * ow + j] = m
