@@ -10,6 +10,9 @@ extension Tensor {
     ///   - bias: [O], optional.
     ///   - groups: channels are split into `groups` independent convolutions (`groups == C` is depthwise).
     /// - Returns: [N, O, oH, oW] with oH = ⌊(H + 2pH − dH(kH − 1) − 1)/sH⌋ + 1, likewise oW.
+    ///
+    /// Patchifiers (stride = kernel, no padding or dilation) gather patches and run one GEMM over all of them;
+    /// other shapes use im2col and one GEMM per batch element and group (a 1×1 stride-1 kernel skips im2col).
     public static func conv2d(_ input: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Size2D = 1,
                               padding: Size2D = 0, dilation: Size2D = 1, groups: Int = 1) -> Tensor {
         let geo = checkedConvGeometry(op: "conv2d", input, weight, bias: bias, stride: stride, padding: padding,
