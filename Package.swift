@@ -3,12 +3,14 @@ import PackageDescription
 
 // Kernels are compiled for AVX2/FMA (Haswell and later): Swift on Linux otherwise targets baseline x86-64,
 // which was measured 2–4× slower on the SIMD loops. Override with MONA_TARGET_CPU=x86-64 for old CPUs.
+// Not -Ounchecked: it strips the preconditions that are the engine's error policy (kernels use unsafe pointers,
+// so they pay no bounds checks anyway).
 let targetCPU = Context.environment["MONA_TARGET_CPU"] ?? "haswell"
 #if arch(x86_64)
-let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU, "-Ounchecked"])]
+let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU])]
 let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU])]
 #else
-let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])]
+let kernelFlags: [SwiftSetting] = []
 let cpuFlags: [SwiftSetting] = []
 #endif
 
