@@ -68,8 +68,12 @@ final class ONNXConstantFolder {
                 return Folded(tensor: try t.tensor(), isInteger: t.dataType.isInteger)
             }
             if let f = node.attributes["value_float"]?.floatValue { return Folded(tensor: Tensor(f), isInteger: false) }
-            if let i = node.attributes["value_int"]?.intValue { return Folded(tensor: Tensor(Float(i)), isInteger: true) }
-            if case .floats(let v)? = node.attributes["value_floats"] { return Folded(tensor: Tensor(v), isInteger: false) }
+            if let i = node.attributes["value_int"]?.intValue {
+                return Folded(tensor: Tensor(Float(i)), isInteger: true)
+            }
+            if case .floats(let v)? = node.attributes["value_floats"] {
+                return Folded(tensor: Tensor(v), isInteger: false)
+            }
             if let v = node.attributes["value_ints"]?.intsValue {
                 return Folded(tensor: Tensor(v.map { Float($0) }), isInteger: true)
             }

@@ -9,8 +9,8 @@ import MonaTensor
 /// * constants are folded (`ONNXConstantFolder`), so a quantised weight is read already dequantised;
 /// * a parameter is a constant that a runtime node reads (the "frontier" between constant and runtime parts);
 /// * the weight of `MatMul(x, W)` / `Gemm` / `MatMulInteger` takes the name of the bias added to its output
-///   (`…query.bias` → `…query.weight`) or, failing that, of the node's scope (`/encoder/layer.0/…/query/MatMul`),
-///   and is transposed to PyTorch's [out, in].
+///   (`…query.bias` → `…query.weight`) or, failing that, of the node's scope
+///   (`/encoder/layer.0/…/query/MatMul`), and is transposed to PyTorch's [out, in].
 extension ONNXModel {
     /// A constant read by a runtime node, whose name says nothing about its role.
     struct AnonymousConstant {
@@ -64,7 +64,8 @@ extension ONNXModel {
             case "MatMul":
                 guard node.inputs.count == 2, let w = anonymous[node.inputs[1]], w.tensor.rank == 2,
                       let out = node.outputs.first else { continue }
-                guard let (base, bias) = linearName(output: out, node: node, named: named, anonymous: anonymous) else { continue }
+                guard let (base, bias) = linearName(output: out, node: node, named: named, anonymous: anonymous)
+                else { continue }
                 assign(base + ".weight", ONNXArrayOps.transposed(w.tensor), from: node.inputs[1])
                 if let (value, b) = bias { assign(base + ".bias", b, from: value) }
             case "Gemm":
@@ -85,7 +86,8 @@ extension ONNXModel {
                 }
             case "MatMulInteger":
                 guard let (weight, out) = try dequantizedMatMulInteger(node, folder: folder),
-                      let (base, bias) = linearName(output: out, node: node, named: named, anonymous: anonymous) else { continue }
+                      let (base, bias) = linearName(output: out, node: node, named: named, anonymous: anonymous)
+                else { continue }
                 assign(base + ".weight", ONNXArrayOps.transposed(weight), from: nil)
                 if let (value, b) = bias { assign(base + ".bias", b, from: value) }
             default:
@@ -114,7 +116,8 @@ extension ONNXModel {
     /// The module name of a linear layer whose matrix product is `output`: from the named bias added to it, else
     /// from the node's scope. Also returns an anonymous 1-D bias constant added to it, if any.
     private func linearName(output: String, node: ONNXNode, named: [String: Tensor],
-                            anonymous: [String: ONNXConstantFolder.Folded]) -> (base: String, bias: (String, Tensor)?)? {
+                            anonymous: [String: ONNXConstantFolder.Folded])
+        -> (base: String, bias: (String, Tensor)?)? {
         var anonymousBias: (String, Tensor)?
         for add in consumers(of: output) where add.opType == "Add" && add.inputs.count == 2 {
             let other = add.inputs[0] == output ? add.inputs[1] : add.inputs[0]

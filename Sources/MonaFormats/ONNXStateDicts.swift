@@ -11,8 +11,8 @@ extension ONNXModel {
     public func bertStateDict() throws -> [String: Tensor] {
         let params = try namedParameters()
         let anchor = "embeddings.word_embeddings.weight"
-        guard let key = params.keys.filter({ $0 == anchor || $0.hasSuffix("." + anchor) }).min(by: { $0.count < $1.count })
-        else {
+        guard let key = params.keys.filter({ $0 == anchor || $0.hasSuffix("." + anchor) })
+                .min(by: { $0.count < $1.count }) else {
             throw FormatError(file: file, "no BERT word embeddings found (expected a tensor named '…\(anchor)'); "
                               + "found \(Self.sample(params.keys))")
         }
@@ -20,9 +20,8 @@ extension ONNXModel {
         var dict: [String: Tensor] = [:]
         for (name, t) in params where name.hasPrefix(prefix) {
             let short = String(name.dropFirst(prefix.count))
-            guard short.hasPrefix("embeddings.") || short.hasPrefix("encoder.") || short.hasPrefix("pooler.") else { continue }
-            if short == "embeddings.position_ids" { continue }
-            dict[short] = t
+            let isBERT = short.hasPrefix("embeddings.") || short.hasPrefix("encoder.") || short.hasPrefix("pooler.")
+            if isBERT && short != "embeddings.position_ids" { dict[short] = t }
         }
         try validateBERT(dict)
         return dict
@@ -169,10 +168,12 @@ extension ONNXModel {
         let layers = Self.layerCount(dict)
         guard layers > 0 else { throw FormatError(file: file, "not a BERT encoder: no encoder.layer.N tensors") }
         let inter = dict["encoder.layer.0.intermediate.dense.weight"]?.shape.first ?? 4 * h
+        let positions = dict["embeddings.position_embeddings.weight"]?.shape.first ?? 512
+        let types = dict["embeddings.token_type_embeddings.weight"]?.shape.first ?? 2
         var expected: [(String, [Int])] = [
             ("embeddings.word_embeddings.weight", word.shape),
-            ("embeddings.position_embeddings.weight", [dict["embeddings.position_embeddings.weight"]?.shape.first ?? 512, h]),
-            ("embeddings.token_type_embeddings.weight", [dict["embeddings.token_type_embeddings.weight"]?.shape.first ?? 2, h]),
+            ("embeddings.position_embeddings.weight", [positions, h]),
+            ("embeddings.token_type_embeddings.weight", [types, h]),
             ("embeddings.LayerNorm.weight", [h]), ("embeddings.LayerNorm.bias", [h]),
         ]
         for l in 0..<layers {
@@ -193,8 +194,8 @@ extension ONNXModel {
 
     private func validateDINOv2(_ dict: [String: Tensor]) throws {
         guard let cls = dict["embeddings.cls_token"], cls.rank == 3, cls.shape[0] == 1, cls.shape[1] == 1 else {
-            throw FormatError(file: file, "embeddings.cls_token has shape \(dict["embeddings.cls_token"]?.shape ?? []), "
-                              + "expected [1, 1, D]")
+            let shape = dict["embeddings.cls_token"].map { "\($0.shape)" } ?? "(missing)"
+            throw FormatError(file: file, "embeddings.cls_token has shape \(shape), expected [1, 1, D]")
         }
         let d = cls.shape[2]
         guard let patch = dict["embeddings.patch_embeddings.projection.weight"], patch.rank == 4 else {
@@ -206,8 +207,8 @@ extension ONNXModel {
         let grid = pos.shape[1] - 1
         let side = Int(Double(max(grid, 0)).squareRoot().rounded())
         guard grid > 0, side * side == grid else {
-            throw FormatError(file: file, "embeddings.position_embeddings has shape \(pos.shape): expected [1, 1 + N, \(d)] "
-                              + "with N a square number of patches")
+            throw FormatError(file: file, "embeddings.position_embeddings has shape \(pos.shape): expected "
+                              + "[1, 1 + N, \(d)] with N a square number of patches")
         }
         let layers = Self.layerCount(dict)
         guard layers > 0 else { throw FormatError(file: file, "not a DINOv2 backbone: no encoder.layer.N tensors") }

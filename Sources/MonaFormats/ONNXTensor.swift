@@ -230,13 +230,16 @@ extension ONNXTensorInfo {
         for d in dims {
             let v = Int64(bitPattern: d)
             guard v >= 0 else { throw FormatError(file: file, "tensor '\(label)': negative dimension \(v) in dims") }
-            guard v <= Int64(Int.max) else { throw FormatError(file: file, "tensor '\(label)': dimension \(v) too large") }
-            let (product, overflow) = count.multipliedReportingOverflow(by: Int(v))
+            guard let dim = Int(exactly: v) else {
+                throw FormatError(file: file, "tensor '\(label)': dimension \(v) too large")
+            }
+            let (product, overflow) = count.multipliedReportingOverflow(by: dim)
             guard !overflow, product <= 1 << 48 else {
-                throw FormatError(file: file, "tensor '\(label)': shape \(dims.map { Int64(bitPattern: $0) }) has too many elements")
+                let all = dims.map { Int64(bitPattern: $0) }
+                throw FormatError(file: file, "tensor '\(label)': shape \(all) has too many elements")
             }
             count = product
-            shape.append(Int(v))
+            shape.append(dim)
         }
         let type = ONNXDataType(rawValue: Int32(truncatingIfNeeded: dataType))
         let payload: Payload

@@ -19,8 +19,8 @@ struct ProtobufField: Sendable, Equatable {
 /// `nested(_:)`, which enforces a depth limit (hostile files could otherwise nest deeply enough to exhaust the
 /// stack). The buffer must outlive the reader: it is used only inside a `withUnsafeBytes` scope.
 struct ProtobufReader {
-    /// Deeper nesting is refused. ONNX needs about 6 levels for what we read (model → graph → node → attribute →
-    /// tensor); subgraphs are skipped, not parsed.
+    /// Deeper nesting is refused. ONNX needs about 6 levels for what we read (model → graph → node →
+    /// attribute → tensor); subgraphs are skipped, not parsed.
     static let maxDepth = 32
 
     let bytes: UnsafeRawBufferPointer
@@ -136,7 +136,8 @@ struct ProtobufReader {
 
     func expect(_ field: ProtobufField, _ wire: ProtobufWireType, _ what: String) throws {
         guard field.wireType == wire else {
-            throw error("\(what) (field \(field.number)) has wire type \(field.wireType.rawValue), expected \(wire.rawValue)")
+            throw error("\(what) (field \(field.number)) has wire type \(field.wireType.rawValue), "
+                        + "expected \(wire.rawValue)")
         }
     }
 
@@ -181,7 +182,8 @@ struct ProtobufReader {
             guard r.count % 4 == 0 else { throw error("packed \(what) holds \(r.count) bytes, not a multiple of 4") }
             out.reserveCapacity(out.count + r.count / 4)
             for i in stride(from: r.lowerBound, to: r.upperBound, by: 4) {
-                out.append(Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self))))
+                let bits = bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self)
+                out.append(Float(bitPattern: UInt32(littleEndian: bits)))
             }
         default:
             throw error("\(what) (field \(field.number)) has wire type \(field.wireType.rawValue), expected 32-bit")
@@ -198,7 +200,8 @@ struct ProtobufReader {
             guard r.count % 8 == 0 else { throw error("packed \(what) holds \(r.count) bytes, not a multiple of 8") }
             out.reserveCapacity(out.count + r.count / 8)
             for i in stride(from: r.lowerBound, to: r.upperBound, by: 8) {
-                out.append(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))))
+                let bits = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                out.append(Double(bitPattern: UInt64(littleEndian: bits)))
             }
         default:
             throw error("\(what) (field \(field.number)) has wire type \(field.wireType.rawValue), expected 64-bit")

@@ -21,7 +21,11 @@ struct ProtobufWriter {
         key(field, 1)
         withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
     }
-    mutating func data(_ field: Int, _ payload: [UInt8]) { key(field, 2); varint(UInt64(payload.count)); bytes += payload }
+    mutating func data(_ field: Int, _ payload: [UInt8]) {
+        key(field, 2)
+        varint(UInt64(payload.count))
+        bytes += payload
+    }
     mutating func string(_ field: Int, _ s: String) { data(field, Array(s.utf8)) }
     mutating func message(_ field: Int, _ m: ProtobufWriter) { data(field, m.bytes) }
     mutating func packedVarints(_ field: Int, _ values: [Int64]) {
@@ -130,25 +134,6 @@ enum ONNXBuilder {
         m.message(7, g)
         m.message(8, opsetID)
         return Data(m.bytes)
-    }
-}
-
-/// Where the tests find fetched assets: `$MONA_ASSETS`, else `.assets` at the package root.
-enum TestAssets {
-    static let registry: AssetRegistry = {
-        if let env = ProcessInfo.processInfo.environment["MONA_ASSETS"], !env.isEmpty { return AssetRegistry() }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".assets", isDirectory: true)
-        return AssetRegistry(root: root)
-    }()
-
-    static func body(_ name: String) -> AssetRegistry.Body { try! registry.body(name) }
-
-    /// Whether a body is installed; prints a visible SKIPPED line when it is not.
-    static func available(_ name: String, for test: String) -> Bool {
-        let b = body(name)
-        if !b.isPresent { print("SKIPPED \(test): asset missing — \(b.missingMessage)") }
-        return b.isPresent
     }
 }
 

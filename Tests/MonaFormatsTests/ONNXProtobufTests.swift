@@ -38,7 +38,8 @@ struct ONNXProtobufTests {
         let wide: [UInt8] = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]
         #expect(errorMessage { _ = try read(wide) { try $0.readVarint() } }.contains("longer than 64 bits"))
         // Continuation bit set on the last byte.
-        #expect(errorMessage { _ = try read([0x80, 0x80]) { try $0.readVarint() } } == "test.pb: truncated varint (at byte 0)")
+        #expect(errorMessage { _ = try read([0x80, 0x80]) { try $0.readVarint() } }
+                == "test.pb: truncated varint (at byte 0)")
         #expect(errorMessage { _ = try read([]) { try $0.readVarint() } }.contains("truncated varint"))
     }
 
@@ -56,8 +57,9 @@ struct ONNXProtobufTests {
         var huge = ProtobufWriter()
         huge.key(1, 2)
         huge.varint(UInt64.max >> 1)
-        #expect(errorMessage { _ = try read(huge.bytes) { r in _ = try r.nextField(); return try r.readLengthDelimited() } }
-            .contains("exceeds"))
+        #expect(errorMessage {
+            _ = try read(huge.bytes) { r in _ = try r.nextField(); return try r.readLengthDelimited() }
+        }.contains("exceeds"))
         // A nested reader cannot read past its own end even though the buffer continues.
         let nested: [UInt8] = [0x0a, 0x01, 0x08, 0x05]   // field 1 = message of 1 byte: a key without its value
         #expect(errorMessage {
@@ -142,7 +144,10 @@ struct ONNXProtobufTests {
         var bad = ProtobufWriter()
         bad.data(2, [1, 2, 3])
         #expect(errorMessage {
-            _ = try read(bad.bytes) { r in var f: [Float] = []; try r.readRepeatedFloats(try r.nextField()!, into: &f, "floats") }
+            _ = try read(bad.bytes) { r in
+                var f: [Float] = []
+                try r.readRepeatedFloats(try r.nextField()!, into: &f, "floats")
+            }
         }.contains("not a multiple of 4"))
     }
 }

@@ -71,7 +71,8 @@ private struct GraphBuilder {
             add(qName, ONNXBuilder.tensor(qName, dims, type: 3, raw: ONNXBuilder.rawBytes(q)))
             add(sName, ONNXBuilder.floatTensor(sName, [Int64(outDim)], scale))
             add(zName, ONNXBuilder.tensor(zName, [Int64(outDim)], type: 3, raw: ONNXBuilder.rawBytes(zeroPoint)))
-            let xq = fresh("xq"), xs = fresh("xs"), xz = fresh("xz"), mi = fresh("mi"), mc = fresh("mc"), ms = fresh("ms")
+            let xq = fresh("xq"), xs = fresh("xs"), xz = fresh("xz")
+            let mi = fresh("mi"), mc = fresh("mc"), ms = fresh("ms")
             nodes.append(ONNXBuilder.node("DynamicQuantizeLinear", fresh("dql"), [x], [xq, xs, xz]))
             nodes.append(ONNXBuilder.node("MatMulInteger", scope + "/MatMulInteger", [xq, qName, xz, zName], [mi]))
             nodes.append(ONNXBuilder.node("Cast", fresh("cast"), [mi], [mc], [ONNXBuilder.attribute("to", int: 1)]))
@@ -103,7 +104,8 @@ private func syntheticBERT(prefix: String = "inner.") -> GraphBuilder {
     var g = GraphBuilder()
     let h = 4, inter = 8
     var x = "x0"
-    for (key, shape) in [("embeddings.word_embeddings.weight", [6, h]), ("embeddings.position_embeddings.weight", [5, h]),
+    for (key, shape) in [("embeddings.word_embeddings.weight", [6, h]),
+                         ("embeddings.position_embeddings.weight", [5, h]),
                          ("embeddings.token_type_embeddings.weight", [2, h])] {
         let t = g.named(prefix + key, shape, expect: key)
         let y = g.fresh("emb")
@@ -176,14 +178,16 @@ struct ONNXStateDictTests {
         }
         let cls = g.named(pre + "cls_token", [1, 1, d], expect: "embeddings.cls_token")
         _ = read(cls, "Expand")
-        let pw = g.named(pre + "patch_embed.proj.weight", [d, 3, 2, 2], expect: "embeddings.patch_embeddings.projection.weight")
+        let pw = g.named(pre + "patch_embed.proj.weight", [d, 3, 2, 2],
+                         expect: "embeddings.patch_embeddings.projection.weight")
         let pb = g.named(pre + "patch_embed.proj.bias", [d], expect: "embeddings.patch_embeddings.projection.bias")
         g.nodes.append(ONNXBuilder.node("Conv", "/patch_embed/proj/Conv", ["pixels", pw, pb], ["patches"]))
         // Position embeddings folded into a class part and a 2×2 grid that the graph resizes.
         let classPos = g.named("onnx::Concat_9", [1, 1, d])
         let gridPos = g.named("onnx::Reshape_10", [1, 4, d])
         let grid = read(gridPos, "Reshape")
-        g.nodes.append(ONNXBuilder.node("Concat", "/pos/Concat", [classPos, grid], ["pos"], [ONNXBuilder.attribute("axis", int: 1)]))
+        g.nodes.append(ONNXBuilder.node("Concat", "/pos/Concat", [classPos, grid], ["pos"],
+                                        [ONNXBuilder.attribute("axis", int: 1)]))
         g.expected["embeddings.position_embeddings"] = ([1, 5, d], g.values[classPos]! + g.values[gridPos]!)
 
         var x = g.layerNorm("tokens", pre, "blocks.0.norm1", width: d)
@@ -195,10 +199,12 @@ struct ONNXStateDictTests {
         let (qkvShape, qkv) = g.expected.removeValue(forKey: "qkv")!
         #expect(qkvShape == [3 * d, d])
         for (i, role) in ["query", "key", "value"].enumerated() {
-            g.expected["encoder.layer.0.attention.attention.\(role).weight"] = ([d, d], Array(qkv[(i * d * d)..<((i + 1) * d * d)]))
-            g.expected["encoder.layer.0.attention.attention.\(role).bias"] = ([d], Array(qkvBiasValues[(i * d)..<((i + 1) * d)]))
+            let p = "encoder.layer.0.attention.attention.\(role)"
+            g.expected[p + ".weight"] = ([d, d], Array(qkv[(i * d * d)..<((i + 1) * d * d)]))
+            g.expected[p + ".bias"] = ([d], Array(qkvBiasValues[(i * d)..<((i + 1) * d)]))
         }
-        let projBias = g.named(pre + "blocks.0.attn.proj.bias", [d], expect: "encoder.layer.0.attention.output.dense.bias")
+        let projBias = g.named(pre + "blocks.0.attn.proj.bias", [d],
+                               expect: "encoder.layer.0.attention.output.dense.bias")
         x = g.linear(x, d, d, bias: projBias, key: "encoder.layer.0.attention.output.dense.weight", storage: .plain,
                      scope: "/blocks.0/attn/proj")
         _ = read(g.named(pre + "blocks.0.ls1.gamma", [d], expect: "encoder.layer.0.layer_scale1.lambda1"))
@@ -206,9 +212,11 @@ struct ONNXStateDictTests {
         g.expected["encoder.layer.0.norm2.weight"] = g.expected.removeValue(forKey: "blocks.0.norm2.weight")
         g.expected["encoder.layer.0.norm2.bias"] = g.expected.removeValue(forKey: "blocks.0.norm2.bias")
         let fc1b = g.named(pre + "blocks.0.mlp.fc1.bias", [4 * d], expect: "encoder.layer.0.mlp.fc1.bias")
-        x = g.linear(x, d, 4 * d, bias: fc1b, key: "encoder.layer.0.mlp.fc1.weight", storage: .castMul, scope: "/blocks.0/mlp/fc1")
+        x = g.linear(x, d, 4 * d, bias: fc1b, key: "encoder.layer.0.mlp.fc1.weight", storage: .castMul,
+                     scope: "/blocks.0/mlp/fc1")
         let fc2b = g.named(pre + "blocks.0.mlp.fc2.bias", [d], expect: "encoder.layer.0.mlp.fc2.bias")
-        x = g.linear(x, 4 * d, d, bias: fc2b, key: "encoder.layer.0.mlp.fc2.weight", storage: .plain, scope: "/blocks.0/mlp/fc2")
+        x = g.linear(x, 4 * d, d, bias: fc2b, key: "encoder.layer.0.mlp.fc2.weight", storage: .plain,
+                     scope: "/blocks.0/mlp/fc2")
         _ = read(g.named(pre + "blocks.0.ls2.gamma", [d], expect: "encoder.layer.0.layer_scale2.lambda1"))
         x = g.layerNorm(x, pre, "norm", width: d)
         g.expected["layernorm.weight"] = g.expected.removeValue(forKey: "norm.weight")
@@ -232,7 +240,9 @@ private func safetensor(_ url: URL, _ name: String) throws -> Tensor {
     let shape = entry["shape"] as! [Int]
     let offsets = entry["data_offsets"] as! [Int]
     let bytes = data.subdata(in: (8 + headerLength + offsets[0])..<(8 + headerLength + offsets[1]))
-    let values = bytes.withUnsafeBytes { raw in (0..<(bytes.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+    let values = bytes.withUnsafeBytes { raw in
+        (0..<(bytes.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
+    }
     return Tensor(values, shape: shape)
 }
 
@@ -292,7 +302,8 @@ struct ONNXRealBodyTests {
                       [-0.10613316, 0.01591601, 0.03460659], 1e-7))
         #expect(abs(dict["encoder.layer.2.intermediate.dense.weight"]![1535, 383] - 0.027814984) < 1e-8)
         let word = dict["embeddings.word_embeddings.weight"]!
-        #expect(close(Array(word.scalars[(2023 * 384)..<(2023 * 384 + 3)]), [0.02955126, 0.03476943, -0.06566473], 1e-7))
+        #expect(close(Array(word.scalars[(2023 * 384)..<(2023 * 384 + 3)]),
+                      [0.02955126, 0.03476943, -0.06566473], 1e-7))
     }
 
     @Test(.enabled(if: TestAssets.available("minilm-l6-int8", for: "bertStateDictFromInt8MiniLM")
@@ -304,7 +315,8 @@ struct ONNXRealBodyTests {
         let dict = try m.bertStateDict()
         #expect(dict.count == 5 + 6 * 16)
         let word = dict["embeddings.word_embeddings.weight"]!
-        #expect(close(Array(word.scalars[(2023 * 384)..<(2023 * 384 + 3)]), [-0.0023807, -0.0071421, -0.02618769], 1e-7))
+        #expect(close(Array(word.scalars[(2023 * 384)..<(2023 * 384 + 3)]),
+                      [-0.0023807, -0.0071421, -0.02618769], 1e-7))
         #expect(close(Array(dict["encoder.layer.0.attention.self.query.weight"]!.scalars[0..<3]),
                       [-0.14856602, 0.04380793, 0.08571117], 1e-7))
         // Symmetric int8 with scale = max|w| / 127 per row or output column: within half a step of the fp32 model.
