@@ -116,14 +116,14 @@ final class ONNXConstantFolder {
             return Folded(tensor: ONNXArrayOps.permuted(x, perm), isInteger: try arg(0).isInteger)
         case "Reshape":
             let x = try arg(0)
-            let target = try reshapeTarget(x.tensor.shape, try arg(1).tensor.scalars.map { Int($0) },
+            let target = try reshapeTarget(x.tensor.shape, try integers(try arg(1).tensor, label),
                                            allowZero: node.attributes["allowzero"]?.intValue == 1, label)
             return Folded(tensor: x.tensor.reshaped(to: target), isInteger: x.isInteger)
         case "Squeeze", "Unsqueeze":
             let x = try arg(0)
             let axes: [Int]
             if let a = node.attributes["axes"]?.intsValue { axes = a.map(Int.init) }
-            else if args.count > 1, let a = args[1] { axes = a.tensor.scalars.map { Int($0) } }
+            else if args.count > 1, let a = args[1] { axes = try integers(a.tensor, label) }
             else if node.opType == "Squeeze" { axes = x.tensor.shape.indices.filter { x.tensor.shape[$0] == 1 } }
             else { throw fail("\(label): no axes given") }
             var shape = x.tensor.shape
@@ -145,6 +145,14 @@ final class ONNXConstantFolder {
             return Folded(tensor: x.tensor.reshaped(to: shape), isInteger: x.isInteger)
         default:
             return nil
+        }
+    }
+
+    /// Integer values stored as Float (shape and axis operands); out-of-range values are errors, not traps.
+    private func integers(_ t: Tensor, _ label: String) throws -> [Int] {
+        try t.scalars.map { v in
+            guard v.isFinite, abs(v) < 0x1p62 else { throw fail("\(label): integer operand \(v) out of range") }
+            return Int(v)
         }
     }
 
@@ -181,7 +189,7 @@ final class ONNXConstantFolder {
         if let b = node.attributes["block_size"]?.intValue, b != 0 {
             throw fail("\(label): blocked quantisation (block_size \(b)) is not supported")
         }
-        if let z = zeroPoint, z.shape != scale.shape {
+        if let z = zeroPoint, z.count != scale.count || z.rank > 1 {
             throw fail("\(label): zero point shape \(z.shape) differs from scale shape \(scale.shape)")
         }
         var shapeForBroadcast = scale.shape

@@ -138,10 +138,13 @@ extension ONNXModel {
     }
 
     /// Number of encoder layers: one more than the largest N in `encoder.layer.N.`.
-    private static func layerCount(_ dict: [String: Tensor]) -> Int {
+    private func layerCount(_ dict: [String: Tensor]) throws -> Int {
         var top = -1
         for key in dict.keys where key.hasPrefix("encoder.layer.") {
-            if let n = Int(key.dropFirst("encoder.layer.".count).prefix { $0 != "." }) { top = max(top, n) }
+            guard let n = Int(key.dropFirst("encoder.layer.".count).prefix { $0 != "." }), n >= 0, n < 10_000 else {
+                throw FormatError(file: file, "unexpected layer index in '\(key)'")
+            }
+            top = max(top, n)
         }
         return top + 1
     }
@@ -165,7 +168,7 @@ extension ONNXModel {
             throw FormatError(file: file, "embeddings.word_embeddings.weight has shape \(word.shape), expected 2-D")
         }
         let h = word.shape[1]
-        let layers = Self.layerCount(dict)
+        let layers = try layerCount(dict)
         guard layers > 0 else { throw FormatError(file: file, "not a BERT encoder: no encoder.layer.N tensors") }
         let inter = dict["encoder.layer.0.intermediate.dense.weight"]?.shape.first ?? 4 * h
         let positions = dict["embeddings.position_embeddings.weight"]?.shape.first ?? 512
@@ -210,7 +213,7 @@ extension ONNXModel {
             throw FormatError(file: file, "embeddings.position_embeddings has shape \(pos.shape): expected "
                               + "[1, 1 + N, \(d)] with N a square number of patches")
         }
-        let layers = Self.layerCount(dict)
+        let layers = try layerCount(dict)
         guard layers > 0 else { throw FormatError(file: file, "not a DINOv2 backbone: no encoder.layer.N tensors") }
         let inter = dict["encoder.layer.0.mlp.fc1.weight"]?.shape.first ?? 4 * d
         var expected: [(String, [Int])] = [

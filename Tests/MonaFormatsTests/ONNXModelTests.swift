@@ -145,6 +145,25 @@ struct ONNXModelTests {
         }
     }
 
+    @Test func badConstantFoldingOperandsAreErrors() throws {
+        func fold(_ shape: [Int64]) throws -> [String: Tensor] {
+            let m = try ONNXModel(data: ONNXBuilder.model(
+                nodes: [ONNXBuilder.node("Reshape", "/r", ["w", "s"], ["w2"]),
+                        ONNXBuilder.node("MatMul", "/lin/MatMul", ["x", "w2"], ["y"])],
+                initializers: [ONNXBuilder.floatTensor("w", [2, 3], [1, 2, 3, 4, 5, 6]),
+                               ONNXBuilder.tensor("s", [Int64(shape.count)], type: 7, int64s: shape)]),
+                file: "fold.onnx")
+            return try m.namedParameters()
+        }
+        // A valid reshape folds: the [3, 2] weight is named from the node scope and transposed to [2, 3].
+        #expect(try fold([3, -1])["lin.weight"]?.scalars == [1, 3, 5, 2, 4, 6])
+        for shape: [Int64] in [[Int64.max], [4, -1], [-1, -1], [-7, 2]] {
+            do { _ = try fold(shape); Issue.record("no error for \(shape)") } catch {
+                #expect("\(error)".hasPrefix("fold.onnx: node '/r' (Reshape)"), "\(error)")
+            }
+        }
+    }
+
     @Test func attributesAreDecoded() throws {
         let value = ONNXBuilder.floatTensor("", [2], [7, 8])
         let node = ONNXBuilder.node("Custom", "n", ["a"], ["b"], [
