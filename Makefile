@@ -7,6 +7,10 @@ RELEASE_TESTING = -c release -Xswiftc -enable-testing
 setup:
 	./scripts/setup.sh
 
+# Pinned pretrained weights and datasets into .assets/ (sha256-checked; cheap when present).
+assets:
+	./scripts/fetch-assets.sh
+
 build: setup
 	$(SWIFT) build -c release
 
