@@ -104,6 +104,10 @@ private func referenceBCE(_ x: Double, _ t: Double, _ p: Double) -> Double {
             nnFusedMatchesComposed([x]) { Tensor.crossEntropy(logits: $0[0], labels: labels, labelSmoothing: s).mul2() }
         }
         checkGradients([rand([2, 2, 3], seed: 6)]) { Tensor.crossEntropy(logits: $0[0], labels: [0, 2, 1, 1]).mul2() }
+        // 11 classes: SIMD body plus tail of the fused backward.
+        checkGradients([rand([2, 11], seed: 12, low: -2, high: 2)]) {
+            Tensor.crossEntropy(logits: $0[0], labels: [10, 3], labelSmoothing: 0.1).mul2()
+        }
     }
 
     @Test func crossEntropySecondOrder() {

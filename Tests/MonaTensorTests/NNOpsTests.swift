@@ -74,6 +74,26 @@ private func maxDiff(_ a: Tensor, _ b: [Double]) -> Double {
         #expect(Tensor(3).softmax().item == 1 && Tensor(3).logSoftmax().item == 0)
     }
 
+    @Test func rowExpAccuracy() {
+        // The kernels' exp of non-positive arguments, against Double, over the whole non-underflowing range.
+        var worst = 0.0
+        var x: Float = -87.3
+        while x <= 0 {
+            var v = SIMD8<Float>()
+            for l in 0..<8 { v[l] = x * (1 - Float(l) * 1e-3) }
+            let e = RowKernels.expNonPositive(v)
+            for l in 0..<8 {
+                let ref = Foundation.exp(Double(v[l]))
+                worst = max(worst, abs(Double(e[l]) - ref) / ref)
+            }
+            x += 0.0173
+        }
+        #expect(worst < 2e-7, "max relative error \(worst)")
+        let special = RowKernels.expNonPositive(SIMD8(-.infinity, .nan, 0, -100, -87.5, -1e-30, -Float.greatestFiniteMagnitude, -0.0))
+        #expect(special[0] == 0 && special[1].isNaN && special[2] == 1 && special[3] == 0 && special[4] == 0)
+        #expect(special[5] == 1 && special[6] == 0 && special[7] == 1)
+    }
+
     @Test func softmaxSpecialValues() {
         // NaN poisons its own row only; −∞ gets zero weight; ±1e4 logits stay finite.
         let x = Tensor([1, .nan, 2, 3,
@@ -98,7 +118,8 @@ private func maxDiff(_ a: Tensor, _ b: [Double]) -> Double {
     }
 
     @Test func softmaxGradients() {
-        for (shape, axis) in [([3, 5], -1), ([2, 3, 4], 1), ([3, 4], 0), ([2, 9, 2], 1)] {
+        // Rows of 5 run the scalar tail, rows of 19 the SIMD body too; inner sizes 2 and 9 the strided kernel.
+        for (shape, axis) in [([3, 5], -1), ([2, 19], -1), ([2, 3, 4], 1), ([3, 4], 0), ([2, 3, 9], 1), ([2, 9, 2], 1)] {
             let x = rand(shape, seed: 11, low: -2, high: 2), w = rand(shape, seed: 12)
             checkGradients([x]) { ($0[0].softmax(alongAxis: axis) * w).mul2().sum() }
             checkGradients([x]) { ($0[0].logSoftmax(alongAxis: axis) * w).mul2().sum() }
@@ -170,6 +191,11 @@ private func maxDiff(_ a: Tensor, _ b: [Double]) -> Double {
         checkGradients([x, b]) { ($0[0].layerNorm(bias: $0[1]) * r).mul2().sum() }
         let x3 = rand([2, 3, 4], seed: 45), r3 = rand([2, 3, 4], seed: 46), w4 = rand([4], seed: 47), b4 = rand([4], seed: 48)
         checkGradients([x3, w4, b4]) { ($0[0].layerNorm(weight: $0[1], bias: $0[2], epsilon: 1e-3) * r3).mul2().sum() }
+        // Rows of 11: SIMD body plus tail in the fused kernels.
+        let x11 = rand([2, 11], seed: 53, low: -2, high: 2), r11 = rand([2, 11], seed: 54)
+        let w11 = rand([11], seed: 55, low: 0.5, high: 1.5), b11 = rand([11], seed: 56)
+        checkGradients([x11, w11, b11]) { ($0[0].layerNorm(weight: $0[1], bias: $0[2]) * r11).mul2().sum() }
+        checkGradients([x11]) { ($0[0].layerNorm() * r11).mul2().sum() }
         nnFusedMatchesComposed([x, w, b]) { ($0[0].layerNorm(weight: $0[1], bias: $0[2]) * r).mul2().sum() }
         nnFusedMatchesComposed([x]) { ($0[0].layerNorm() * r).mul2().sum() }
         // Only the affine parameters need a gradient (fused kernel without dx).

@@ -120,12 +120,12 @@ extension Tensor {
                 let vl = V(repeating: lse[row]), vw = V(repeating: w), vs = V(repeating: eps / Float(c) * w)
                 var i = 0
                 while i + 8 <= c {
-                    RowKernels.store(VectorMath.exp(RowKernels.load(xr + i) - vl) * vw - vs, dr + i)
+                    RowKernels.store(RowKernels.expNonPositive(RowKernels.load(xr + i) - vl) * vw - vs, dr + i)
                     i += 8
                 }
                 if i < c {
                     let k = c - i
-                    let v = VectorMath.exp(RowKernels.load(xr + i, lanes: k, fill: 0) - vl) * vw - vs
+                    let v = RowKernels.expNonPositive(RowKernels.load(xr + i, lanes: k, fill: 0) - vl) * vw - vs
                     RowKernels.store(v, dr + i, lanes: k)
                 }
                 dr[labels[row]] -= (1 - eps) * w
