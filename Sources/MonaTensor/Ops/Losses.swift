@@ -59,7 +59,7 @@ extension Tensor {
         let x = logits.data
         labels.withUnsafeBufferPointer { lab in
             let lab = lab
-            Parallel.forEachChunk(rows, costPerItem: 12 * max(c, 1)) { r in
+            Parallel.forEachChunk(rows, costPerItem: 4 * max(c, 1)) { r in
                 for row in r {
                     let xr = x + row * c
                     let m = RowKernels.rowMax(xr, c)
@@ -111,7 +111,7 @@ extension Tensor {
                                              perRowGradient: Bool, smoothing eps: Float, rows: Int, classes c: Int,
                                              into dx: UnsafeMutablePointer<Float>) {
         typealias V = SIMD8<Float>
-        Parallel.forEachChunk(rows, costPerItem: 12 * max(c, 1)) { r in
+        Parallel.forEachChunk(rows, costPerItem: 4 * max(c, 1)) { r in
             for row in r {
                 let xr = x + row * c, dr = dx + row * c
                 let coef = coefficients[row]
@@ -156,7 +156,7 @@ extension Tensor {
         let pw = posWeight.map { broadcastCopy($0, to: logits.shape) }
         let out = Tensor.build(logits.shape) { o in
             let x = logits.data, t = targets.data, p = pw?.data
-            Parallel.forEachChunk(logits.count, costPerItem: 40) { r in
+            Parallel.forEachChunk(logits.count, costPerItem: 60) { r in
                 for i in r {
                     let l = p.map { 1 + ($0[i] - 1) * t[i] } ?? 1
                     o[i] = (1 - t[i]) * x[i] + l * stableSoftplus(-x[i])
@@ -172,7 +172,7 @@ extension Tensor {
                 // Fused: dx = g·((1 − t) − l·σ(−x)).
                 grads[0] = Tensor.build(logits.shape) { dx in
                     let x = logits.data, t = targets.data, p = pw?.data, gp = g.data
-                    Parallel.forEachChunk(logits.count, costPerItem: 20) { r in
+                    Parallel.forEachChunk(logits.count, costPerItem: 30) { r in
                         for i in r {
                             let l = p.map { 1 + ($0[i] - 1) * t[i] } ?? 1
                             dx[i] = gp[i] * ((1 - t[i]) - l * stableSigmoid(-x[i]))
