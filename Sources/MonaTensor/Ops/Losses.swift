@@ -58,7 +58,6 @@ extension Tensor {
         let lse = TensorStorage(count: rows), perRow = TensorStorage(count: rows)
         let x = logits.data
         labels.withUnsafeBufferPointer { lab in
-            let lab = lab
             Parallel.forEachChunk(rows, costPerItem: 4 * max(c, 1)) { r in
                 for row in r {
                     let xr = x + row * c
