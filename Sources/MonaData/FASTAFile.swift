@@ -35,31 +35,46 @@ public enum FASTAFile {
     }
 
     public static func read(bytes: [UInt8], file: String) throws -> [FASTARecord] {
+        // Byte-level scan: sequence files are large and ASCII, so Character-level String work would dominate.
         var records: [FASTARecord] = []
         var header: (String, Int)?
-        var sequence = ""
+        var sequence: [UInt8] = []
         func finish() throws {
             guard let (h, l) = header else { return }
             guard !sequence.isEmpty else { throw DataError(file: file, line: l, "record \(quoted(h)) has no sequence") }
-            records.append(FASTARecord(header: h, sequence: sequence, line: l))
-            sequence = ""
+            records.append(FASTARecord(header: h, sequence: String(decoding: sequence, as: UTF8.self), line: l))
+            sequence.removeAll(keepingCapacity: true)
         }
-        for line in splitLines(bytes) {
-            let t = line.text.trimmed
-            if t.isEmpty || t.hasPrefix(";") { continue }
-            if t.hasPrefix(">") {
+        func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 13 || b == 11 || b == 12 }
+        var lineNumber = 0
+        var start = 0
+        while start < bytes.count {
+            lineNumber += 1
+            var end = start
+            while end < bytes.count && bytes[end] != 10 { end += 1 }
+            defer { start = end + 1 }
+            var a = start
+            while a < end && isSpace(bytes[a]) { a += 1 }
+            if a == end || bytes[a] == UInt8(ascii: ";") { continue }
+            if bytes[a] == UInt8(ascii: ">") {
                 try finish()
-                header = (String(t.dropFirst()), line.number)
+                var b = end
+                while b > a + 1 && isSpace(bytes[b - 1]) { b -= 1 }
+                header = (String(decoding: bytes[(a + 1)..<b], as: UTF8.self), lineNumber)
                 continue
             }
             guard header != nil else {
-                throw DataError(file: file, line: line.number, "sequence data before the first '>' header")
+                throw DataError(file: file, line: lineNumber, "sequence data before the first '>' header")
             }
-            for ch in t where !ch.isWhitespace {
-                guard ch.isASCII && (ch.isLetter || ch == "-" || ch == "." || ch == "*") else {
-                    throw DataError(file: file, line: line.number, "invalid sequence character \(quoted(String(ch)))")
+            for k in a..<end {
+                let c = bytes[k]
+                if isSpace(c) { continue }
+                let letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+                guard letter || c == UInt8(ascii: "-") || c == UInt8(ascii: ".") || c == UInt8(ascii: "*") else {
+                    let shown = c < 128 ? String(UnicodeScalar(c)) : String(format: "byte 0x%02x", c)
+                    throw DataError(file: file, line: lineNumber, "invalid sequence character \(quoted(shown))")
                 }
-                sequence.append(ch)
+                sequence.append(c)
             }
         }
         try finish()

@@ -7,8 +7,8 @@ import MonaTensor
 /// of dimensions, then each dimension as a big-endian UInt32, then the values, big-endian, row-major. The file
 /// must hold exactly the declared number of values (a truncated or over-long file is an error).
 public enum IDXFile {
-    /// An IDX array: its shape and its values converted to Float.
-    public struct Array: Sendable {
+    /// The contents of an IDX file: its shape, element type and values converted to Float.
+    public struct Contents: Sendable {
         public let shape: [Int]
         /// The element type byte from the header.
         public let typeCode: UInt8
@@ -16,11 +16,12 @@ public enum IDXFile {
         public let values: Tensor
     }
 
-    public static func read(_ url: URL, maximumSize: Int = 1 << 32) throws -> Array {
+    /// Reads an IDX file; `maximumSize` bounds the element count and the decompressed size in bytes.
+    public static func read(_ url: URL, maximumSize: Int = 1 << 32) throws -> Contents {
         try read(bytes: readBytes(url), file: url.path, maximumSize: maximumSize)
     }
 
-    public static func read(bytes raw: [UInt8], file: String, maximumSize: Int = 1 << 32) throws -> Array {
+    public static func read(bytes raw: [UInt8], file: String, maximumSize: Int = 1 << 32) throws -> Contents {
         let bytes = Gzip.isCompressed(raw) ? try Gzip.decompress(raw, file: file, maximumSize: maximumSize) : raw
         guard bytes.count >= 4 else { throw DataError(file: file, "too short for an IDX header (\(bytes.count) bytes)") }
         guard bytes[0] == 0, bytes[1] == 0 else {
@@ -82,7 +83,7 @@ public enum IDXFile {
                 }
             }
         }
-        return Array(shape: shape, typeCode: type, values: values)
+        return Contents(shape: shape, typeCode: type, values: values)
     }
 
     @inline(__always) private static func bigEndian32(_ q: UnsafePointer<UInt8>) -> UInt32 {
