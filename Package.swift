@@ -20,6 +20,7 @@ let package = Package(
     products: [
         .library(name: "MonaTensor", targets: ["MonaTensor"]),
         .library(name: "MonaFormats", targets: ["MonaFormats"]),
+        .library(name: "MonaData", targets: ["MonaData"]),
         .executable(name: "mona", targets: ["mona"]),
         .executable(name: "mona-bench", targets: ["mona-bench"]),
     ],
@@ -40,6 +41,7 @@ let package = Package(
             name: "MonaFormats",
             dependencies: ["MonaTensor", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: cpuFlags),
+        .target(name: "MonaData", dependencies: ["MonaTensor", "MonaFormats"], swiftSettings: cpuFlags),
         .executableTarget(
             name: "mona",
             dependencies: ["MonaTensor", "MonaFormats",
@@ -52,6 +54,8 @@ let package = Package(
             swiftSettings: kernelFlags),
         .testTarget(name: "MonaTensorTests", dependencies: ["MonaTensor"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaFormatsTests", dependencies: ["MonaFormats", "MonaTensor"],
+                    swiftSettings: cpuFlags),
+        .testTarget(name: "MonaDataTests", dependencies: ["MonaData", "MonaTensor"], exclude: ["Fixtures"],
                     swiftSettings: cpuFlags),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,3 @@
+@problemName Truncated
+@univariate true
+@classLabel true 1 2
