@@ -10,6 +10,7 @@ setup:
 # Pinned pretrained weights and datasets into .assets/ (sha256-checked; cheap when present).
 assets:
 	./scripts/fetch-assets.sh
+	./scripts/fetch-data.sh
 
 build: setup
 	$(SWIFT) build -c release

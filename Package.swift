@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "MonaTensor", targets: ["MonaTensor"]),
         .library(name: "MonaFormats", targets: ["MonaFormats"]),
         .library(name: "MonaData", targets: ["MonaData"]),
+        .library(name: "MonaNN", targets: ["MonaNN"]),
         .executable(name: "mona", targets: ["mona"]),
         .executable(name: "mona-bench", targets: ["mona-bench"]),
     ],
@@ -42,6 +43,9 @@ let package = Package(
             dependencies: ["MonaTensor", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: cpuFlags),
         .target(name: "MonaData", dependencies: ["MonaTensor", "MonaFormats"], swiftSettings: cpuFlags),
+        .target(name: "MonaNN", dependencies: ["MonaTensor", "MonaFormats"], swiftSettings: cpuFlags),
+        // Gradient checks and fixtures shared by the test targets (not a product).
+        .target(name: "MonaTestSupport", dependencies: ["MonaTensor"], swiftSettings: cpuFlags),
         .executableTarget(
             name: "mona",
             dependencies: ["MonaTensor", "MonaFormats",
@@ -52,7 +56,9 @@ let package = Package(
             dependencies: ["MonaTensor", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: kernelFlags),
-        .testTarget(name: "MonaTensorTests", dependencies: ["MonaTensor"], swiftSettings: cpuFlags),
+        .testTarget(name: "MonaTensorTests", dependencies: ["MonaTensor", "MonaTestSupport"], swiftSettings: cpuFlags),
+        .testTarget(name: "MonaNNTests", dependencies: ["MonaNN", "MonaTensor", "MonaFormats", "MonaTestSupport"],
+                    swiftSettings: cpuFlags),
         .testTarget(name: "MonaFormatsTests", dependencies: ["MonaFormats", "MonaTensor"],
                     swiftSettings: cpuFlags),
         .testTarget(name: "MonaDataTests", dependencies: ["MonaData", "MonaTensor"], exclude: ["Fixtures"],

@@ -97,8 +97,3 @@ import Testing
         #expect(Tensor.randomPermutation(10, generator: &g4).sorted() == Array(0..<10))
     }
 }
-
-extension Tensor {
-    /// A smooth nonlinearity for gradient tests so that a wrong gradient cannot hide behind linearity.
-    func mul2() -> Tensor { self * self }
-}

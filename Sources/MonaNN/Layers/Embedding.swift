@@ -1,0 +1,34 @@
+import MonaTensor
+
+/// A lookup table [count, dimension].
+public final class Embedding: Module {
+    @Parameter public var weight: Tensor   // [count, d]
+
+    public init(_ count: Int, _ dimension: Int, generator: inout SeededGenerator) {
+        _weight = Parameter(wrappedValue: Tensor.randomNormal([count, dimension], generator: &generator))
+        super.init()
+    }
+
+    /// ids (row-major, `shape` describes them) → [shape..., d]
+    public func callAsFunction(_ ids: [Int], shape: [Int]) -> Tensor {
+        Tensor.embedding(weight: weight, indices: ids, shape: shape)
+    }
+}
+
+/// Inverted dropout; a no-op in evaluation mode. The generator is owned by the layer so runs are reproducible.
+public final class Dropout: Module {
+    public let probability: Float
+    private var generator: SeededGenerator
+
+    public init(_ probability: Float, seed: UInt64 = 0) {
+        precondition(probability >= 0 && probability < 1, "Dropout: probability \(probability) not in [0, 1)")
+        self.probability = probability
+        generator = SeededGenerator(seed: seed)
+        super.init()
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        guard isTraining && probability > 0 else { return x }
+        return x.dropout(probability: probability, generator: &generator, training: true)
+    }
+}
