@@ -22,12 +22,15 @@ let package = Package(
         .library(name: "MonaFormats", targets: ["MonaFormats"]),
         .library(name: "MonaData", targets: ["MonaData"]),
         .library(name: "MonaNN", targets: ["MonaNN"]),
+        .library(name: "MonaRunKit", targets: ["MonaRunKit"]),
+        .library(name: "MonaTransfer", targets: ["MonaTransfer"]),
         .executable(name: "mona", targets: ["mona"]),
         .executable(name: "mona-bench", targets: ["mona-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // OpenBLAS on Linux (Debian libopenblas-dev); Apple platforms use Accelerate instead.
@@ -44,6 +47,11 @@ let package = Package(
             swiftSettings: cpuFlags),
         .target(name: "MonaData", dependencies: ["MonaTensor", "MonaFormats"], swiftSettings: cpuFlags),
         .target(name: "MonaNN", dependencies: ["MonaTensor", "MonaFormats"], swiftSettings: cpuFlags),
+        // Run directories: atomic writes, JSONL metrics, SVG plots, Markdown reports, progress, YAML configs.
+        .target(name: "MonaRunKit", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: cpuFlags),
+        // Cross-modal models, tasks, training, baselines, MoNA, ORCA and the source-knowledge analysis.
+        .target(name: "MonaTransfer", dependencies: ["MonaNN", "MonaData", "MonaFormats", "MonaTensor", "MonaRunKit"],
+                swiftSettings: cpuFlags),
         // Gradient checks and fixtures shared by the test targets (not a product).
         .target(name: "MonaTestSupport", dependencies: ["MonaTensor"], swiftSettings: cpuFlags),
         .executableTarget(
@@ -57,6 +65,10 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: kernelFlags),
         .testTarget(name: "MonaTensorTests", dependencies: ["MonaTensor", "MonaTestSupport"], swiftSettings: cpuFlags),
+        .testTarget(name: "MonaRunKitTests", dependencies: ["MonaRunKit"], swiftSettings: cpuFlags),
+        .testTarget(name: "MonaTransferTests",
+                    dependencies: ["MonaTransfer", "MonaNN", "MonaData", "MonaTensor", "MonaTestSupport"],
+                    swiftSettings: cpuFlags),
         .testTarget(name: "MonaNNTests", dependencies: ["MonaNN", "MonaTensor", "MonaFormats", "MonaTestSupport"],
                     swiftSettings: cpuFlags),
         .testTarget(name: "MonaFormatsTests", dependencies: ["MonaFormats", "MonaTensor"],

@@ -1,0 +1,4 @@
+import Testing
+@testable import MonaTransfer
+
+@Test func transferNamespaceExists() { #expect(String(describing: Transfer.self) == "Transfer") }
