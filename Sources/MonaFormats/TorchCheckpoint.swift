@@ -36,11 +36,14 @@ public enum TorchCheckpoint {
     private static func materialize(_ layout: Layout) throws -> [String: Tensor] {
         // Convert each storage once; drop it after its last view has been copied out.
         var remainingUses: [String: Int] = [:]
-        for t in layout.tensors { remainingUses[t.ref.storage.key, default: 0] += 1 }
+        // A storage is cached per (key, dtype, count): a hostile pickle could name one member with two types,
+        // and each view was checked against its own reading of the member.
+        func cacheKey(_ s: TorchStorageRef) -> String { "\(s.key)\u{0}\(s.dtype.rawValue)\u{0}\(s.declaredCount)" }
+        for t in layout.tensors { remainingUses[cacheKey(t.ref.storage), default: 0] += 1 }
         var storages: [String: Tensor] = [:]
         var out: [String: Tensor] = [:]
         for (name, ref) in layout.tensors {
-            let key = ref.storage.key
+            let key = cacheKey(ref.storage)
             if storages[key] == nil {
                 let member = try storageMember(layout, ref.storage, tensor: name)
                 let data = try layout.zip.contents(of: member, limit: ref.storage.declaredCount * ref.storage.dtype.byteSize,

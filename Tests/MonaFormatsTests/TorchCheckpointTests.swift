@@ -189,3 +189,17 @@ import MonaTensor
         expectFormatError("data.pkl") { _ = try TorchCheckpoint.decode(npz) }
     }
 }
+
+extension TorchCheckpointTests {
+    @Test func oneStorageReadWithTwoTypesStaysInBounds() throws {
+        // The same member as 1 float and as 4 bytes: each view is checked and materialised on its own terms.
+        var p = PickleBuilder()
+        p.raw(0x7D); p.mark()
+        p.string("f"); p.tensor(key: "0", count: 1, size: [1], stride: [1])
+        p.string("b"); p.tensor(key: "0", storage: "ByteStorage", count: 4, size: [4], stride: [1])
+        p.raw(0x75); p.stop()
+        let t = try TorchCheckpoint.decode(try torchZip(pickle: p.bytes, storages: ["0": floatBytes([1])]))
+        #expect(t["f"]?.scalars == [1])
+        #expect(t["b"]?.scalars == [0, 0, 0x80, 0x3F])
+    }
+}
