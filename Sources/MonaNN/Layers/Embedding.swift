@@ -31,4 +31,10 @@ public final class Dropout: Module {
         guard isTraining && probability > 0 else { return x }
         return x.dropout(probability: probability, generator: &generator, training: true)
     }
+
+    /// Restarts the layer's random stream. Trainers reseed from (run seed, step) so that a resumed run draws the
+    /// same masks as an uninterrupted one.
+    public func reseed(_ seed: UInt64) {
+        generator = SeededGenerator(seed: seed)
+    }
 }

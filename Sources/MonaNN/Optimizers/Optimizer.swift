@@ -79,6 +79,56 @@ open class Optimizer {
     }
 }
 
+extension Optimizer {
+    /// Per-parameter state buffers (e.g. Adam's first and second moments) keyed `<parameter name>/<buffer index>`,
+    /// for checkpoints. Parameters that have not been updated yet have no entry.
+    public func stateTensors() -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for group in groups {
+            for (name, p) in group.parameters {
+                guard let buffers = states[ObjectIdentifier(p)] else { continue }
+                for (i, t) in buffers.enumerated() { out["\(name)/\(i)"] = t }
+            }
+        }
+        return out
+    }
+
+    /// Restores buffers saved by `stateTensors()` (matched to this optimizer's parameters by name) and the step
+    /// count, so that training continues exactly where it stopped. Throws a `LoadError` listing buffers of unknown
+    /// parameters or of the wrong shape; parameters without saved buffers start from zero state.
+    public func loadState(_ tensors: [String: Tensor], stepCount: Int, source: String = "optimizer state") throws {
+        var byName: [String: Parameter] = [:]
+        for group in groups { for (name, p) in group.parameters { byName[name] = p } }
+        var report = LoadReport()
+        var restored: [ObjectIdentifier: [Int: Tensor]] = [:]
+        for (key, t) in tensors {
+            guard let slash = key.lastIndex(of: "/"), let index = Int(key[key.index(after: slash)...]),
+                  index >= 0, index < stateBuffers, let p = byName[String(key[..<slash])] else {
+                report.unexpected.append(key)
+                continue
+            }
+            if t.shape != p.value.shape {
+                report.mismatched.append("\(key): expected \(p.value.shape), found \(t.shape)")
+                continue
+            }
+            restored[ObjectIdentifier(p), default: [:]][index] = t
+        }
+        if !report.isClean { throw LoadError(source: source, report: report) }
+        states = [:]
+        for group in groups {
+            for (_, p) in group.parameters {
+                guard let saved = restored[ObjectIdentifier(p)] else { continue }
+                // Fresh copies: the optimizer updates its buffers in place.
+                states[ObjectIdentifier(p)] = (0..<stateBuffers).map { i in
+                    saved[i].map { t in Tensor(t.scalars, shape: t.shape) } ?? Tensor.zeros(p.value.shape)
+                }
+                report.loaded += 1
+            }
+        }
+        self.stepCount = stepCount
+    }
+}
+
 /// Scales gradients in place so that their global L2 norm is at most `maxNorm`; returns the norm before clipping.
 @discardableResult
 public func clipGradients(_ gradients: inout Gradients, parameters: [Parameter], maxNorm: Float) -> Float {

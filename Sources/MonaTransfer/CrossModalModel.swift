@@ -1,0 +1,90 @@
+import MonaNN
+import MonaTensor
+
+/// Everything needed to rebuild a cross-modal model's architecture (saved next to its checkpoints).
+public struct ModelSpec: Codable, Sendable, Equatable {
+    /// Body name as given by the user (a known body or a directory).
+    public var bodyName: String
+    public var bodyFamily: TransformerBody.Family
+    public var bodyConfig: TransformerConfig
+    /// The task the embedder and head were built for.
+    public var task: TaskSpec
+    /// Token cap of the embedder.
+    public var maxTokens: Int
+    /// Explicit 2-D patch size (nil: automatic).
+    public var patchSize: Int?
+
+    public init(bodyName: String, bodyFamily: TransformerBody.Family, bodyConfig: TransformerConfig, task: TaskSpec,
+                maxTokens: Int = 512, patchSize: Int? = nil) {
+        self.bodyName = bodyName
+        self.bodyFamily = bodyFamily
+        self.bodyConfig = bodyConfig
+        self.task = task
+        self.maxTokens = maxTokens
+        self.patchSize = patchSize
+    }
+}
+
+/// embedder f_φ → body g_θ → head h_ψ.
+///
+/// Children are named `embedder`, `body` and `head`, so parameter names read `embedder.projection.weight`,
+/// `body.encoder.layer.3.attention.self.query.weight`, `head.linear.weight`. MoNA substitutes θ′ with
+/// `withParameters(["body.…": θ′, …])`.
+public final class CrossModalModel: Module {
+    public let embedder: TargetEmbedder
+    public let body: TransformerBody
+    public let head: PredictionHead
+    public let spec: ModelSpec
+
+    /// Builds the embedder and head for `spec.task` around `body`, initialising the embedder from the body
+    /// (positions, patch kernel, LayerNorm); `seed` drives every random initialisation.
+    public init(spec: ModelSpec, body: TransformerBody, seed: UInt64) {
+        var g = SeededGenerator(seed: seed).forked(0x6D6F_6465_6C)
+        let task = spec.task, d = body.width
+        switch task.input {
+        case .series:
+            embedder = SeriesEmbedder(channels: task.sampleShape[0], length: task.sampleShape[1],
+                                      maxTokens: spec.maxTokens, body: body, generator: &g)
+        case .fields:
+            embedder = FieldEmbedder(channels: task.sampleShape[0], height: task.sampleShape[1],
+                                     width: task.sampleShape[2], maxTokens: spec.maxTokens, patchSize: spec.patchSize,
+                                     body: body, generator: &g)
+        case .tokens:
+            embedder = TokenEmbedder(vocabularySize: task.vocabularySize ?? 1,
+                                     maxLength: min(task.sampleShape[0], spec.maxTokens), body: body, generator: &g)
+        }
+        switch task.output {
+        case .classification, .multiLabel, .regression:
+            head = PooledHead(width: d, outputs: task.outputs, generator: &g)
+        case .dense1D:
+            let p = (embedder as? SeriesEmbedder)?.patchSize ?? 1
+            head = DenseSequenceHead(width: d, patchSize: p, outputChannels: task.outputs, generator: &g)
+        case .dense2D:
+            let p = (embedder as? FieldEmbedder)?.patchSize ?? 1
+            head = DenseFieldHead(width: d, patchSize: p, outputChannels: task.outputs, generator: &g)
+        }
+        self.body = body
+        self.spec = spec
+        super.init()
+    }
+
+    /// input → predictions ([B, K] logits or values, [B, C, L] or [B, C, H, W] fields).
+    public func callAsFunction(_ input: ModelInput) -> Tensor {
+        let e = embedder(input)
+        return head.predict(body(e.tokens, mask: e.mask), embedded: e, sampleShape: input.sampleShape)
+    }
+
+    /// The embedded tokens and the body's hidden states [B, T, D] (for analysis and alignment stages).
+    public func hiddenStates(_ input: ModelInput, hook: ((Int, Tensor) -> Void)? = nil) -> (embedded: EmbeddedTokens, hidden: Tensor) {
+        let e = embedder(input)
+        return (e, body(e.tokens, mask: e.mask, hook: hook))
+    }
+
+    /// Tokens per sample for the task's input shape.
+    public var tokenCount: Int { embedder.tokenCount(forSampleShape: spec.task.sampleShape) }
+
+    /// The parameters of each part: "embedder", "body", "head" → names.
+    public func parameterNames(in part: String) -> [String] {
+        namedParameters().map(\.name).filter { $0.hasPrefix(part + ".") }
+    }
+}

@@ -1,0 +1,330 @@
+import Foundation
+import MonaData
+import MonaNN
+import MonaTensor
+
+/// The result of evaluating a model on a split.
+public struct Evaluation: Sendable {
+    /// Mean training loss over the split's samples.
+    public var loss: Double
+    /// Every reported metric of the task (undefined ones left out).
+    public var metrics: [MetricKind: Double]
+    /// Model outputs for every sample, in order: [N, K] logits or values, or [N, C, …] fields.
+    public var predictions: Tensor
+}
+
+/// Thrown by `Trainer.run` when `interruptAfter` asks to stop (tests simulate a killed run with it).
+public struct TrainingInterrupted: Error, Sendable {
+    public let state: TrainingState
+}
+
+/// Trains the model's trainable parameters on a task's training split, with validation-based selection.
+///
+/// Per epoch: seeded shuffled mini-batches (order from seed + epoch), gradient accumulation, optional clipping,
+/// the scheduled learning rate, a NaN/Inf check on every loss and gradient norm, then evaluation on the
+/// validation split, the `best` checkpoint when it improved, early stopping, and the `last` checkpoint (which
+/// also holds the optimizer's buffers and the training state). `run(resumingFrom:)` continues from a `last`
+/// checkpoint to the same weights and metrics as an uninterrupted run. The test split is not used here.
+public final class Trainer {
+    public let model: CrossModalModel
+    public let task: TaskSpec
+    public let splits: DataSplits
+    public let config: TrainingConfig
+    public let seed: UInt64
+    /// Stage name: recorded in metrics and checkpoints.
+    public let stage: String
+    /// Where `last` and `best` checkpoints go (nil: none are written; the best weights are kept in memory).
+    public let checkpoints: CheckpointStore?
+    public let recorder: RunRecorder
+    /// Checkpoint names used by this trainer.
+    public var lastName = "last"
+    public var bestName = "best"
+    /// Saved with checkpoints so they can be reloaded without the run's configuration.
+    public var modelSpec: ModelSpec?
+    /// Called after every optimizer step and every epoch (after any checkpoint was written); returning true stops
+    /// training with `TrainingInterrupted`, as if the process had been killed there.
+    public var interruptAfter: ((TrainingState) -> Bool)?
+    /// Select on validation: keep the best epoch's weights (true, default), or end with the last epoch's.
+    public var keepsBest = true
+
+    let parameters: [(name: String, parameter: Parameter)]
+    let optimizer: Optimizer
+    let dropouts: [Dropout]
+    /// In-memory best weights when no checkpoint store is given.
+    private(set) var bestWeights: [String: Tensor]?
+
+    public init(model: CrossModalModel, task: TaskSpec, splits: DataSplits, config: TrainingConfig, seed: UInt64,
+                stage: String = "finetune", checkpoints: CheckpointStore? = nil, recorder: RunRecorder = SilentRecorder()) {
+        self.model = model
+        self.task = task
+        self.splits = splits
+        self.config = config
+        self.seed = seed
+        self.stage = stage
+        self.checkpoints = checkpoints
+        self.recorder = recorder
+        parameters = model.trainableParameters()
+        optimizer = config.makeOptimizer(for: model)
+        dropouts = model.namedModules().compactMap { $0.module as? Dropout }
+    }
+
+    /// Mini-batches per epoch.
+    public var batchesPerEpoch: Int { (splits.train.count + config.batchSize - 1) / config.batchSize }
+
+    /// Optimizer steps per epoch (the last accumulation group of an epoch may be short).
+    public var stepsPerEpoch: Int { (batchesPerEpoch + config.gradientAccumulation - 1) / config.gradientAccumulation }
+
+    /// Optimizer steps of the whole stage.
+    public var totalSteps: Int { config.maxSteps ?? config.epochs * stepsPerEpoch }
+
+    /// Seed of this stage's random streams (stages draw independent streams from the run seed).
+    var stageSeed: UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in stage.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return seed ^ h
+    }
+
+    // MARK: Training
+
+    /// Trains to the end of the stage and returns the final state. With a checkpoint, the model weights, the
+    /// optimizer's buffers and the state are restored from it first. Afterwards the model holds the weights of
+    /// the best validation epoch (or the last epoch when there is no validation split).
+    @discardableResult
+    public func run(resumingFrom checkpoint: Checkpoint? = nil) throws -> TrainingState {
+        guard splits.train.count > 0 else { throw TransferError.badConfig("the training split is empty") }
+        var state = TrainingState(stage: stage, metric: task.metric.key, higherIsBetter: task.higherIsBetter, seed: seed)
+        if let checkpoint {
+            try restore(checkpoint)
+            state = checkpoint.state
+        }
+        let schedule = config.makeSchedule(totalSteps: totalSteps)
+        let sampler = BatchSampler(count: splits.train.count, batchSize: config.batchSize, shuffle: true,
+                                   dropLast: false, seed: stageSeed)
+        let hasValidation = splits.validation.count > 0
+        var clock = Date()
+        func tick() {
+            let now = Date()
+            state.elapsedSeconds += now.timeIntervalSince(clock)
+            clock = now
+        }
+        recorder.beginStage(stage, totalSteps: totalSteps)
+        if state.step >= totalSteps || (config.maxSteps == nil && state.epoch >= config.epochs) { state.finished = true }
+
+        while !state.finished {
+            model.train()
+            let batches = sampler.batches(epoch: state.epoch)
+            var b = state.batchInEpoch
+            var epochLoss = state.epochLossSum, epochSamples = state.epochSamples
+            while b < batches.count && state.step < totalSteps {
+                let group = Array(batches[b..<min(b + config.gradientAccumulation, batches.count)])
+                let groupSamples = group.reduce(0) { $0 + $1.count }
+                var accumulated = Gradients()
+                var lossSum = 0.0
+                for (j, indices) in group.enumerated() {
+                    reseedDropout(step: state.step, micro: j)
+                    let batch = splits.train.subset(indices)
+                    let loss = task.lossValue(model(model.input(for: batch)), batch)          // scalar
+                    let lv = Double(loss.item)
+                    guard lv.isFinite else {
+                        throw nonFinite("the training loss is \(lv)", state: state, batch: b + j)
+                    }
+                    lossSum += lv * Double(indices.count)
+                    // Each micro-batch's mean loss is weighted by its share of the group's samples.
+                    let weight = Float(indices.count) / Float(groupSamples)
+                    let params = parameters.map(\.parameter.value)
+                    let g = gradientStore(of: loss * weight, wrt: params)
+                    withoutGradients {
+                        for p in params {
+                            guard let gi = g[p] else { continue }
+                            accumulated[p] = accumulated[p].map { $0 + gi } ?? gi
+                        }
+                    }
+                }
+                let norm = gradientNorm(accumulated)
+                guard norm.isFinite else {
+                    throw nonFinite("the gradient norm is \(norm)", state: state, batch: b)
+                }
+                if let clip = config.clipNorm, clip > 0 {
+                    clipGradients(&accumulated, parameters: parameters.map(\.parameter), maxNorm: clip)
+                }
+                let lr = config.learningRate * schedule.factor(at: state.step)
+                optimizer.learningRate = lr
+                optimizer.step(accumulated)
+                state.step += 1
+                state.optimizerSteps = optimizer.stepCount
+                b += group.count
+                state.batchInEpoch = b
+                epochLoss += lossSum
+                epochSamples += groupSamples
+                state.epochLossSum = epochLoss
+                state.epochSamples = epochSamples
+                let stepLoss = lossSum / Double(groupSamples)
+                if state.step % config.logEvery == 0 {
+                    try recorder.record([("stage", .text(stage)), ("epoch", .number(Double(state.epoch + 1))),
+                                         ("step", .number(Double(state.step))), ("split", .text("train")),
+                                         ("loss", .number(stepLoss)), ("lr", .number(Double(lr))),
+                                         ("grad_norm", .number(Double(norm)))])
+                }
+                recorder.progress(step: state.step, metrics: [("loss", stepLoss), ("epoch", Double(state.epoch + 1))])
+                if config.checkpointEvery > 0 && state.step % config.checkpointEvery == 0 && b < batches.count {
+                    tick()
+                    try saveLast(state)
+                }
+                if interruptAfter?(state) == true { throw TrainingInterrupted(state: state) }
+            }
+
+            // End of the epoch (or of the step budget).
+            state.epoch += 1
+            state.batchInEpoch = 0
+            state.epochLossSum = 0
+            state.epochSamples = 0
+            var fields: [(String, RecordValue)] = [("stage", .text(stage)), ("epoch", .number(Double(state.epoch))),
+                                                  ("step", .number(Double(state.step))), ("split", .text("validation")),
+                                                  ("train_loss", .number(epochLoss / Double(max(epochSamples, 1))))]
+            var summary: [(String, Double)] = [("train_loss", epochLoss / Double(max(epochSamples, 1)))]
+            if hasValidation {
+                let v = evaluate(splits.validation)
+                fields.append(("val_loss", .number(v.loss)))
+                for m in task.reportedMetrics { if let x = v.metrics[m] { fields.append(("val_\(m.key)", .number(x))) } }
+                let value = v.metrics[task.metric] ?? .nan
+                summary.append(("val_\(task.metric.key)", value))
+                if isImprovement(value, over: state.bestMetric) {
+                    state.bestMetric = value
+                    state.bestEpoch = state.epoch
+                    state.bestStep = state.step
+                    state.epochsWithoutImprovement = 0
+                    if keepsBest {
+                        tick()
+                        try saveBest(state)
+                    }
+                } else {
+                    state.epochsWithoutImprovement += 1
+                }
+                fields.append(("best_val_\(task.metric.key)", .number(state.bestMetric ?? .nan)))
+                if let p = config.patience, state.epochsWithoutImprovement >= p {
+                    state.stoppedEarly = true
+                    state.finished = true
+                    recorder.message("\(stage): no validation improvement for \(p) epochs; stopping after epoch \(state.epoch)")
+                }
+            }
+            try recorder.record(fields)
+            recorder.progress(step: state.step, metrics: summary)
+            if state.step >= totalSteps || (config.maxSteps == nil && state.epoch >= config.epochs) { state.finished = true }
+            if state.finished && !hasValidation && keepsBest {
+                state.bestEpoch = state.epoch
+                state.bestStep = state.step
+                tick()
+                try saveBest(state)
+            }
+            tick()
+            try saveLast(state)
+            if interruptAfter?(state) == true && !state.finished { throw TrainingInterrupted(state: state) }
+        }
+        recorder.endStage(summary: state.bestMetric.map { [("best_val_\(task.metric.key)", $0)] } ?? [])
+        if keepsBest { try loadBestWeights() }
+        return state
+    }
+
+    /// Puts the best weights of this stage back into the model.
+    public func loadBestWeights() throws {
+        if let store = checkpoints, let best = try store.load(bestName) {
+            try model.load(stateDict: best.model, strict: true, source: store.folder(bestName).path)
+        } else if let w = bestWeights {
+            try model.load(stateDict: w, strict: true, source: "best weights")
+        }
+    }
+
+    func restore(_ checkpoint: Checkpoint) throws {
+        try model.load(stateDict: checkpoint.model, strict: true, source: "checkpoint '\(lastName)'")
+        try optimizer.loadState(checkpoint.optimizer ?? [:], stepCount: checkpoint.state.optimizerSteps,
+                                source: "optimizer state of checkpoint '\(lastName)'")
+    }
+
+    func saveLast(_ state: TrainingState) throws {
+        guard let store = checkpoints else { return }
+        try store.save(lastName, model: model.stateDict(), optimizer: optimizer.stateTensors(), state: state,
+                       modelSpec: modelSpec)
+    }
+
+    func saveBest(_ state: TrainingState) throws {
+        if let store = checkpoints {
+            try store.save(bestName, model: model.stateDict(), state: state, modelSpec: modelSpec)
+        } else {
+            bestWeights = model.stateDict().mapValues { Tensor($0.scalars, shape: $0.shape) }
+        }
+    }
+
+    func isImprovement(_ value: Double, over best: Double?) -> Bool {
+        guard value.isFinite else { return false }
+        guard let best else { return true }
+        return task.higherIsBetter ? value > best : value < best
+    }
+
+    func gradientNorm(_ g: Gradients) -> Float {
+        var total = 0.0
+        for (_, p) in parameters {
+            guard let t = g[p.value] else { continue }
+            t.withUnsafeBufferPointer { for x in $0 { total += Double(x) * Double(x) } }
+        }
+        return Float(total.squareRoot())
+    }
+
+    func reseedDropout(step: Int, micro: Int) {
+        var g = SeededGenerator(seed: stageSeed ^ 0x64_726f_706f_7574).forked(UInt64(step) &* 1024 &+ UInt64(micro))
+        for d in dropouts { d.reseed(g.next()) }
+    }
+
+    func nonFinite(_ what: String, state: TrainingState, batch: Int) -> TransferError {
+        var message = "\(stage): training stopped at step \(state.step + 1) (epoch \(state.epoch + 1), batch \(batch + 1)): "
+            + "\(what)"
+        if let e = state.bestEpoch, let m = state.bestMetric {
+            message += "; the best checkpoint (epoch \(e), validation \(task.metric.key) \(formatMetric(m))) was kept"
+        } else {
+            message += "; no checkpoint was written"
+        }
+        message += ". Try a lower learning rate or gradient clipping."
+        return .nonFinite(message)
+    }
+
+    // MARK: Evaluation
+
+    /// Evaluates the model on `data` in evaluation mode, without gradients, in order and without dropping any
+    /// sample; restores the previous mode afterwards.
+    public func evaluate(_ data: LabeledDataset) -> Evaluation {
+        Trainer.evaluate(model: model, task: task, data: data, batchSize: config.evalBatchSize)
+    }
+
+    /// See `evaluate(_:)`.
+    public static func evaluate(model: CrossModalModel, task: TaskSpec, data: LabeledDataset, batchSize: Int) -> Evaluation {
+        let wasTraining = model.isTraining
+        model.eval()
+        defer { model.train(wasTraining) }
+        return withoutGradients {
+            var outputs: [Tensor] = []
+            var lossSum = 0.0
+            for indices in BatchSampler.evaluation(count: data.count, batchSize: batchSize).batches(epoch: 0) {
+                let batch = data.subset(indices)
+                let y = model(model.input(for: batch))
+                lossSum += Double(task.lossValue(y, batch).item) * Double(indices.count)
+                outputs.append(y)
+            }
+            let predictions = outputs.isEmpty ? Tensor.zeros([0]) : Tensor.concat(outputs, axis: 0)
+            let metrics = data.count == 0 ? [:] : task.metrics(predictions: predictions, data: data)
+            return Evaluation(loss: data.count == 0 ? .nan : lossSum / Double(data.count), metrics: metrics,
+                              predictions: predictions)
+        }
+    }
+}
+
+extension CrossModalModel {
+    /// The model input for a batch of `dataset` (token sequences are capped at the embedder's length).
+    public func input(for batch: LabeledDataset) -> ModelInput {
+        ModelInput(batch, maxLength: (embedder as? TokenEmbedder)?.maxLength ?? .max)
+    }
+}
+
+/// A metric value for messages: 4 significant digits.
+func formatMetric(_ x: Double) -> String {
+    if x == 0 || (abs(x) >= 1e-3 && abs(x) < 1e5) { return String(format: "%.4f", x) }
+    return String(format: "%.4g", x)
+}
