@@ -43,9 +43,11 @@ let package = Package(
             dependencies: ["MonaTensor", "MonaFormats",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: cpuFlags),
+        // C reference loops that `mona-bench engine` compares the engine's kernels with.
+        .target(name: "CKernelRef", cSettings: [.unsafeFlags(["-O3", "-march=native"])]),
         .executableTarget(
             name: "mona-bench",
-            dependencies: ["MonaTensor", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+            dependencies: ["MonaTensor", "CKernelRef", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: kernelFlags),
         .testTarget(name: "MonaTensorTests", dependencies: ["MonaTensor"], swiftSettings: cpuFlags),
