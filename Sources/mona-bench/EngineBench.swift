@@ -19,7 +19,7 @@ struct EngineBench: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Flag(help: "Fewer repetitions (for a smoke run).") var quick = false
     @Option(help: "Comma-separated thread counts to measure.") var threads = "1,2"
-    @Option(help: "Comma-separated parts to run: runtime, gemm, attention, kernels, layer (default: all).")
+    @Option(help: "Comma-separated parts to run: runtime, gemm, attention, kernels, layer.")
     var only = "runtime,gemm,attention,kernels,layer"
 
     func validate() throws {

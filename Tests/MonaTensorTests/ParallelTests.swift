@@ -163,6 +163,23 @@ private final class Visits: @unchecked Sendable {
         #expect(ga[0].shape == a.shape)
     }
 
+    @Test func blasFollowsTheEngineThreadCount() {
+        let before = Engine.threadCount
+        defer { Engine.setThreadCount(before) }
+        for t in [1, 2, 1] {
+            Engine.setThreadCount(t)
+            #expect(BLAS.configuredThreads.load(ordering: .relaxed) == t)
+        }
+    }
+
+    /// OpenBLAS 0.3.21 falls back to SSE3 "Prescott" kernels on CPUs it does not know; the engine re-selects.
+    @Test func blasKernelsMatchTheCPU() {
+        #if arch(x86_64) && os(Linux)
+        guard let flags = BLAS.cpuFlags(), flags.contains("avx2") else { return }
+        #expect(BLAS.coreName.lowercased() != "prescott", "BLAS core \(BLAS.coreName) on an AVX2 CPU")
+        #endif
+    }
+
     @Test func smallBatchesStaySerial() {
         #expect(!splitsBatchOverPool(batch: 1, m: 512, n: 512, k: 512))
         #expect(!splitsBatchOverPool(batch: 4, m: 2, n: 2, k: 2))

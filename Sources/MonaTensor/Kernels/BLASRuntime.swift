@@ -119,7 +119,7 @@ extension BLAS {
     }
 
     /// The CPU feature flags the kernel reports (first processor of /proc/cpuinfo).
-    private static func cpuFlags() -> Set<Substring>? {
+    static func cpuFlags() -> Set<Substring>? {
         guard let f = fopen("/proc/cpuinfo", "r") else { return nil }
         defer { fclose(f) }
         var line: UnsafeMutablePointer<CChar>?

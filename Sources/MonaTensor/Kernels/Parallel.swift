@@ -162,7 +162,7 @@ final class WorkerPool: @unchecked Sendable {
         jobBody = body
         jobCount = count
         pending.store(chunks, ordering: .relaxed)
-        let generation = (state.load(ordering: .relaxed) >> 32) &+ 1
+        let generation = ((state.load(ordering: .relaxed) >> 32) &+ 1) & 0xFFFF_FFFF
         let word = (generation << 32) | UInt64(chunks)
         // Sequentially consistent with the workers' `sleepers` increment: either we see a sleeper and signal
         // it, or it sees this job before it waits.
