@@ -53,15 +53,40 @@ void ref_gelu_erf(const float *x, float *y, ptrdiff_t lo, ptrdiff_t hi) {
     }
 }
 
+// Reductions keep 16 partial results (one AVX-512 vector) so that the compiler vectorises them without
+// -ffast-math, which would also drop the NaN semantics the engine keeps.
+#define LANES 16
+
+static inline float row_max(const float *x, ptrdiff_t n) {
+    float acc[LANES];
+    for (int j = 0; j < LANES; j++) acc[j] = -INFINITY;
+    ptrdiff_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++) acc[j] = x[i + j] > acc[j] || x[i + j] != x[i + j] ? x[i + j] : acc[j];
+    float m = -INFINITY;
+    for (int j = 0; j < LANES; j++) m = acc[j] > m || acc[j] != acc[j] ? acc[j] : m;
+    for (; i < n; i++) m = x[i] > m || x[i] != x[i] ? x[i] : m;
+    return m;
+}
+
+static inline float row_sum(const float *x, ptrdiff_t n) {
+    float acc[LANES] = {0};
+    ptrdiff_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++) acc[j] += x[i + j];
+    float s = 0;
+    for (int j = 0; j < LANES; j++) s += acc[j];
+    for (; i < n; i++) s += x[i];
+    return s;
+}
+
 void ref_softmax_rows(const float *x, float *y, ptrdiff_t n, ptrdiff_t r0, ptrdiff_t r1) {
     for (ptrdiff_t r = r0; r < r1; r++) {
         const float *xr = x + r * n;
         float *yr = y + r * n;
-        float m = -INFINITY;
-        for (ptrdiff_t i = 0; i < n; i++) m = xr[i] > m ? xr[i] : m;
-        float s = 0;
-        for (ptrdiff_t i = 0; i < n; i++) { float e = poly_exp(xr[i] - m); yr[i] = e; s += e; }
-        float inv = 1.0f / s;
+        float m = row_max(xr, n);
+        for (ptrdiff_t i = 0; i < n; i++) yr[i] = poly_exp(xr[i] - m);
+        float inv = 1.0f / row_sum(yr, n);
         for (ptrdiff_t i = 0; i < n; i++) yr[i] *= inv;
     }
 }
@@ -71,12 +96,16 @@ void ref_layernorm_rows(const float *x, const float *w, const float *b, float *y
     for (ptrdiff_t r = r0; r < r1; r++) {
         const float *xr = x + r * n;
         float *yr = y + r * n;
-        float s = 0;
-        for (ptrdiff_t i = 0; i < n; i++) s += xr[i];
-        float mean = s / (float)n, v = 0;
-        for (ptrdiff_t i = 0; i < n; i++) { float d = xr[i] - mean; v += d * d; }
+        float mean = row_sum(xr, n) / (float)n;
+        float acc[LANES] = {0};
+        ptrdiff_t i = 0;
+        for (; i + LANES <= n; i += LANES)
+            for (int j = 0; j < LANES; j++) { float d = xr[i + j] - mean; acc[j] += d * d; }
+        float v = 0;
+        for (int j = 0; j < LANES; j++) v += acc[j];
+        for (; i < n; i++) { float d = xr[i] - mean; v += d * d; }
         float rstd = 1.0f / sqrtf(v / (float)n + eps);
-        for (ptrdiff_t i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd * w[i] + b[i];
+        for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd * w[i] + b[i];
     }
 }
 

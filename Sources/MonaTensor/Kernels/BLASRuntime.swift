@@ -22,6 +22,10 @@ import Synchronization
 // * Its CPU detection does not know recent Intel models (e.g. family 6 model 0xCF) and falls back to the
 //   SSE3 "Prescott" kernels, about 5× slower than the AVX-512 ones on such a CPU. `prepareLibrary` re-runs
 //   the kernel selection with the core the CPU's flags support, unless OPENBLAS_CORETYPE is set.
+// * After a threaded call its worker threads poll (sched_yield) for 2^28 TSC cycles (~0.1 s) before sleeping,
+//   competing with the engine's own pool for the cores; measured to halve the pool's speed-up on kernels
+//   that follow a GEMM. `prepareLibrary` restarts them with a ~60 µs window (OPENBLAS_THREAD_TIMEOUT = 17,
+//   like the pool's own spin), unless OPENBLAS_THREAD_TIMEOUT is set.
 extension BLAS {
     /// Threads OpenBLAS uses for one call (kept equal to the engine's thread count).
     static let configuredThreads = Atomic<Int>(1)
@@ -82,8 +86,11 @@ extension BLAS {
 
     /// First-use set-up, called once from `Runtime` before anything else touches BLAS.
     static func prepareLibrary(threads: Int) {
-        #if !canImport(Accelerate) && arch(x86_64) && os(Linux)
+        #if !canImport(Accelerate) && os(Linux)
+        #if arch(x86_64)
         selectOpenBLASKernels()
+        #endif
+        shortenOpenBLASPolling()
         #endif
         configuredThreads.store(threads, ordering: .relaxed)
         setThreads(threads)
@@ -118,6 +125,24 @@ extension BLAS {
         unsetenv("OPENBLAS_CORETYPE")
     }
 
+    #endif
+
+    #if !canImport(Accelerate) && os(Linux)
+    /// Restarts OpenBLAS's worker threads with a short polling window (see the notes above).
+    private static func shortenOpenBLASPolling() {
+        guard getenv("OPENBLAS_THREAD_TIMEOUT") == nil, let handle = dlopen(nil, RTLD_NOW) else { return }
+        defer { dlclose(handle) }
+        guard let readEnv = dlsym(handle, "openblas_read_env"), let shutdown = dlsym(handle, "blas_thread_shutdown_"),
+              let start = dlsym(handle, "blas_thread_init") else { return }
+        setenv("OPENBLAS_THREAD_TIMEOUT", "17", 1)
+        unsafeBitCast(readEnv, to: (@convention(c) () -> Void).self)()
+        _ = unsafeBitCast(shutdown, to: (@convention(c) () -> Int32).self)()
+        _ = unsafeBitCast(start, to: (@convention(c) () -> Int32).self)()
+        unsetenv("OPENBLAS_THREAD_TIMEOUT")
+    }
+    #endif
+
+    #if !canImport(Accelerate) && arch(x86_64) && os(Linux)
     /// The CPU feature flags the kernel reports (first processor of /proc/cpuinfo).
     static func cpuFlags() -> Set<Substring>? {
         guard let f = fopen("/proc/cpuinfo", "r") else { return nil }

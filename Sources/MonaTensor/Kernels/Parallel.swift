@@ -242,13 +242,18 @@ final class WorkerPool: @unchecked Sendable {
             // Spin for the next job, then sleep.
             var v = state.load(ordering: .acquiring)
             if v >> 32 == seen {
-                let deadline = monotonicNanoseconds() + spinNanoseconds
+                var clock = monotonicNanoseconds()
+                let deadline = clock + spinNanoseconds
                 var polls = 0
                 while v >> 32 == seen {
                     polls += 1
                     if polls & 63 == 0 {
                         if stopping.load(ordering: .relaxed) { return }
-                        if monotonicNanoseconds() > deadline { break }
+                        // Past the window, or descheduled in it (the machine is oversubscribed: spinning only
+                        // burns the time slice, while a sleeper gets woken promptly), so sleep.
+                        let now = monotonicNanoseconds()
+                        if now > deadline || now - clock > 20_000 { break }
+                        clock = now
                     }
                     v = state.load(ordering: .acquiring)
                 }
