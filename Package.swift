@@ -14,7 +14,7 @@ let cpuFlags: [SwiftSetting] = []
 
 let package = Package(
     name: "MoNA",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization's Atomic/Mutex (worker pool)
     products: [
         .library(name: "MonaTensor", targets: ["MonaTensor"]),
         .library(name: "MonaFormats", targets: ["MonaFormats"]),

@@ -180,6 +180,33 @@ private final class Visits: @unchecked Sendable {
         #endif
     }
 
+    /// Threaded GEMMs of different transpose variants from several application threads at once (OpenBLAS 0.3.21
+    /// corrupts such overlapping calls unless they are serialised) and batched products split over the pool.
+    @Test func concurrentMatmulsFromSeveralThreadsAreExact() {
+        let before = Engine.threadCount
+        defer { Engine.setThreadCount(before) }
+        Engine.setThreadCount(2)
+        let flags = [(false, false), (false, true), (true, false), (true, true)]
+        let a = rand([160, 160], seed: 31), b = rand([160, 160], seed: 32)
+        let qa = rand([8, 64, 48], seed: 33), qb = rand([8, 64, 48], seed: 34)
+        let expected = flags.map { Tensor.matmul(a, b, transposeA: $0.0, transposeB: $0.1).scalars }
+        let expectedBatched = Tensor.matmul(qa, qb, transposeB: true).scalars
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 5) { k in
+            for _ in 0..<40 {
+                if k == 4 {
+                    if Tensor.matmul(qa, qb, transposeB: true).scalars != expectedBatched { failures.withLock { $0 += 1 } }
+                } else {
+                    let (ta, tb) = flags[k]
+                    if Tensor.matmul(a, b, transposeA: ta, transposeB: tb).scalars != expected[k] {
+                        failures.withLock { $0 += 1 }
+                    }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
+    }
+
     @Test func smallBatchesStaySerial() {
         #expect(!splitsBatchOverPool(batch: 1, m: 512, n: 512, k: 512))
         #expect(!splitsBatchOverPool(batch: 4, m: 2, n: 2, k: 2))

@@ -223,17 +223,22 @@ final class WorkerPool: @unchecked Sendable {
         #else
         var tid: pthread_t?
         #endif
-        let rc = pthread_create(&tid, nil, { arg in
-            let s = Unmanaged<WorkerStart>.fromOpaque(arg!).takeRetainedValue()
-            s.pool.workerLoop(index: s.index)
-            return nil
-        }, start)
+        #if canImport(Glibc)
+        let rc = pthread_create(&tid, nil, { arg in WorkerPool.workerMain(arg!); return nil }, start)
+        #else
+        let rc = pthread_create(&tid, nil, { arg in WorkerPool.workerMain(arg); return nil }, start)
+        #endif
         precondition(rc == 0, "Parallel: cannot start worker thread (pthread_create returned \(rc))")
         #if canImport(Glibc)
         threads.append(tid)
         #else
         threads.append(tid!)
         #endif
+    }
+
+    private static func workerMain(_ arg: UnsafeMutableRawPointer) {
+        let s = Unmanaged<WorkerStart>.fromOpaque(arg).takeRetainedValue()
+        s.pool.workerLoop(index: s.index)
     }
 
     private func workerLoop(index: Int) {
