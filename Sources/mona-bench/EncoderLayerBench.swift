@@ -1,12 +1,11 @@
 import MonaTensor
 
-/// Figures for one pre-LN transformer encoder layer, or nil while the ops it needs are pending.
+/// Figures for one pre-LN transformer encoder layer.
 struct LayerFigures {
     let table: Table
     let json: [(String, JSON)]
 }
 
-#if MONA_PENDING_OPS
 /// A pre-LN encoder layer (d = 384, 6 heads, FFN 1536, GELU, no dropout) built from engine ops.
 struct EncoderLayer {
     static let d = 384, heads = 6, ffn = 1536
@@ -56,15 +55,15 @@ func encoderLayerFigures(threadCounts: [Int], budget: BenchBudget) -> LayerFigur
                       columns: ["step", "threads", "ms", "tokens/s"])
     var json: [(String, JSON)] = []
     func firstOrderStep() {
-        let loss = layer(x).mul2().mean()
+        let loss = layer(x).squaredValues().mean()
         let grads = gradients(of: loss, wrt: params)
         precondition(grads.count == params.count)
     }
     // Gradient with a graph, then the backward of its squared norm (the MoNA inner/outer pattern).
     func doubleBackwardStep() {
-        let loss = layer(x).mul2().mean()
+        let loss = layer(x).squaredValues().mean()
         let grads = gradients(of: loss, wrt: params, createGraph: true)
-        let norm = grads.map { $0.mul2().sum() }.reduce(Tensor(0), +)
+        let norm = grads.map { $0.squaredValues().sum() }.reduce(Tensor(0), +)
         let outer = gradients(of: norm, wrt: params)
         precondition(outer.count == params.count)
     }
@@ -94,8 +93,5 @@ func encoderLayerFigures(threadCounts: [Int], budget: BenchBudget) -> LayerFigur
 
 extension Tensor {
     /// self · self.
-    fileprivate func mul2() -> Tensor { self * self }
+    fileprivate func squaredValues() -> Tensor { self * self }
 }
-#else
-func encoderLayerFigures(threadCounts: [Int], budget: BenchBudget) -> LayerFigures? { nil }
-#endif

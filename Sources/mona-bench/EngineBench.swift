@@ -50,7 +50,6 @@ struct EngineBench: ParsableCommand {
             tables.append(table)
             report += json
         }
-        report.append(("pending", .array(pendingBenchParts.map { .string($0) })))
         Engine.configureFromEnvironment()
 
         if json {
@@ -133,9 +132,6 @@ struct EngineBench: ParsableCommand {
         }
         table.notes.append("C is built for this CPU (AVX-512 where present); the engine's kernels target AVX2. The same "
                            + "C loops at -march=haswell measured 1.0–1.3× slower here.")
-        if !pendingBenchParts.isEmpty {
-            table.notes.append("pending (ops not merged yet): " + pendingBenchParts.joined(separator: ", "))
-        }
         return (table, [("kernels", .array(rows))])
     }
 

@@ -41,13 +41,20 @@ struct KernelRow {
                          reference: { i, out, r in ref(i, out, n, r.lowerBound, r.upperBound) })
     }
 
-    /// Rows measurable with the ops merged so far, then the pending ones (PendingOps.swift).
+    /// Every kernel row: engine op vs the C reference loop on the same input.
     static var all: [KernelRow] {
         [
             KernelRow(name: "add [2048×1536]", shape: [2048, 1536], units: 2048 * 1536,
                       engine: { $0.x + $0.y },
                       reference: { i, out, r in ref_add(i.x.data, i.y.data, out, r.lowerBound, r.upperBound) }),
-        ] + pendingKernelRows
+            .unary("exp [2048×1536]", shape: [2048, 1536], { $0.exp() }, { ref_exp($0, $1, $2, $3) }),
+            .unary("gelu(erf) [2048×1536]", shape: [2048, 1536], { $0.gelu() }, { ref_gelu_erf($0, $1, $2, $3) }),
+            .rows("softmax rows of 128 [12288×128]", shape: [12288, 128], { $0.x.softmax(alongAxis: -1) },
+                  { i, out, n, r0, r1 in ref_softmax_rows(i.x.data, out, n, r0, r1) }),
+            .rows("layerNorm rows of 384 [2048×384]", shape: [2048, 384],
+                  { $0.x.layerNorm(weight: $0.weight, bias: $0.bias, epsilon: 1e-6) },
+                  { i, out, n, r0, r1 in ref_layernorm_rows(i.x.data, i.weight.data, i.bias.data, out, n, 1e-6, r0, r1) }),
+        ]
     }
 }
 
