@@ -16,7 +16,7 @@ let cpuFlags: [SwiftSetting] = []
 
 let package = Package(
     name: "MoNA",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization's Atomic/Mutex (worker pool)
     products: [
         .library(name: "MonaTensor", targets: ["MonaTensor"]),
         .library(name: "MonaFormats", targets: ["MonaFormats"]),
@@ -59,9 +59,11 @@ let package = Package(
             dependencies: ["MonaTensor", "MonaFormats",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: cpuFlags),
+        // C reference loops that `mona-bench engine` compares the engine's kernels with.
+        .target(name: "CKernelRef", cSettings: [.unsafeFlags(["-O3", "-march=native"])]),
         .executableTarget(
             name: "mona-bench",
-            dependencies: ["MonaTensor", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+            dependencies: ["MonaTensor", "CKernelRef", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: kernelFlags),
         .testTarget(name: "MonaTensorTests", dependencies: ["MonaTensor", "MonaTestSupport"], swiftSettings: cpuFlags),

@@ -1,4 +1,0 @@
-import Testing
-@testable import MonaRunKit
-
-@Test func runKitNamespaceExists() { #expect(String(describing: RunKit.self) == "RunKit") }
