@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "MonaTestSupport", dependencies: ["MonaTensor"], swiftSettings: cpuFlags),
         .executableTarget(
             name: "mona",
-            dependencies: ["MonaTensor", "MonaFormats",
+            dependencies: ["MonaTensor", "MonaFormats", "MonaData", "MonaNN", "MonaRunKit", "MonaTransfer",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: cpuFlags),
         // C reference loops that `mona-bench engine` compares the engine's kernels with.
@@ -69,7 +69,8 @@ let package = Package(
         .testTarget(name: "MonaTensorTests", dependencies: ["MonaTensor", "MonaTestSupport"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaRunKitTests", dependencies: ["MonaRunKit"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaTransferTests",
-                    dependencies: ["MonaTransfer", "MonaNN", "MonaData", "MonaTensor", "MonaTestSupport"],
+                    dependencies: ["MonaTransfer", "MonaNN", "MonaData", "MonaTensor", "MonaTestSupport", "MonaRunKit",
+                                   "MonaFormats"],
                     swiftSettings: cpuFlags),
         .testTarget(name: "MonaNNTests", dependencies: ["MonaNN", "MonaTensor", "MonaFormats", "MonaTestSupport"],
                     swiftSettings: cpuFlags),

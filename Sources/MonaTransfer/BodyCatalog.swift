@@ -101,62 +101,30 @@ public enum BodyCatalog {
 
     static func loadPretrained(_ name: String, assets: AssetRegistry) throws -> TransformerBody {
         var isDirectory: ObjCBool = false
+        let pretrained: PretrainedBody
         if FileManager.default.fileExists(atPath: name, isDirectory: &isDirectory), isDirectory.boolValue {
-            let dir = URL(fileURLWithPath: name, isDirectory: true)
-            return try loadBertDirectory(config: dir.appendingPathComponent("config.json"),
-                                         weights: dir.appendingPathComponent("model.safetensors"), label: name)
+            do {
+                pretrained = try PretrainedBody.load(directory: URL(fileURLWithPath: name, isDirectory: true))
+            } catch {
+                throw TransferError.badBody("body '\(name)': \(error)")
+            }
+        } else {
+            guard AssetRegistry.bodyNames.contains(name) else {
+                let known = (AssetRegistry.bodyNames + builtInNames).joined(separator: ", ")
+                throw TransferError.badBody("unknown body '\(name)'; known bodies: \(known), or a directory holding "
+                                            + "config.json and model.safetensors")
+            }
+            let entry = try assets.body(name)
+            guard entry.isPresent else { throw TransferError.badBody(entry.missingMessage) }
+            do {
+                pretrained = try PretrainedBody.load(name, assets: assets)
+            } catch {
+                throw TransferError.badBody("body '\(name)': \(error)")
+            }
         }
-        let entry: AssetRegistry.Body
-        do { entry = try assets.body(name) } catch {
-            let known = (AssetRegistry.bodyNames + builtInNames).joined(separator: ", ")
-            throw TransferError.badBody("unknown body '\(name)'; known bodies: \(known), or a directory holding "
-                                        + "config.json and model.safetensors")
+        switch pretrained {
+        case .bert(let model, let tokenizer): return TransformerBody(bert: model, tokenizer: tokenizer)
+        case .dinov2(let model): return TransformerBody(dinov2: model)
         }
-        guard entry.isPresent else { throw TransferError.badBody(entry.missingMessage) }
-        switch (entry.architecture, entry.format) {
-        case (.bert, .safetensors):
-            guard let config = entry.config else { throw TransferError.badBody("body '\(name)' has no config.json") }
-            return try loadBertDirectory(config: config, weights: entry.weights, label: name)
-        default:
-            throw TransferError.badBody("body '\(name)' (\(entry.format.rawValue)) cannot be loaded by this build yet; "
-                                        + "use minilm-l6 or a safetensors directory")
-        }
-    }
-
-    /// A Hugging Face BERT from `config.json` + `model.safetensors` (names with or without a `bert.` prefix).
-    static func loadBertDirectory(config: URL, weights: URL, label: String) throws -> TransformerBody {
-        for url in [config, weights] where !FileManager.default.fileExists(atPath: url.path) {
-            throw TransferError.badBody("body '\(label)': missing \(url.path)")
-        }
-        let hf = try HFConfig(contentsOf: config)
-        try hf.validate()
-        var c = TransformerConfig(hiddenSize: try hf.require(\.hiddenSize, "hidden_size"),
-                                  layers: try hf.require(\.numHiddenLayers, "num_hidden_layers"),
-                                  heads: try hf.require(\.numAttentionHeads, "num_attention_heads"),
-                                  intermediateSize: try hf.require(\.intermediateSize, "intermediate_size"))
-        c.vocabularySize = try hf.require(\.vocabSize, "vocab_size")
-        c.maxPositions = hf.maxPositionEmbeddings ?? 512
-        c.typeVocabularySize = hf.typeVocabSize ?? 2
-        c.padTokenID = hf.padTokenId ?? 0
-        c.layerNormEpsilon = Float(hf.layerNormEps ?? 1e-12)
-        c.hiddenDropout = Float(hf.hiddenDropoutProb ?? 0.1)
-        c.attentionDropout = Float(hf.attentionProbsDropoutProb ?? 0.1)
-        switch hf.hiddenAct ?? "gelu" {
-        case "gelu": c.activation = .gelu
-        case "gelu_new", "gelu_pytorch_tanh": c.activation = .geluTanh
-        case "relu": c.activation = .relu
-        case let other: throw TransferError.badBody("body '\(label)': unsupported hidden_act '\(other)'")
-        }
-        if hf.modelType == "roberta" { c.positionOffset = c.padTokenID + 1 }
-        let model = BertModel(config: c, pooler: false)
-        var tensors = try SafeTensors.load(contentsOf: weights)
-        if tensors.keys.contains(where: { $0.hasPrefix("bert.") }) {
-            tensors = Dictionary(uniqueKeysWithValues: tensors.compactMap { k, v in
-                k.hasPrefix("bert.") ? (String(k.dropFirst(5)), v) : nil
-            })
-        }
-        let own = Set(model.namedParameters().map(\.name))
-        try model.load(stateDict: tensors.filter { own.contains($0.key) }, strict: true, source: weights.path)
-        return TransformerBody(bert: model)
     }
 }

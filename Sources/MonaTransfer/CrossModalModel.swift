@@ -13,6 +13,11 @@ public struct ModelSpec: Codable, Sendable, Equatable {
     public var maxTokens: Int
     /// Explicit 2-D patch size (nil: automatic).
     public var patchSize: Int?
+    /// The task as the user named it (known task name or data path), to reload its data for evaluation.
+    public var taskSource: String?
+    /// Per-channel input normalisation fitted on the training split (x' = (x − mean) / std), if any.
+    public var inputMean: [Float]?
+    public var inputStd: [Float]?
 
     public init(bodyName: String, bodyFamily: TransformerBody.Family, bodyConfig: TransformerConfig, task: TaskSpec,
                 maxTokens: Int = 512, patchSize: Int? = nil) {

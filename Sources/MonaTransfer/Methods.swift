@@ -114,25 +114,40 @@ public struct MethodConfig: Codable, Sendable, Equatable {
     public var warmupEpochs = 3
     /// Warm-up learning rate (nil: the fine-tuning rate). Default nil.
     public var warmupLearningRate: Float? = nil
-    /// Further method-specific options (`method.<key>: value` in a config file), kept as text.
+    /// Further method-specific options (`method.<key>: value` in a config file, e.g. `method.lambda: 0.5`),
+    /// kept as text.
     public var options: [String: String] = [:]
 
     public init(name: String = "finetune") { self.name = name }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case name, warmupEpochs, warmupLearningRate, options }
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, warmupEpochs, warmupLearningRate }
 
+    /// Decodes the named fields; every other key becomes an option (its value as text).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decodeIfPresent(String.self, forKey: .name) ?? "finetune"
         warmupEpochs = try c.decodeIfPresent(Int.self, forKey: .warmupEpochs) ?? 3
         warmupLearningRate = try c.decodeIfPresent(Float.self, forKey: .warmupLearningRate)
-        options = try c.decodeIfPresent([String: String].self, forKey: .options) ?? [:]
+        struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+        let all = try decoder.container(keyedBy: AnyKey.self)
+        let named = Set(CodingKeys.allCases.map(\.rawValue))
+        for key in all.allKeys where !named.contains(key.stringValue) {
+            if let s = try? all.decode(String.self, forKey: key) { options[key.stringValue] = s }
+            else if let x = try? all.decode(Double.self, forKey: key) { options[key.stringValue] = String(x) }
+            else if let b = try? all.decode(Bool.self, forKey: key) { options[key.stringValue] = String(b) }
+            else { throw TransferError.badConfig("method.\(key.stringValue): expected a single value") }
+        }
     }
 
     /// Option `key` as a number, or `fallback`.
     public func number(_ key: String, default fallback: Double) throws -> Double {
         guard let s = options[key] else { return fallback }
-        guard let x = Double(s) else { throw TransferError.badConfig("method.options.\(key): '\(s)' is not a number") }
+        guard let x = Double(s) else { throw TransferError.badConfig("method.\(key): '\(s)' is not a number") }
         return x
     }
 }

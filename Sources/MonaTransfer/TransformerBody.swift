@@ -1,3 +1,4 @@
+import MonaFormats
 import MonaNN
 import MonaTensor
 
@@ -37,9 +38,12 @@ public final class TransformerBody: Module {
     public let layernorm: LayerNorm?
     /// Not a child module (see the type's documentation); reflection skips this box.
     private let source: SourceEmbedderBox
+    /// The WordPiece tokenizer of a text body (for source text), when it ships one.
+    public let tokenizer: WordPieceTokenizer?
 
     /// Wraps a BERT model's encoder; its embeddings become the frozen source embedder, the pooler is dropped.
-    public init(bert: BertModel) {
+    public init(bert: BertModel, tokenizer: WordPieceTokenizer? = nil) {
+        self.tokenizer = tokenizer
         family = .bert
         config = bert.config
         bertEncoder = bert.encoder
@@ -53,6 +57,7 @@ public final class TransformerBody: Module {
 
     /// Wraps a DINOv2 model's encoder and final LayerNorm; its patch embedding becomes the source embedder.
     public init(dinov2: Dinov2Model) {
+        tokenizer = nil
         family = .dinov2
         config = dinov2.config
         bertEncoder = nil

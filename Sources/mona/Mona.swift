@@ -11,5 +11,10 @@ struct Mona: ParsableCommand {
         Subcommands arrive as the pipeline grows; see README.md.
         """,
         version: monaVersion,
-        subcommands: [])
+        subcommands: [
+            Fit.self,
+            Evaluate.self,
+            Predict.self,
+            Bodies.self,
+        ])
 }

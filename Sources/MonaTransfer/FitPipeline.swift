@@ -1,0 +1,273 @@
+import Foundation
+import MonaData
+import MonaFormats
+import MonaNN
+import MonaRunKit
+import MonaTensor
+
+/// What a finished `fit` produced.
+public struct FitResult: Sendable {
+    public var runDirectory: URL
+    public var task: TaskSpec
+    /// Test metrics of the selected model (best validation epoch), and the test loss.
+    public var testMetrics: [MetricKind: Double]
+    public var testLoss: Double
+    /// The fine-tuning stage's final state (best validation value, epochs, early stopping).
+    public var state: TrainingState
+    /// Parameter counts of the model, and of what fine-tuning trained.
+    public var parameterCount: Int
+    public var trainableCount: Int
+    /// Seconds per phase, in order.
+    public var timings: [(String, Double)]
+
+    /// The selection metric on the test split.
+    public var testMetric: Double? { testMetrics[task.metric] }
+}
+
+/// `mona fit` as a library call: data → splits → model (embedder + body + head) → alignment stages →
+/// fine-tuning with validation-based selection → one evaluation on the test split → run directory (resolved
+/// config, metrics.jsonl, checkpoints, predictions, SVG plots, report.md).
+public final class FitPipeline {
+    public let config: FitConfig
+    public let run: RunDirectory
+    public let assets: AssetRegistry
+    public let mode: OutputMode
+    /// Test hook passed to the fine-tuning trainer (see `Trainer.interruptAfter`).
+    public var interruptAfter: ((TrainingState) -> Bool)?
+
+    public init(config: FitConfig, runDirectory: URL, assets: AssetRegistry = AssetRegistry(), mode: OutputMode = .quiet) throws {
+        self.config = config
+        run = try RunDirectory(runDirectory)
+        self.assets = assets
+        self.mode = mode
+    }
+
+    var store: CheckpointStore { CheckpointStore(directory: run.checkpoints) }
+
+    /// Runs (or, with `resume`, continues) the fit. A run directory that already holds checkpoints is only
+    /// reused with `resume`; resuming checks that the configuration is the one the run was started with.
+    public func fit(resume: Bool = false) throws -> FitResult {
+        try config.validate()
+        try run.lock()
+        defer { run.unlock() }
+        let started = Date()
+        var timings: [(String, Double)] = []
+        var clock = Date()
+        func lap(_ name: String) {
+            timings.append((name, Date().timeIntervalSince(clock)))
+            clock = Date()
+        }
+
+        let existing = store.exists("last") || store.exists("aligned") || store.exists("best")
+        if existing && !resume {
+            throw TransferError.badConfig("run directory \(run.url.path) already holds a run; pass --resume to continue it "
+                                          + "or choose another --output")
+        }
+        if resume, FileManager.default.fileExists(atPath: run.config.path) {
+            let saved = try FitConfig(pairs: try ConfigFile.load(run.config))
+            var mine = config, theirs = saved
+            mine.output = nil
+            theirs.output = nil
+            if mine != theirs {
+                throw TransferError.badConfig("--resume: the configuration differs from the one saved in \(run.config.path); "
+                                              + "resume continues the same run (use the same flags, or a new --output)")
+            }
+        }
+        try ConfigFile.write(try config.pairs(), to: run.config)
+
+        // Data.
+        let method = try MethodCatalog.make(config.method)
+        let (spec, splits, normalizer) = try FitPipeline.prepareData(config, assets: assets)
+        lap("data")
+
+        // Model.
+        let body = try BodyCatalog.load(config.body, pretrained: method.pretrainedBody, seed: config.seed, assets: assets)
+        var modelSpec = ModelSpec(bodyName: config.body, bodyFamily: body.family, bodyConfig: body.config, task: spec,
+                                  maxTokens: config.model.maxTokens, patchSize: config.model.patchSize)
+        modelSpec.taskSource = config.task
+        modelSpec.inputMean = normalizer?.mean
+        modelSpec.inputStd = normalizer?.std
+        let model = CrossModalModel(spec: modelSpec, body: body, seed: config.seed)
+        lap("model")
+
+        // Where to pick up.
+        let last = resume ? try store.load("last") : nil
+        let resumeFinetune = last.flatMap { $0.state.stage == "finetune" ? $0 : nil }
+        let aligned = resume && resumeFinetune == nil ? try store.load("aligned") : nil
+        let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: resume, mode: mode)
+        if resume {
+            try FitPipeline.truncateMetrics(run.metrics, stages: method.stages.map(\.name),
+                                            keepAlignment: resumeFinetune != nil || aligned != nil,
+                                            finetuneStep: resumeFinetune?.state.step)
+        }
+
+        // Alignment stages (skipped when their result is already saved).
+        if resumeFinetune == nil {
+            if let aligned {
+                try model.load(stateDict: aligned.model, strict: true, source: store.folder("aligned").path)
+                recorder.message("resuming after the saved alignment stages")
+            } else if !method.stages.isEmpty {
+                let context = AlignmentContext(task: spec, training: config.training, method: config.method,
+                                               seed: config.seed, recorder: recorder, checkpoints: store, assets: assets)
+                for stage in method.stages { try stage.run(model: model, data: splits, context: context) }
+                var s = TrainingState(stage: "aligned", metric: spec.metric.key, higherIsBetter: spec.higherIsBetter,
+                                      seed: config.seed)
+                s.finished = true
+                try store.save("aligned", model: model.stateDict(), state: s, modelSpec: modelSpec)
+            }
+        }
+        lap("alignment")
+
+        // Fine-tuning.
+        method.trainability.apply(to: model)
+        let trainable = model.parameterCount(trainableOnly: true), total = model.parameterCount()
+        let trainer = Trainer(model: model, task: spec, splits: splits, config: config.training, seed: config.seed,
+                              stage: "finetune", checkpoints: store, recorder: recorder)
+        trainer.modelSpec = modelSpec
+        trainer.interruptAfter = interruptAfter
+        let state: TrainingState
+        if let ckpt = resumeFinetune, ckpt.state.finished {
+            state = ckpt.state
+            try trainer.loadBestWeights()
+        } else {
+            state = try trainer.run(resumingFrom: resumeFinetune)
+        }
+        lap("finetune")
+
+        // The test split, once, with the selected weights.
+        let test = trainer.evaluate(splits.test)
+        var fields: [(String, RecordValue)] = [("stage", .text("finetune")), ("epoch", .number(Double(state.epoch))),
+                                              ("step", .number(Double(state.step))), ("split", .text("test")),
+                                              ("test_loss", .number(test.loss))]
+        for m in spec.reportedMetrics { if let x = test.metrics[m] { fields.append(("test_\(m.key)", .number(x))) } }
+        if let e = state.bestEpoch { fields.append(("selected_epoch", .number(Double(e)))) }
+        try recorder.record(fields)
+        try FitPipeline.writePredictions(test.predictions, data: splits.test, task: spec, run: run)
+        lap("test")
+
+        let result = FitResult(runDirectory: run.url, task: spec, testMetrics: test.metrics, testLoss: test.loss,
+                               state: state, parameterCount: total, trainableCount: trainable,
+                               timings: timings + [("total", Date().timeIntervalSince(started))])
+        let records = (try? MetricsLog.readOrdered(run.metrics)) ?? []
+        try RunReport.writePlots(records: records, task: spec, run: run)
+        try RunReport.write(config: config, method: method, spec: modelSpec, model: model, splits: splits,
+                            result: result, records: records, run: run)
+        return result
+    }
+
+    // MARK: Data
+
+    /// Loads the task, applies the limits, carves the validation split (seeded, stratified for classes) and
+    /// fits the input normalisation on the training split only.
+    public static func prepareData(_ config: FitConfig, assets: AssetRegistry) throws
+        -> (spec: TaskSpec, splits: DataSplits, normalizer: ChannelNormalizer?) {
+        let loaded = try TaskCatalog.load(config.task, dataRoot: assets.root.appendingPathComponent("data", isDirectory: true))
+        var training = loaded.training, test = loaded.test
+        if let n = config.data.trainLimit, n < training.count { training = training.subset(Array(0..<n)) }
+        if let n = config.data.testLimit, n < test.count { test = test.subset(Array(0..<n)) }
+        var splits: DataSplits
+        do {
+            splits = try DataSplits.make(training: training, test: test,
+                                         validationFraction: config.training.validationFraction, seed: config.seed)
+        } catch {
+            throw TransferError.badTask("task '\(config.task)': \(error)")
+        }
+        var normalizer: ChannelNormalizer?
+        if config.data.normalize {
+            let n = try splits.normalized()
+            splits = n.splits
+            normalizer = n.normalizer
+        }
+        let spec = try TaskSpec.inferred(name: loaded.spec.name, training: splits.train,
+                                         vocabularySize: loaded.spec.vocabularySize)
+        return (spec, splits, normalizer)
+    }
+
+    /// Rewrites metrics.jsonl for a resumed run: keeps the alignment stages' records when their result is
+    /// reused, and fine-tuning records up to the checkpoint's step; drops everything else (it will be redone).
+    static func truncateMetrics(_ url: URL, stages: [String], keepAlignment: Bool, finetuneStep: Int?) throws {
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        let records = try MetricsLog.readOrdered(url)
+        let kept = records.filter { r in
+            let stage = r.first { $0.0 == "stage" }?.1.stringValue ?? ""
+            let split = r.first { $0.0 == "split" }?.1.stringValue ?? ""
+            if split == "test" { return false }
+            if stage == "finetune" {
+                guard let limit = finetuneStep, let step = r.first(where: { $0.0 == "step" })?.1.doubleValue else { return false }
+                return Int(step) <= limit
+            }
+            return keepAlignment && stages.contains(stage)
+        }
+        try AtomicFile.write(kept.map { RunValue.object($0).json + "\n" }.joined(), to: url)
+    }
+
+    // MARK: Predictions
+
+    /// Writes the test predictions: `predictions.csv` (per sample: label and predicted class with class
+    /// probabilities; targets and predicted values; or, for dense tasks, the per-sample relative L2 error) and,
+    /// for dense tasks, the fields themselves as `predictions.npy`.
+    public static func writePredictions(_ predictions: Tensor, data: LabeledDataset, task: TaskSpec, run: RunDirectory) throws {
+        let csv = predictionTable(predictions, data: data, task: task)
+        try AtomicFile.write(csv, to: run.predictions)
+        if task.output == .dense1D || task.output == .dense2D {
+            try NumPyArray.save(predictions, to: run.url.appendingPathComponent("predictions.npy"))
+        }
+    }
+
+    /// The CSV text of `writePredictions` (targets columns left empty when `data` has none).
+    public static func predictionTable(_ predictions: Tensor, data: LabeledDataset, task: TaskSpec) -> String {
+        let n = predictions.rank == 0 ? 0 : predictions.shape[0]
+        var lines: [String] = []
+        func f(_ x: Float) -> String { x.description }
+        switch task.output {
+        case .classification:
+            let names = task.classNames ?? (0..<task.outputs).map(String.init)
+            lines.append((["index", "label", "prediction"] + names.map { "p_" + csvField($0) }).joined(separator: ","))
+            let probs = withoutGradients { predictions.softmax(alongAxis: -1) }.scalars
+            let k = task.outputs
+            let pred = n == 0 ? [] : Metrics.argmax(predictions)
+            let labels = data.labels
+            for i in 0..<n {
+                let label = labels.map { csvField(names[$0[i]]) } ?? ""
+                let row = [String(i), label, csvField(names[pred[i]])] + (0..<k).map { f(probs[i * k + $0]) }
+                lines.append(row.joined(separator: ","))
+            }
+        case .multiLabel, .regression:
+            let k = task.outputs
+            let p = predictions.scalars
+            var targets: [Float]?
+            if case .multiLabel(let t) = data.targets { targets = t.scalars }
+            if case .regression(let t) = data.targets { targets = t.scalars }
+            lines.append((["index"] + (0..<k).map { "target_\($0)" } + (0..<k).map { "prediction_\($0)" })
+                .joined(separator: ","))
+            for i in 0..<n {
+                let t = (0..<k).map { j in targets.map { f($0[i * k + j]) } ?? "" }
+                lines.append(([String(i)] + t + (0..<k).map { f(p[i * k + $0]) }).joined(separator: ","))
+            }
+        case .dense1D, .dense2D:
+            lines.append("index,relative_l2")
+            if case .fields(let y) = data.targets, y.shape == predictions.shape, n > 0 {
+                let m = predictions.count / n
+                let p = predictions.scalars, t = y.scalars
+                for i in 0..<n {
+                    var num = 0.0, den = 0.0
+                    for j in (i * m)..<((i + 1) * m) {
+                        let d = Double(p[j]) - Double(t[j])
+                        num += d * d
+                        den += Double(t[j]) * Double(t[j])
+                    }
+                    lines.append("\(i),\((num / den).squareRoot())")
+                }
+            } else {
+                for i in 0..<n { lines.append("\(i),") }
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// A CSV field, quoted when it holds a comma, quote or line break.
+func csvField(_ s: String) -> String {
+    guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+    return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}

@@ -1,0 +1,120 @@
+import Foundation
+import MonaData
+import MonaFormats
+import MonaTensor
+
+/// A trained model read back from a run directory or a checkpoint folder, with what it needs to preprocess new
+/// inputs the way its training data was.
+public struct SavedModel {
+    public let model: CrossModalModel
+    public let spec: ModelSpec
+    /// Where the weights came from.
+    public let source: URL
+
+    /// Loads `path`: a run directory (checkpoint `checkpoint`, default `best`) or a checkpoint folder holding
+    /// `model.safetensors` and `model.json`. The body is rebuilt from the saved architecture and every weight is
+    /// loaded strictly, so no pretrained asset is needed.
+    public static func load(_ path: URL, checkpoint: String = "best") throws -> SavedModel {
+        let fm = FileManager.default
+        var folder = path
+        if !fm.fileExists(atPath: path.appendingPathComponent("model.json").path) {
+            let store = CheckpointStore(directory: path.appendingPathComponent("checkpoints", isDirectory: true))
+            guard let f = store.resolved(checkpoint) else {
+                throw TransferError.badCheckpoint("\(path.path): neither a checkpoint folder (model.json, model.safetensors) "
+                                                  + "nor a run directory with checkpoints/\(checkpoint)")
+            }
+            folder = f
+        }
+        let specURL = folder.appendingPathComponent("model.json")
+        let spec: ModelSpec
+        do {
+            spec = try JSONDecoder().decode(ModelSpec.self, from: Data(contentsOf: specURL))
+        } catch {
+            throw TransferError.badCheckpoint("cannot read \(specURL.path): \(error)")
+        }
+        let weightsURL = folder.appendingPathComponent("model.safetensors")
+        let body = BodyCatalog.randomBody(family: spec.bodyFamily, config: spec.bodyConfig, seed: 0)
+        let model = CrossModalModel(spec: spec, body: body, seed: 0)
+        do {
+            try model.load(stateDict: try SafeTensors.load(contentsOf: weightsURL), strict: true, source: weightsURL.path)
+        } catch {
+            throw TransferError.badCheckpoint("\(error)")
+        }
+        model.eval()
+        return SavedModel(model: model, spec: spec, source: folder)
+    }
+
+    /// `dataset` with the training normalisation applied to its inputs (unchanged when there was none). Checks
+    /// that the inputs have the kind and channel count the model was trained on.
+    public func prepared(_ dataset: LabeledDataset) throws -> LabeledDataset {
+        let task = spec.task
+        switch (task.input, dataset.inputs) {
+        case (.series, .series(let x)), (.fields, .fields(let x)):
+            guard x.shape[1] == task.sampleShape[0] else {
+                throw TransferError.badTask("\(dataset.name): inputs have \(x.shape[1]) channels, the model was trained on "
+                                            + "\(task.sampleShape[0])")
+            }
+        case (.tokens, .tokens):
+            break
+        default:
+            throw TransferError.badTask("\(dataset.name): the model takes \(task.input.rawValue) inputs")
+        }
+        var data = dataset
+        if let names = task.classNames, data.classNames != nil {
+            data = try data.remappingClasses(to: names)
+        }
+        guard let mean = spec.inputMean, let std = spec.inputStd else { return data }
+        return try ChannelNormalizer(mean: mean, std: std).apply(to: data)
+    }
+
+    /// Predictions for every sample of `dataset` (already `prepared`), in order, in evaluation mode.
+    public func predict(_ dataset: LabeledDataset, batchSize: Int = 64) -> Tensor {
+        model.eval()
+        return withoutGradients {
+            var outputs: [Tensor] = []
+            for indices in BatchSampler.evaluation(count: dataset.count, batchSize: batchSize).batches(epoch: 0) {
+                outputs.append(model(model.input(for: dataset.subset(indices))))
+            }
+            return outputs.isEmpty ? Tensor.zeros([0]) : Tensor.concat(outputs, axis: 0)
+        }
+    }
+
+    /// Reads inputs for prediction from a file: `.ts`, `.arff`, UCR `.txt`/`.tsv`, `.npy` (x), `.npz` (`x` or
+    /// `x_test`, with `y`/`y_test` when present) or torch `.pt` (`x`, `y`). Targets, when the file has them,
+    /// are kept (the predictions file then shows them next to the predictions).
+    public static func readInputs(_ url: URL) throws -> LabeledDataset {
+        let name = url.deletingPathExtension().lastPathComponent
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw TransferError.badTask("\(url.path): no such file")
+        }
+        switch url.pathExtension.lowercased() {
+        case "ts": return try TSFile.load(url)
+        case "arff": return try ARFFFile.load(url)
+        case "txt", "tsv": return try UCRTextFile.load(url)
+        case "npy":
+            return try unlabeled(try NumPyArray.load(contentsOf: url), name: name, file: url.path)
+        case "npz", "pt", "pth":
+            let t = url.pathExtension.lowercased() == "npz" ? try NumPyArchive.load(contentsOf: url)
+                : try TorchCheckpoint.load(contentsOf: url)
+            guard let x = t["x"] ?? t["x_test"] else {
+                throw TransferError.badTask("\(url.path): no array named x or x_test (found \(t.keys.sorted()))")
+            }
+            if let y = t["y"] ?? t["y_test"] {
+                return try TaskCatalog.arrays(x: x, y: y, file: url.path, name: name)
+            }
+            return try unlabeled(x, name: name, file: url.path)
+        default:
+            throw TransferError.badTask("\(url.path): unsupported input file (use .ts, .arff, .txt, .tsv, .npy, .npz or .pt)")
+        }
+    }
+
+    static func unlabeled(_ x: Tensor, name: String, file: String) throws -> LabeledDataset {
+        let n = x.shape.first ?? 0
+        switch x.rank {
+        case 2: return try LabeledDataset(name: name, inputs: .series(x.reshaped(to: [n, 1, x.shape[1]])), targets: .none)
+        case 3: return try LabeledDataset(name: name, inputs: .series(x), targets: .none)
+        case 4: return try LabeledDataset(name: name, inputs: .fields(x), targets: .none)
+        default: throw TransferError.badTask("\(file): x must be [N, L], [N, C, L] or [N, C, H, W], got \(x.shape)")
+        }
+    }
+}

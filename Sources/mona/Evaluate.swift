@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import MonaData
+import MonaFormats
+import MonaRunKit
+import MonaTransfer
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a trained model (a run directory or a checkpoint folder) on a task's test split.",
+        discussion: """
+        The task defaults to the one the model was trained on; the training normalisation is applied. Prints \
+        one line per metric (or one JSON object with --json).
+
+        Example:
+          mona evaluate runs/gunpoint
+          mona evaluate runs/gunpoint/checkpoints/last --task path/to/GunPoint_TRAIN.ts
+        """)
+
+    @Argument(help: "Run directory or checkpoint folder.")
+    var path: String
+
+    @Option(help: "Task name or data path (default: the model's own task).")
+    var task: String?
+
+    @Option(help: "Which checkpoint of a run directory: best or last.")
+    var checkpoint = "best"
+
+    @Option(help: "Which split to evaluate: test or train (the whole training file).")
+    var split = "test"
+
+    @Option(name: .customLong("batch-size"), help: "Evaluation batch size.")
+    var batchSize = 64
+
+    @Flag(help: "Print the metrics as one JSON object.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors(command: "evaluate", mode: json ? .json : .auto) {
+            let saved = try SavedModel.load(URL(fileURLWithPath: path), checkpoint: checkpoint)
+            guard let source = task ?? saved.spec.taskSource else {
+                throw TransferError.badConfig("the checkpoint does not name its task; pass --task")
+            }
+            guard split == "test" || split == "train" else {
+                throw TransferError.badConfig("--split must be test or train, got '\(split)'")
+            }
+            let loaded = try TaskCatalog.load(source, dataRoot: AssetRegistry().root.appendingPathComponent("data"))
+            let data = try saved.prepared(split == "test" ? loaded.test : loaded.training)
+            let spec = saved.spec.task
+            let result = Trainer.evaluate(model: saved.model, task: spec, data: data, batchSize: batchSize)
+            var fields: [(String, RunValue)] = [("task", .string(source)), ("split", .string(split)),
+                                                ("samples", .number(Double(data.count))),
+                                                ("\(split)_loss", .number(result.loss))]
+            for m in spec.reportedMetrics {
+                if let x = result.metrics[m] { fields.append(("\(split)_\(m.key)", .number(x))) }
+            }
+            if json {
+                print(RunValue.object(fields).json)
+            } else {
+                for (k, v) in fields.dropFirst(2) {
+                    let x = v.doubleValue ?? .nan
+                    print("\(k) \(k == "samples" ? String(Int(x)) : String(format: "%.4f", x))")
+                }
+            }
+        }
+    }
+}

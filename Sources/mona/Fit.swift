@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import MonaFormats
+import MonaRunKit
+import MonaTransfer
+
+/// Output flags shared by the subcommands.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print nothing but errors and the final result line.")
+    var quiet = false
+
+    @Flag(help: "Write progress, messages and the result as JSON lines (for scripts).")
+    var json = false
+
+    var mode: OutputMode { json ? .json : (quiet ? .quiet : .auto) }
+}
+
+struct Fit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a cross-modal model (embedder → pretrained body → head) on a task; write a run directory.",
+        discussion: """
+        Every option can also come from a YAML file (--config); flags override the file, and the resolved \
+        configuration is saved as <run>/config.yaml. Any option without a flag is set with --set key=value \
+        (dotted YAML keys, e.g. --set training.weightDecay=0 --set data.trainLimit=20).
+
+        The run directory receives metrics.jsonl (per step and per epoch; test metrics as test_<metric>), \
+        checkpoints/best and checkpoints/last, predictions.csv for the test split, plots/*.svg and report.md.
+
+        Methods: finetune (vanilla), scratch (random body), linear-probe (head only), fpt (embedder, \
+        LayerNorms and head), warmup-only (stage 0 then fine-tuning), and any registered alignment method.
+
+        Example:
+          mona fit --task gunpoint --body minilm-l6 --method finetune --epochs 10 --seed 0 --output runs/gunpoint
+        """)
+
+    @Option(help: "Known task (gunpoint, arrowhead, italypowerdemand, basicmotions, japanesevowels, pigcvp, darcy16) or a data path.")
+    var task: String?
+
+    @Option(help: "Known body (minilm-l6, minilm-l3, minilm-l6-int8, dinov2-s14, tiny-bert, tiny-vit) or a model directory.")
+    var body: String?
+
+    @Option(help: "Training method (finetune, scratch, linear-probe, fpt, warmup-only, …).")
+    var method: String?
+
+    @Option(help: "Fine-tuning epochs.")
+    var epochs: Int?
+
+    @Option(help: "Seed of data splits, initialisation, shuffling and dropout.")
+    var seed: UInt64?
+
+    @Option(name: .shortAndLong, help: "Run directory.")
+    var output: String?
+
+    @Option(help: "YAML configuration file (flags override it).")
+    var config: String?
+
+    @Option(name: .customLong("batch-size"), help: "Mini-batch size.")
+    var batchSize: Int?
+
+    @Option(help: "Learning rate.")
+    var lr: Float?
+
+    @Option(name: .customLong("max-tokens"), help: "Token cap of the embedder (sets the 1-D patch size).")
+    var maxTokens: Int?
+
+    @Option(help: "Stop after this many epochs without validation improvement.")
+    var patience: Int?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Set any option (repeatable).", valueName: "key=value"))
+    var assignments: [String] = []
+
+    @Flag(help: "Continue the run in --output from its last checkpoint (same configuration required).")
+    var resume = false
+
+    @OptionGroup var outputOptions: OutputOptions
+
+    func run() throws {
+        try reportingErrors(command: "fit", mode: outputOptions.mode) {
+            let resolved = try resolveConfig()
+            guard let out = output ?? resolved.output else {
+                throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
+            }
+            let pipeline = try FitPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
+                                           mode: outputOptions.mode)
+            let result = try pipeline.fit(resume: resume)
+            printResult(result, mode: outputOptions.mode)
+        }
+    }
+
+    /// File (or, when resuming without one, the run's saved config), then flags, then --set assignments.
+    func resolveConfig() throws -> FitConfig {
+        var pairs: [(String, RunValue)] = []
+        if let config {
+            pairs = try ConfigFile.load(URL(fileURLWithPath: config))
+        } else if resume, let out = output {
+            let saved = URL(fileURLWithPath: out).appendingPathComponent("config.yaml")
+            if FileManager.default.fileExists(atPath: saved.path) { pairs = try ConfigFile.load(saved) }
+        }
+        pairs += flagPairs()
+        for a in assignments {
+            guard let eq = a.firstIndex(of: "="), eq != a.startIndex else {
+                throw TransferError.badConfig("--set \(a): expected key=value")
+            }
+            let key = String(a[..<eq]), value = String(a[a.index(after: eq)...])
+            let parsed = try ConfigFile.parse("v: \(value)", source: "--set \(key)")
+            pairs.append((key, parsed.first?.1 ?? .string(value)))
+        }
+        return try FitConfig(pairs: pairs)
+    }
+
+    func flagPairs() -> [(String, RunValue)] {
+        var p: [(String, RunValue)] = []
+        if let task { p.append(("task", .string(task))) }
+        if let body { p.append(("body", .string(body))) }
+        if let method { p.append(("method.name", .string(method))) }
+        if let epochs { p.append(("training.epochs", .number(Double(epochs)))) }
+        if let seed { p.append(("seed", .number(Double(seed)))) }
+        if let output { p.append(("output", .string(output))) }
+        if let batchSize { p.append(("training.batchSize", .number(Double(batchSize)))) }
+        if let lr { p.append(("training.learningRate", RunValue(lr))) }
+        if let maxTokens { p.append(("model.maxTokens", .number(Double(maxTokens)))) }
+        if let patience { p.append(("training.patience", .number(Double(patience)))) }
+        return p
+    }
+
+    func printResult(_ r: FitResult, mode: OutputMode) {
+        let metric = r.task.metric.key
+        switch mode {
+        case .json:
+            var fields: [(String, RunValue)] = [("event", .string("result")), ("run", .string(r.runDirectory.path)),
+                                                ("task", .string(r.task.name)), ("test_loss", .number(r.testLoss))]
+            for m in r.task.reportedMetrics { if let x = r.testMetrics[m] { fields.append(("test_\(m.key)", .number(x))) } }
+            if let b = r.state.bestMetric { fields.append(("best_val_\(metric)", .number(b))) }
+            print(RunValue.object(fields).json)
+        case .auto, .quiet:
+            let value = r.testMetric.map { String(format: "%.4f", $0) } ?? "n/a"
+            print("test \(metric) \(value)  (\(r.task.name); run \(r.runDirectory.path))")
+        }
+    }
+}
+
+/// Runs `body`; on failure prints `mona <command>: error: <one line>` to standard error (or a JSON error line)
+/// and exits with status 1.
+func reportingErrors(command: String, mode: OutputMode, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as ExitCode {
+        throw e
+    } catch {
+        let text = "\(error)".split(whereSeparator: \.isNewline).joined(separator: "; ")
+        if mode == .json {
+            print(RunValue.object([("event", .string("error")), ("command", .string(command)), ("message", .string(text))]).json)
+        }
+        FileHandle.standardError.write(Data("mona \(command): error: \(text)\n".utf8))
+        throw ExitCode(1)
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import MonaData
+import MonaNN
+import MonaTensor
+@testable import MonaTransfer
+
+/// A very small BERT body (width 8, one layer) for gradient checks and fast training tests.
+func microBertBody(layers: Int = 1, width: Int = 8, positions: Int = 32, dropout: Float = 0, seed: UInt64 = 3) -> TransformerBody {
+    var c = TransformerConfig(hiddenSize: width, layers: layers, heads: 2, intermediateSize: 2 * width)
+    c.vocabularySize = 12
+    c.maxPositions = positions
+    c.hiddenDropout = dropout
+    return BodyCatalog.randomBody(family: .bert, config: c, seed: seed)
+}
+
+/// A very small DINOv2-style body (width 8, one layer, 4×4 patches on a 8×8 grid of 32×32 images).
+func microVitBody(seed: UInt64 = 4) -> TransformerBody {
+    var c = TransformerConfig(hiddenSize: 8, layers: 1, heads: 2, intermediateSize: 16)
+    c.imageSize = 32
+    c.patchSize = 4
+    c.layerNormEpsilon = 1e-6
+    c.hiddenDropout = 0
+    return BodyCatalog.randomBody(family: .dinov2, config: c, seed: seed)
+}
+
+/// Two easy classes of series [N, C, L]: noisy sines (class 0) and noisy ramps (class 1), alternating.
+func waveDataset(count: Int, channels: Int = 1, length: Int = 16, seed: UInt64 = 9) throws -> LabeledDataset {
+    var g = SeededGenerator(seed: seed)
+    var values: [Float] = []
+    var labels: [Int] = []
+    for i in 0..<count {
+        let cls = i % 2
+        labels.append(cls)
+        for _ in 0..<channels {
+            for t in 0..<length {
+                let x = Float(t) / Float(length)
+                let clean = cls == 0 ? sinf(6.28 * x) : 2 * x - 1
+                values.append(clean + 0.1 * Float(g.nextNormal()))
+            }
+        }
+    }
+    return try LabeledDataset(name: "waves", inputs: .series(Tensor(values, shape: [count, channels, length])),
+                              targets: .classes(labels, names: ["sine", "ramp"]))
+}
+
+/// A temporary folder removed when the value is deallocated.
+final class TemporaryDirectory {
+    let url: URL
+    init() {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("mona-transfer-\(UUID().uuidString)",
+                                                                              isDirectory: true)
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// The repository's asset folder (`MONA_ASSETS` or `<repo>/.assets`), found from this file's location.
+let repositoryAssets: URL = {
+    if let env = ProcessInfo.processInfo.environment["MONA_ASSETS"], !env.isEmpty { return URL(fileURLWithPath: env) }
+    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".assets", isDirectory: true)
+}()
+
+func assetExists(_ relative: String) -> Bool {
+    FileManager.default.fileExists(atPath: repositoryAssets.appendingPathComponent(relative).path)
+}
