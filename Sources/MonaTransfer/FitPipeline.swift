@@ -94,12 +94,13 @@ public final class FitPipeline {
         let last = resume ? try store.load("last") : nil
         let resumeFinetune = last.flatMap { $0.state.stage == "finetune" ? $0 : nil }
         let aligned = resume && resumeFinetune == nil ? try store.load("aligned") : nil
-        let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: resume, mode: mode)
         if resume {
+            // Before the log is opened: the rewrite replaces the file.
             try FitPipeline.truncateMetrics(run.metrics, stages: method.stages.map(\.name),
                                             keepAlignment: resumeFinetune != nil || aligned != nil,
                                             finetuneStep: resumeFinetune?.state.step)
         }
+        let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: resume, mode: mode)
 
         // Alignment stages (skipped when their result is already saved).
         if resumeFinetune == nil {
