@@ -25,6 +25,8 @@ public struct TrainingState: Codable, Sendable, Equatable {
     public var higherIsBetter: Bool
     /// Best validation value so far, and when it was reached.
     public var bestMetric: Double?
+    /// Validation loss at the best epoch (breaks ties of the metric, common on small validation sets).
+    public var bestLoss: Double?
     public var bestEpoch: Int?
     public var bestStep: Int?
     /// Epochs since the validation metric last improved (for early stopping).

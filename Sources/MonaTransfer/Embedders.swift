@@ -28,12 +28,17 @@ open class TargetEmbedder: Module {
 
 // MARK: 1-D
 
-/// Embeds [B, C, L] series as ⌈L/p⌉ tokens: a Conv1d with kernel = stride = p (the series is zero-padded on the
-/// right to a multiple of p), then LayerNorm, plus position embeddings initialised from the body's own.
+/// Embeds [B, C, L] series as ⌈L/p⌉ tokens the way the body's own embedding layer builds its inputs: a Conv1d
+/// with kernel = stride = p (the series is zero-padded on the right to a multiple of p) gives each patch's
+/// content, position embeddings initialised from the body's are added, and a LayerNorm initialised from the
+/// body's embedding LayerNorm (BERT) normalises the sum.
 ///
 /// p is the smallest patch that keeps the token count within `maxTokens` (`patchSize(length:maxTokens:)`), as
-/// ORCA picks its "stack number". The LayerNorm starts from the body's embedding LayerNorm when it has one
-/// (BERT), so the tokens enter the body with the statistics it was trained on.
+/// ORCA picks its "stack number". Unlike ORCA, positions are added *before* the LayerNorm, and the Conv1d is
+/// initialised at the scale of the body's token embeddings: BERT mixes word and position embeddings in that
+/// proportion before its LayerNorm, whereas positions added after a LayerNorm are tiny next to it (for
+/// MiniLM 0.47 against a token norm of about 12), which leaves the body nearly blind to order — GunPoint
+/// fine-tuning stalled that way.
 public final class SeriesEmbedder: TargetEmbedder {
     /// The patchifier: weight [D, C, p].
     public let projection: Conv1d
@@ -57,7 +62,9 @@ public final class SeriesEmbedder: TargetEmbedder {
     public init(channels: Int, length: Int, maxTokens: Int = 512, body: TransformerBody, generator: inout SeededGenerator) {
         let p = SeriesEmbedder.patchSize(length: length, maxTokens: maxTokens)
         let d = body.width
-        projection = Conv1d(channels, d, kernel: p, stride: p, generator: &generator)
+        let conv = Conv1d(channels, d, kernel: p, stride: p, generator: &generator)
+        rescaleToTokenEmbeddings(conv, body: body)
+        projection = conv
         let tokens = (length + p - 1) / p
         if let n = body.embeddingNorm {
             norm = LayerNorm(d, epsilon: n.epsilon)
@@ -81,7 +88,7 @@ public final class SeriesEmbedder: TargetEmbedder {
         let l = x.shape[2], t = (l + patchSize - 1) / patchSize
         let padded = t * patchSize == l ? x : x.padded(axis: 2, before: 0, after: t * patchSize - l)   // [B, C, T·p]
         let tokens = Tensor.patchEmbedding1d(padded, projection.weight, bias: projection.bias)          // [B, T, D]
-        return EmbeddedTokens(tokens: norm(tokens) + positions(t))
+        return EmbeddedTokens(tokens: norm(tokens + positions(t)))
     }
 
     /// [T, D] position rows for T tokens.
@@ -89,6 +96,21 @@ public final class SeriesEmbedder: TargetEmbedder {
         let table = positionEmbeddings
         if t == table.shape[0] { return table }
         return resampleRows(table, to: t)
+    }
+}
+
+/// Scales a freshly initialised (Kaiming-uniform) projection so that unit-variance inputs give outputs with the
+/// root mean square of the body's token embeddings, i.e. the proportion of content to position the body's
+/// embedding LayerNorm saw in pre-training. Bodies without token embeddings (DINOv2) keep the initialisation.
+func rescaleToTokenEmbeddings(_ conv: Module, body: TransformerBody) {
+    guard let target = body.tokenEmbeddingRMS, target > 0,
+          let weight = conv.namedParameters().first(where: { $0.name == "weight" })?.parameter.value else { return }
+    let fanIn = Float(weight.count / weight.shape[0])
+    // Kaiming uniform, bound 1/√fanIn on weight and bias: output variance (fanIn + 1)/(3·fanIn) per unit input.
+    let scale = target / ((1 + 1 / fanIn) / 3).squareRoot()
+    for (_, p) in conv.namedParameters() {
+        let w = p.value
+        p.assign(withoutGradients { w * scale })
     }
 }
 
@@ -108,8 +130,9 @@ func resampleRows(_ table: Tensor, to count: Int) -> Tensor {
 /// Initialisation follows ORCA: the kernel starts from the body's patch embedding — resized to p×p by area
 /// averaging (or bilinear upsampling), its input channels repeated or cropped to C, and rescaled by
 /// (p_body/p)² · 3/C so a smooth input gives tokens of the body's usual magnitude. Positions (and CLS) come from
-/// the body, interpolated to the grid. With a BERT body (no patch embedding) the kernel is random, the body's
-/// 1-D positions are used in row-major order, and a LayerNorm initialised from the body's follows the patchifier.
+/// the body, interpolated to the grid. With a BERT body (no patch embedding) the kernel is random at the scale of
+/// the body's token embeddings, the body's 1-D positions are used in row-major order, and a LayerNorm
+/// initialised from the body's normalises patch + position, as for `SeriesEmbedder`.
 public final class FieldEmbedder: TargetEmbedder {
     public let projection: Conv2d
     /// LayerNorm after the patchifier (BERT bodies only: DINOv2 feeds raw patch tokens to pre-LN blocks).
@@ -143,11 +166,14 @@ public final class FieldEmbedder: TargetEmbedder {
         let p = FieldEmbedder.patchSize(height: height, width: width, bodyPatch: bodyPatch, maxTokens: maxTokens,
                                         requested: requested)
         let rows = (height + p - 1) / p, cols = (width + p - 1) / p
-        projection = Conv2d(channels, d, kernel: (p, p), stride: (p, p), generator: &generator)
+        let conv = Conv2d(channels, d, kernel: (p, p), stride: (p, p), generator: &generator)
         if let k = body.patchKernel {
-            projection.weight = FieldEmbedder.adaptKernel(k.weight, channels: channels, patch: p)
-            projection.bias = k.bias
+            conv.weight = FieldEmbedder.adaptKernel(k.weight, channels: channels, patch: p)
+            conv.bias = k.bias
+        } else {
+            rescaleToTokenEmbeddings(conv, body: body)
         }
+        projection = conv
         if let n = body.embeddingNorm {
             let ln = LayerNorm(d, epsilon: n.epsilon)
             ln.weight = n.weight
@@ -200,12 +226,12 @@ public final class FieldEmbedder: TargetEmbedder {
         let rows = (x.shape[2] + p - 1) / p, cols = (x.shape[3] + p - 1) / p
         let sized = (rows * p == x.shape[2] && cols * p == x.shape[3]) ? x : x.resizedBilinear(to: (rows * p, cols * p))
         var tokens = Tensor.patchEmbedding2d(sized, projection.weight, bias: projection.bias)    // [B, N, D]
-        if let norm { tokens = norm(tokens) }
         if let cls = clsToken {
             tokens = Tensor.concat([cls.expanded(to: [b, 1, width]), tokens], axis: 1)          // [B, 1 + N, D]
         }
-        return EmbeddedTokens(tokens: tokens + positions(rows: rows, cols: cols), prefixTokens: prefixTokens,
-                              grid: (rows, cols))
+        tokens = tokens + positions(rows: rows, cols: cols)
+        if let norm { tokens = norm(tokens) }
+        return EmbeddedTokens(tokens: tokens, prefixTokens: prefixTokens, grid: (rows, cols))
     }
 
     /// [prefix + rows·cols, D] positions for a grid (the stored grid's, resized bicubically for other grids).
@@ -222,8 +248,9 @@ public final class FieldEmbedder: TargetEmbedder {
 
 // MARK: Tokens
 
-/// Embeds token ids (DNA bases or k-mers, amino acids) with a trainable table over the task's vocabulary,
-/// LayerNorm (from the body's, when it has one) and the body's position embeddings.
+/// Embeds token ids (DNA bases or k-mers, amino acids) like BERT's embedding layer: a trainable table over the
+/// task's vocabulary (drawn at the scale of the body's token embeddings) plus the body's position embeddings,
+/// then a LayerNorm initialised from the body's.
 public final class TokenEmbedder: TargetEmbedder {
     public let tokenEmbeddings: Embedding
     public let norm: LayerNorm
@@ -235,7 +262,8 @@ public final class TokenEmbedder: TargetEmbedder {
     public init(vocabularySize: Int, maxLength: Int, body: TransformerBody, generator: inout SeededGenerator) {
         let d = body.width
         tokenEmbeddings = Embedding(vocabularySize, d, generator: &generator)
-        tokenEmbeddings.weight = Tensor.randomNormal([vocabularySize, d], std: 0.02, generator: &generator)
+        tokenEmbeddings.weight = Tensor.randomNormal([vocabularySize, d], std: body.tokenEmbeddingRMS ?? 0.02,
+                                                     generator: &generator)
         if let n = body.embeddingNorm {
             norm = LayerNorm(d, epsilon: n.epsilon)
             norm.weight = n.weight
@@ -257,6 +285,6 @@ public final class TokenEmbedder: TargetEmbedder {
         }
         precondition(t <= maxLength, "TokenEmbedder: \(t) tokens exceed the maximum length \(maxLength)")
         let x = tokenEmbeddings(ids, shape: [b, t])                                              // [B, T, D]
-        return EmbeddedTokens(tokens: norm(x) + positionEmbeddings.slice(axis: 0, start: 0, end: t), mask: mask)
+        return EmbeddedTokens(tokens: norm(x + positionEmbeddings.slice(axis: 0, start: 0, end: t)), mask: mask)
     }
 }

@@ -22,7 +22,8 @@ public struct TrainingInterrupted: Error, Sendable {
 ///
 /// Per epoch: seeded shuffled mini-batches (order from seed + epoch), gradient accumulation, optional clipping,
 /// the scheduled learning rate, a NaN/Inf check on every loss and gradient norm, then evaluation on the
-/// validation split, the `best` checkpoint when it improved, early stopping, and the `last` checkpoint (which
+/// validation split, the `best` checkpoint when it improved (a better metric, or an equal metric with a lower
+/// validation loss), early stopping, and the `last` checkpoint (which
 /// also holds the optimizer's buffers and the training state). `run(resumingFrom:)` continues from a `last`
 /// checkpoint to the same weights and metrics as an uninterrupted run. The test split is not used here.
 public final class Trainer {
@@ -188,8 +189,9 @@ public final class Trainer {
                 for m in task.reportedMetrics { if let x = v.metrics[m] { fields.append(("val_\(m.key)", .number(x))) } }
                 let value = v.metrics[task.metric] ?? .nan
                 summary.append(("val_\(task.metric.key)", value))
-                if isImprovement(value, over: state.bestMetric) {
+                if isImprovement(value, loss: v.loss, over: state.bestMetric, loss: state.bestLoss) {
                     state.bestMetric = value
+                    state.bestLoss = v.loss
                     state.bestEpoch = state.epoch
                     state.bestStep = state.step
                     state.epochsWithoutImprovement = 0
@@ -254,9 +256,11 @@ public final class Trainer {
         }
     }
 
-    func isImprovement(_ value: Double, over best: Double?) -> Bool {
+    /// A better metric, or the same metric with a lower validation loss.
+    func isImprovement(_ value: Double, loss: Double, over best: Double?, loss bestLoss: Double?) -> Bool {
         guard value.isFinite else { return false }
         guard let best else { return true }
+        if value == best { return loss.isFinite && loss < (bestLoss ?? .infinity) }
         return task.higherIsBetter ? value > best : value < best
     }
 

@@ -150,6 +150,13 @@ public final class TransformerBody: Module {
         return (conv.weight.detached(), conv.bias.detached())
     }
 
+    /// Root mean square of BERT's token-embedding table (the scale of the content the body's embedding
+    /// LayerNorm mixes with positions); nil for DINOv2.
+    public var tokenEmbeddingRMS: Float? {
+        guard let b = source.bert else { return nil }
+        return withoutGradients { b.wordEmbeddings.weight.squared().mean().sqrt().item }
+    }
+
     /// The LayerNorm that follows BERT's input embeddings (weight, bias); nil for DINOv2.
     public var embeddingNorm: (weight: Tensor, bias: Tensor, epsilon: Float)? {
         guard let b = source.bert else { return nil }
