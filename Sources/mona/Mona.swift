@@ -11,5 +11,5 @@ struct Mona: ParsableCommand {
         Subcommands arrive as the pipeline grows; see README.md.
         """,
         version: monaVersion,
-        subcommands: [])
+        subcommands: [Inspect.self, Convert.self])
 }
