@@ -132,8 +132,8 @@ public struct OTDDSource: Sendable {
 }
 
 /// OTDD between (source features, labels) and (target features, labels), features [N, D] / [M, D] (e.g.
-/// mean-pooled embeddings). Differentiable w.r.t. both feature sets' values through the target side only
-/// (the source side is treated as data); use `OTDDSource` to reuse the source side across calls.
+/// mean-pooled embeddings). Differentiable w.r.t. the target features; the source side is treated as fixed data
+/// (use `OTDDSource` to prepare it once and reuse it across calls).
 public func otdd(source: Tensor, sourceLabels: [Int], target: Tensor, targetLabels: [Int],
                  options: OTDDOptions = OTDDOptions()) -> OTDDResult {
     OTDDSource(features: source, labels: sourceLabels, options: options).distance(to: target, labels: targetLabels)
@@ -142,7 +142,7 @@ public func otdd(source: Tensor, sourceLabels: [Int], target: Tensor, targetLabe
 // MARK: - Internals
 
 /// What the label distance needs from one class: its cloud and moments, and its OT self-term.
-struct ClassSummary: @unchecked Sendable {
+struct ClassSummary: Sendable {
     let cloud: Tensor            // [n_c, D]
     let mean: Tensor             // [D]
     let standardDeviation: Tensor // [D]
