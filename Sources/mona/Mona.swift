@@ -16,5 +16,7 @@ struct Mona: ParsableCommand {
             Evaluate.self,
             Predict.self,
             Bodies.self,
+            Inspect.self,
+            Convert.self,
         ])
 }
