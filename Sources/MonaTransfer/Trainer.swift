@@ -145,8 +145,12 @@ public final class Trainer {
                 guard norm.isFinite else {
                     throw nonFinite("the gradient norm is \(norm)", state: state, batch: b)
                 }
-                if let clip = config.clipNorm, clip > 0 {
-                    clipGradients(&accumulated, parameters: parameters.map(\.parameter), maxNorm: clip)
+                if let clip = config.clipNorm, clip > 0, norm > clip {
+                    // Same rule as MonaNN's clipGradients, reusing the norm computed above.
+                    let scale = clip / (norm + 1e-6)
+                    withoutGradients {
+                        for (_, p) in parameters { if let g = accumulated[p.value] { accumulated[p.value] = g * scale } }
+                    }
                 }
                 let lr = config.learningRate * schedule.factor(at: state.step)
                 optimizer.learningRate = lr
@@ -163,7 +167,7 @@ public final class Trainer {
                 if state.step % config.logEvery == 0 {
                     try recorder.record([("stage", .text(stage)), ("epoch", .number(Double(state.epoch + 1))),
                                          ("step", .number(Double(state.step))), ("split", .text("train")),
-                                         ("loss", .number(stepLoss)), ("lr", .number(Double(lr))),
+                                         ("loss", .number(stepLoss)), ("lr", .number(Double(lr.description) ?? Double(lr))),
                                          ("grad_norm", .number(Double(norm)))])
                 }
                 recorder.progress(step: state.step, metrics: [("loss", stepLoss), ("epoch", Double(state.epoch + 1))])
@@ -264,6 +268,7 @@ public final class Trainer {
         return task.higherIsBetter ? value > best : value < best
     }
 
+    /// Global L2 norm of the gradients, summed in Double (NaN or infinite if any element is).
     func gradientNorm(_ g: Gradients) -> Float {
         var total = 0.0
         for (_, p) in parameters {
