@@ -127,7 +127,7 @@ public final class Trainer {
                     let loss = task.lossValue(model(model.input(for: batch)), batch)          // scalar
                     let lv = Double(loss.item)
                     guard lv.isFinite else {
-                        throw nonFinite("the training loss is \(lv)", state: state, batch: b + j)
+                        throw nonFinite("the training loss is \(describeNonFinite(lv))", state: state, batch: b + j)
                     }
                     lossSum += lv * Double(indices.count)
                     // Each micro-batch's mean loss is weighted by its share of the group's samples.
@@ -143,7 +143,7 @@ public final class Trainer {
                 }
                 let norm = gradientNorm(accumulated)
                 guard norm.isFinite else {
-                    throw nonFinite("the gradient norm is \(norm)", state: state, batch: b)
+                    throw nonFinite("the gradient norm is \(describeNonFinite(Double(norm)))", state: state, batch: b)
                 }
                 if let clip = config.clipNorm, clip > 0, norm > clip {
                     // Same rule as MonaNN's clipGradients, reusing the norm computed above.
@@ -330,6 +330,11 @@ extension CrossModalModel {
     public func input(for batch: LabeledDataset) -> ModelInput {
         ModelInput(batch, maxLength: (embedder as? TokenEmbedder)?.maxLength ?? .max)
     }
+}
+
+/// "NaN", "+infinity" or "-infinity".
+func describeNonFinite(_ x: Double) -> String {
+    x.isNaN ? "NaN" : (x > 0 ? "+infinity" : "-infinity")
 }
 
 /// A metric value for messages: 4 significant digits.
