@@ -102,6 +102,10 @@ public final class FitPipeline {
         }
         let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: resume, mode: mode)
 
+        // Source-knowledge analysis (KnowledgeTracker.swift), when the method asks for it.
+        let knowledge = try SourceKnowledgeTracker.make(config: config, body: body, assets: assets, recorder: recorder)
+        if resumeFinetune == nil && aligned == nil { try knowledge?.measure(model, point: "before-alignment", step: 0) }
+
         // Alignment stages (skipped when their result is already saved).
         if resumeFinetune == nil {
             if let aligned {
@@ -118,6 +122,7 @@ public final class FitPipeline {
             }
         }
         lap("alignment")
+        if resumeFinetune == nil && !method.stages.isEmpty { try knowledge?.measure(model, point: "after-alignment", step: 0) }
 
         // Fine-tuning.
         method.trainability.apply(to: model)
@@ -125,7 +130,13 @@ public final class FitPipeline {
         let trainer = Trainer(model: model, task: spec, splits: splits, config: config.training, seed: config.seed,
                               stage: "finetune", checkpoints: store, recorder: recorder)
         trainer.modelSpec = modelSpec
-        trainer.interruptAfter = interruptAfter
+        let interrupt = interruptAfter
+        trainer.interruptAfter = knowledge.map { k in
+            { state in
+                try? k.afterStep(model, state)
+                return interrupt?(state) ?? false
+            }
+        } ?? interrupt
         let state: TrainingState
         if let ckpt = resumeFinetune, ckpt.state.finished {
             state = ckpt.state
@@ -134,6 +145,7 @@ public final class FitPipeline {
             state = try trainer.run(resumingFrom: resumeFinetune)
         }
         lap("finetune")
+        try knowledge?.measure(model, point: "after-finetune", step: state.step)
 
         // The test split, once, with the selected weights.
         let test = trainer.evaluate(splits.test)
@@ -153,6 +165,11 @@ public final class FitPipeline {
         try RunReport.writePlots(records: records, task: spec, run: run)
         try RunReport.write(config: config, method: method, spec: modelSpec, model: model, splits: splits,
                             result: result, records: records, run: run)
+        if let knowledge {
+            try knowledge.writePlot(run: run)
+            let report = (try? String(contentsOf: run.report, encoding: .utf8)) ?? ""
+            try AtomicFile.write(report + knowledge.reportSection(), to: run.report)
+        }
         return result
     }
 

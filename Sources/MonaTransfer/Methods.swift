@@ -195,6 +195,7 @@ public enum MethodCatalog {
                 MethodSpec(name: "warmup-only", summary: "warm-up, then fine-tuning",
                            stages: [WarmupStage(epochs: c.warmupEpochs, learningRate: c.warmupLearningRate)]) }),
         ]
+        r.entries += alignmentMethodEntries
         return r
     }()
 

@@ -15,6 +15,8 @@ struct Mona: ParsableCommand {
             Fit.self,
             Evaluate.self,
             Predict.self,
+            Inspect.self,
+            Convert.self,
             Bodies.self,
             Inspect.self,
             Convert.self,

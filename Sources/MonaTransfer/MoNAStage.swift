@@ -1,0 +1,200 @@
+import Foundation
+import MonaData
+import MonaNN
+import MonaTensor
+
+/// MoNA's settings, read from `method.<key>` options (docs/mona.md gives the reasons for each default).
+///
+/// | key | meaning | default |
+/// |---|---|---|
+/// | `alpha` | inner learning rate α | 1e-2 |
+/// | `lambda` | weight λ of L_align + L_uniform (0 switches the source term off) | 1 |
+/// | `innerSteps` | K | 1 |
+/// | `t` | uniformity temperature | 2 |
+/// | `outerSteps` | T, stage-1 outer steps | 50 |
+/// | `sourceBatchSize` | labelled source samples per outer step | 40 |
+/// | `targetBatchSize` | target samples per outer step | `training.batchSize` |
+/// | `metaGradient` | `exact` or `finite-difference` | exact |
+/// | `fdEpsilon` | finite-difference step (divided by ‖v‖) | 0.01 |
+/// | `outerNormalization` | `none`, `fixed-ratio` or `minimum-ratio` | fixed-ratio |
+/// | `outerRatio` | the ratio of those normalisations | 1 |
+/// | `outerUpdates` | `embedder` or `embedder+head` | embedder |
+/// | `outerLearningRate` | learning rate of the outer optimizer | warm-up rate, else `training.learningRate` |
+/// | `sourcePerClass` | source samples per class kept for alignment | 40 |
+///
+/// The warm-up length is `method.warmupEpochs` (MethodConfig); `mona-no-warmup` sets it to 0.
+public struct MoNAOptions: Sendable, Equatable {
+    public var meta = MetaGradientOptions()
+    public var uniformityT: Float = 2
+    public var outerSteps = 50
+    public var sourceBatchSize = 40
+    public var targetBatchSize: Int? = nil
+    public var updatesHead = false
+    public var outerLearningRate: Float? = nil
+    public var warmupEpochs = 3
+    public var warmupLearningRate: Float? = nil
+    public var source = SourceTask.Options()
+
+    public init() {}
+
+    /// Reads the options of `method` (unknown values are errors naming the key).
+    public init(method: MethodConfig) throws {
+        func num(_ k: String, _ d: Double) throws -> Double { try method.number(k, default: d) }
+        meta.alpha = Float(try num("alpha", Double(meta.alpha)))
+        meta.lambda = Float(try num("lambda", Double(meta.lambda)))
+        meta.innerSteps = Int(try num("innerSteps", 1))
+        uniformityT = Float(try num("t", 2))
+        outerSteps = Int(try num("outerSteps", 50))
+        sourceBatchSize = Int(try num("sourceBatchSize", 40))
+        if method.options["targetBatchSize"] != nil { targetBatchSize = Int(try num("targetBatchSize", 16)) }
+        if method.options["outerLearningRate"] != nil { outerLearningRate = Float(try num("outerLearningRate", 1e-3)) }
+        source.alignmentPerClass = Int(try num("sourcePerClass", 40))
+        let eps = Float(try num("fdEpsilon", 0.01))
+        switch method.options["metaGradient"]?.lowercased() ?? "exact" {
+        case "exact": meta.mode = .exact
+        case "finite-difference", "fd": meta.mode = .finiteDifference(epsilon: eps)
+        case let s: throw TransferError.badConfig("method.metaGradient: '\(s)' is not exact or finite-difference")
+        }
+        let ratio = Float(try num("outerRatio", 1))
+        switch method.options["outerNormalization"]?.lowercased() ?? "fixed-ratio" {
+        case "none": meta.outerGradientNormalization = .none
+        case "fixed-ratio": meta.outerGradientNormalization = .fixedRatio(ratio)
+        case "minimum-ratio": meta.outerGradientNormalization = .minimumRatio(ratio)
+        case let s: throw TransferError.badConfig("method.outerNormalization: '\(s)' is not none, fixed-ratio or minimum-ratio")
+        }
+        switch method.options["outerUpdates"]?.lowercased() ?? "embedder" {
+        case "embedder": updatesHead = false
+        case "embedder+head": updatesHead = true
+        case let s: throw TransferError.badConfig("method.outerUpdates: '\(s)' is not embedder or embedder+head")
+        }
+        warmupEpochs = method.warmupEpochs
+        warmupLearningRate = method.warmupLearningRate
+        guard meta.alpha.isFinite, meta.lambda >= 0, meta.innerSteps >= 1, outerSteps >= 0, sourceBatchSize >= 2,
+              uniformityT > 0 else {
+            throw TransferError.badConfig("MoNA options: need finite alpha, lambda ≥ 0, innerSteps ≥ 1, outerSteps ≥ 0, "
+                                          + "sourceBatchSize ≥ 2, t > 0")
+        }
+    }
+}
+
+/// One outer step's numbers.
+public struct MoNAStepResult {
+    public var meta: MetaGradientResult
+    /// L_align and L_uniform of the source batch through the updated body θ′.
+    public var align: Float
+    public var uniform: Float
+}
+
+/// MoNA (DESIGN §2): stage 0 warm-up, then T meta-learning outer steps that update the embedder (optionally the
+/// head) with ∇φ[λ·(L_align + L_uniform)(θ′(φ)) + L_task(φ, θ)], θ′ = θ − α∇θ L_task. The body is only ever
+/// substituted through `withParameters`, never modified. Dropout is off during stage 1 (evaluation mode), which
+/// the finite-difference mode needs (it compares calls at nearby θ). One record per outer step (stage and phase
+/// `mona`): L_align, L_uniform, L_outer(θ′), L_outer(θ), the target loss, both gradient norms and their ratio.
+public final class MoNAStage: AlignmentStage {
+    public let name = "mona"
+    public let options: MoNAOptions
+    /// Source data to use (nil: `SourceTask.load` for the model's body).
+    public var source: SourceTask?
+
+    public init(options: MoNAOptions = MoNAOptions(), source: SourceTask? = nil) {
+        self.options = options
+        self.source = source
+    }
+
+    public func run(model: CrossModalModel, data: DataSplits, context: AlignmentContext) throws {
+        try WarmupStage(epochs: options.warmupEpochs, learningRate: options.warmupLearningRate)
+            .run(model: model, data: data, context: context)
+        guard options.outerSteps > 0 else { return }
+        var sourceOptions = options.source
+        sourceOptions.seed = context.seed
+        let src = try source ?? SourceTask.load(for: model.body, assets: context.assets, options: sourceOptions)
+        guard src.alignment.count >= 2 else { throw TransferError.badTask("MoNA: the source set has fewer than 2 samples") }
+        try withTrainability(of: model) {
+            let wasTraining = model.isTraining
+            model.eval()
+            defer { model.train(wasTraining) }
+            let phi = prepareOuterParameters(model)
+            var config = context.training
+            config.learningRate = options.outerLearningRate ?? options.warmupLearningRate ?? config.learningRate
+            let optimizer = config.makeOptimizer(for: model)
+            let tb = min(options.targetBatchSize ?? config.batchSize, data.train.count)
+            let sb = min(options.sourceBatchSize, src.alignment.count)
+            let targets = BatchSampler(count: data.train.count, batchSize: tb, shuffle: true, dropLast: true,
+                                       seed: context.seed ^ 0x6d6f_6e61)
+            let sources = BatchSampler(count: src.alignment.count, batchSize: sb, shuffle: true, dropLast: true,
+                                       seed: context.seed ^ 0x736f_7572)
+            var tEpoch = 0, sEpoch = 0
+            var tQueue: [[Int]] = [], sQueue: [[Int]] = []
+            context.recorder.beginStage(name, totalSteps: options.outerSteps)
+            for step in 1...options.outerSteps {
+                if tQueue.isEmpty { tQueue = targets.batches(epoch: tEpoch); tEpoch += 1 }
+                if sQueue.isEmpty { sQueue = sources.batches(epoch: sEpoch); sEpoch += 1 }
+                let targetBatch = data.train.subset(tQueue.removeFirst())
+                let sourceBatch = src.alignment.subset(sQueue.removeFirst())
+                let r = outerStep(model: model, phi: phi, task: context.task, targetBatch: targetBatch,
+                                  sourceBatch: sourceBatch)
+                let m = r.meta
+                guard m.taskLoss.isFinite, m.outerLoss.isFinite, m.phiGradients.allSatisfy({ globalNorm([$0]).isFinite }) else {
+                    throw TransferError.nonFinite("mona: outer step \(step): non-finite loss or gradient "
+                                                  + "(task \(m.taskLoss), outer \(m.outerLoss)); try a smaller method.alpha")
+                }
+                var grads = Gradients()
+                for (p, g) in zip(phi, m.phiGradients) { grads[p.parameter.value] = g }
+                optimizer.step(grads)
+                try context.recorder.record([
+                    ("stage", .text(name)), ("phase", .text("mona")), ("step", .number(Double(step))),
+                    ("align", .number(Double(r.align))), ("uniform", .number(Double(r.uniform))),
+                    ("outer_loss", .number(Double(m.outerLoss))),
+                    ("outer_loss_before", .number(Double(m.outerLossBeforeStep))),
+                    ("outer_delta", .number(Double(m.outerLoss - m.outerLossBeforeStep))),
+                    ("target_loss", .number(Double(m.taskLoss))),
+                    ("outer_grad_norm", .number(Double(m.outerGradientNorm))),
+                    ("task_grad_norm", .number(Double(m.taskGradientNorm))),
+                    ("grad_ratio", .number(Double(m.gradientRatio))),
+                    ("outer_scale", .number(Double(m.outerScale))),
+                ])
+                context.recorder.progress(step: step, metrics: [("target_loss", Double(m.taskLoss)),
+                                                                ("outer_loss", Double(m.outerLoss)),
+                                                                ("grad_ratio", Double(m.gradientRatio))])
+            }
+            context.recorder.endStage(summary: [])
+        }
+    }
+
+    /// Makes exactly the outer step's parameters trainable (embedder, optionally head) and returns them.
+    public func prepareOuterParameters(_ model: CrossModalModel) -> [(name: String, parameter: Parameter)] {
+        model.freeze()
+        model.unfreeze(matching: options.updatesHead ? ["embedder.*", "head.*"] : ["embedder.*"])
+        return model.trainableParameters()
+    }
+
+    /// The meta-gradient of one outer step (no update): θ′ from the target batch, L_align + L_uniform of the
+    /// source batch through θ′, target loss at θ. `phi` are the outer step's parameters.
+    public func outerStep(model: CrossModalModel, phi: [(name: String, parameter: Parameter)], task: TaskSpec,
+                          targetBatch: LabeledDataset, sourceBatch: LabeledDataset) -> MoNAStepResult {
+        let phiNames = phi.map(\.name)
+        let body = model.namedParameters().filter { $0.name.hasPrefix("body.") }
+        let thetaNames = body.map(\.name)
+        let input = model.input(for: targetBatch)
+        let labels = sourceBatch.labels ?? []
+        let t = options.uniformityT
+        var parts: (Float, Float)?
+        let meta = monaMetaGradient(
+            phi: phi.map(\.parameter.value), theta: body.map(\.parameter.value), options: options.meta,
+            innerLoss: { p, th in
+                var subs = Dictionary(uniqueKeysWithValues: zip(phiNames, p))
+                for (n, x) in zip(thetaNames, th) { subs[n] = x }
+                return model.withParameters(subs) { task.lossValue(model(input), targetBatch) }
+            },
+            outerLoss: { th in
+                model.withParameters(Dictionary(uniqueKeysWithValues: zip(thetaNames, th))) {
+                    let z = model.body.sourceFeatures(sourceBatch).l2NormalizedRows()      // [S, D]
+                    let a = alignLoss(z, labels: labels), u = uniformLoss(z, t: t)
+                    // The first call is at θ′ (the before-step measurement comes after it).
+                    if parts == nil { parts = (a.item, u.item) }
+                    return a + u
+                }
+            })
+        return MoNAStepResult(meta: meta, align: parts?.0 ?? .nan, uniform: parts?.1 ?? .nan)
+    }
+}

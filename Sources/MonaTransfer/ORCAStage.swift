@@ -1,0 +1,127 @@
+import Foundation
+import MonaData
+import MonaNN
+import MonaTensor
+
+/// ORCA's settings, read from `method.<key>` options.
+///
+/// | key | meaning | default |
+/// |---|---|---|
+/// | `distance` | `otdd` (label-aware, debiased Sinkhorn, docs/mona.md) or `mmd` | otdd |
+/// | `orcaSteps` | embedder optimisation steps | 50 |
+/// | `orcaBatchSize` | target samples per step | 64 (capped at the training split) |
+/// | `orcaLearningRate` | embedder learning rate | `training.learningRate` |
+/// | `pseudoLabels` | k of the k-means pseudo-labels for non-class targets | 10 |
+/// | `sourcePerClass` | source samples per class | 40 |
+public struct ORCAOptions: Sendable, Equatable {
+    public enum Distance: String, Sendable { case otdd, mmd }
+    public var distance = Distance.otdd
+    public var steps = 50
+    public var batchSize = 64
+    public var learningRate: Float? = nil
+    public var pseudoLabelClusters = 10
+    public var source = SourceTask.Options()
+    public var otdd = OTDDOptions()
+
+    public init() {}
+
+    public init(method: MethodConfig) throws {
+        let d = method.options["distance"]?.lowercased() ?? (method.name.lowercased() == "orca-mmd" ? "mmd" : "otdd")
+        guard let dist = Distance(rawValue: d) else { throw TransferError.badConfig("method.distance: '\(d)' is not otdd or mmd") }
+        distance = dist
+        steps = Int(try method.number("orcaSteps", default: 50))
+        batchSize = Int(try method.number("orcaBatchSize", default: 64))
+        if method.options["orcaLearningRate"] != nil { learningRate = Float(try method.number("orcaLearningRate", default: 1e-4)) }
+        pseudoLabelClusters = Int(try method.number("pseudoLabels", default: 10))
+        source.alignmentPerClass = Int(try method.number("sourcePerClass", default: 40))
+        guard steps >= 0, batchSize >= 2, pseudoLabelClusters >= 1 else {
+            throw TransferError.badConfig("ORCA options: need orcaSteps ≥ 0, orcaBatchSize ≥ 2, pseudoLabels ≥ 1")
+        }
+    }
+}
+
+/// ORCA's alignment stage: the embedder alone is trained to minimise the distance (label-aware OTDD, or MMD)
+/// between mean-pooled embedded target features and mean-pooled source-embedder features of labelled source
+/// data; regression, multi-label and dense targets get k-means pseudo-labels (k = 10, seeded). One record per
+/// step (stage and phase `orca`). Fine-tuning follows in the pipeline.
+public final class ORCAStage: AlignmentStage {
+    public let name = "orca"
+    public let options: ORCAOptions
+    public var source: SourceTask?
+
+    public init(options: ORCAOptions = ORCAOptions(), source: SourceTask? = nil) {
+        self.options = options
+        self.source = source
+    }
+
+    /// Labels of the target samples for OTDD: the classes, or k-means pseudo-labels of the target values.
+    public func targetLabels(_ data: LabeledDataset, seed: UInt64) -> [Int] {
+        if let y = data.labels { return y }
+        switch data.targets {
+        case .regression(let y), .multiLabel(let y), .fields(let y):
+            return kMeansPseudoLabels(targets: y, k: min(options.pseudoLabelClusters, data.count), seed: seed)
+        default:
+            return [Int](repeating: 0, count: data.count)
+        }
+    }
+
+    /// Mean-pooled embedded target features [B, D] (padding excluded).
+    public static func embeddedFeatures(_ model: CrossModalModel, _ batch: LabeledDataset) -> Tensor {
+        let e = model.embedder(model.input(for: batch))
+        let tokens = e.tokens.slice(axis: 1, start: e.prefixTokens, end: e.tokens.shape[1])
+        let mask = e.mask.map { $0.slice(axis: 1, start: e.prefixTokens, end: $0.shape[1]) }
+        return BertModel.meanPool(tokens, attentionMask: mask)
+    }
+
+    /// The distance being minimised, for source features prepared by `prepare`.
+    public func distance(_ target: Tensor, labels: [Int], source: OTDDSource) -> Tensor {
+        switch options.distance {
+        case .otdd: return source.distance(to: target, labels: labels).distance
+        case .mmd: return maximumMeanDiscrepancy(target, source.features)
+        }
+    }
+
+    /// Source features through the source embedder, prepared for OTDD.
+    public func prepare(_ model: CrossModalModel, _ src: SourceTask) -> OTDDSource {
+        let features = withoutGradients { model.body.sourceEmbedderFeatures(src.alignment).detached() }
+        return OTDDSource(features: features, labels: src.alignment.labels ?? [], options: options.otdd)
+    }
+
+    public func run(model: CrossModalModel, data: DataSplits, context: AlignmentContext) throws {
+        guard options.steps > 0 else { return }
+        var sourceOptions = options.source
+        sourceOptions.seed = context.seed
+        let src = try source ?? SourceTask.load(for: model.body, assets: context.assets, options: sourceOptions)
+        let prepared = prepare(model, src)
+        let labels = targetLabels(data.train, seed: context.seed)
+        try withTrainability(of: model) {
+            let wasTraining = model.isTraining
+            model.eval()
+            defer { model.train(wasTraining) }
+            model.freeze()
+            model.unfreeze(matching: ["embedder.*"])
+            let params = model.trainableParameters()
+            var config = context.training
+            if let lr = options.learningRate { config.learningRate = lr }
+            let optimizer = config.makeOptimizer(for: model)
+            let sampler = BatchSampler(count: data.train.count, batchSize: min(options.batchSize, data.train.count),
+                                       shuffle: true, dropLast: true, seed: context.seed ^ 0x6f72_6361)
+            var queue: [[Int]] = [], epoch = 0
+            context.recorder.beginStage(name, totalSteps: options.steps)
+            for step in 1...options.steps {
+                if queue.isEmpty { queue = sampler.batches(epoch: epoch); epoch += 1 }
+                let idx = queue.removeFirst()
+                let batch = data.train.subset(idx)
+                let loss = distance(ORCAStage.embeddedFeatures(model, batch), labels: idx.map { labels[$0] }, source: prepared)
+                let value = Double(loss.item)
+                guard value.isFinite else { throw TransferError.nonFinite("orca: step \(step): the \(options.distance.rawValue) is \(value)") }
+                optimizer.step(gradientStore(of: loss, wrt: params.map(\.parameter.value)))
+                try context.recorder.record([("stage", .text(name)), ("phase", .text("orca")),
+                                             ("step", .number(Double(step))),
+                                             (options.distance.rawValue, .number(value))])
+                context.recorder.progress(step: step, metrics: [(options.distance.rawValue, value)])
+            }
+            context.recorder.endStage(summary: [])
+        }
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import MonaData
+import MonaFormats
+import MonaNN
+import MonaRunKit
+import MonaTensor
+import MonaTestSupport
+import Testing
+@testable import MonaTransfer
+
+/// A small labelled token source set for a micro BERT body (vocabulary 12): class c's sequences favour ids
+/// 3 + 2c and 4 + 2c, so the classes are separable.
+func microSource(count: Int = 24, classes: Int = 4, seed: UInt64 = 11) throws -> SourceTask {
+    var g = SeededGenerator(seed: seed)
+    var seqs: [[Int]] = [], labels: [Int] = []
+    for i in 0..<count {
+        let c = i % classes
+        let len = 4 + Int(g.next() % 3)
+        seqs.append([1] + (0..<len).map { _ in (g.next() % 4 == 0) ? 3 + Int(g.next() % 8) : 3 + 2 * c + Int(g.next() % 2) } + [2])
+        labels.append(c)
+    }
+    let data = try LabeledDataset(name: "micro-source", inputs: .tokens(seqs),
+                                  targets: .classes(labels, names: (0..<classes).map { "c\($0)" }))
+    return SourceTask.split(data, alignmentPerClass: count / classes / 2 + 1)
+}
+
+func microModel(seed: UInt64 = 5) throws -> (CrossModalModel, DataSplits) {
+    let body = microBertBody(layers: 1, width: 8, positions: 32)
+    let train = try waveDataset(count: 16, length: 16, seed: 9)
+    let splits = try DataSplits.make(training: train, test: try waveDataset(count: 4, length: 16, seed: 10),
+                                     validationFraction: 0.25, seed: 0)
+    let task = try TaskSpec.inferred(name: "waves", training: splits.train, vocabularySize: nil)
+    let spec = ModelSpec(bodyName: "micro", bodyFamily: body.family, bodyConfig: body.config, task: task, maxTokens: 8)
+    return (CrossModalModel(spec: spec, body: body, seed: seed), splits)
+}
+
+func context(_ model: CrossModalModel, method: MethodConfig = MethodConfig(name: "mona"),
+             recorder: RunRecorder = SilentRecorder()) -> AlignmentContext {
+    var training = TrainingConfig()
+    training.batchSize = 4
+    training.learningRate = 1e-2
+    return AlignmentContext(task: model.spec.task, training: training, method: method, seed: 1, recorder: recorder)
+}
+
+func parts(_ model: CrossModalModel, _ prefix: String) -> [String: [Float]] {
+    Dictionary(uniqueKeysWithValues: model.namedParameters().filter { $0.name.hasPrefix(prefix) }
+        .map { ($0.name, $0.parameter.value.scalars) })
+}
+
+@Suite struct MoNAStageTests {
+    @Test func stageOneChangesTheEmbedderNotTheBody() throws {
+        let (model, splits) = try microModel()
+        var o = MoNAOptions()
+        o.warmupEpochs = 1
+        o.outerSteps = 3
+        o.sourceBatchSize = 8
+        let recorder = MemoryRecorder()
+        let stage = MoNAStage(options: o, source: try microSource())
+        let embedderBefore = parts(model, "embedder."), headBefore = parts(model, "head.")
+        // Warm-up alone first, to know what it changes.
+        let ctx = context(model, recorder: recorder)
+        try WarmupStage(epochs: 1).run(model: model, data: splits, context: ctx)
+        let bodyAfterWarmup = parts(model, "body."), embedderAfterWarmup = parts(model, "embedder.")
+        let headAfterWarmup = parts(model, "head.")
+        #expect(embedderAfterWarmup != embedderBefore && headAfterWarmup != headBefore)
+        var noWarmup = o
+        noWarmup.warmupEpochs = 0
+        try MoNAStage(options: noWarmup, source: stage.source).run(model: model, data: splits, context: ctx)
+        #expect(parts(model, "body.") == bodyAfterWarmup, "stage 1 must not modify the body")
+        #expect(parts(model, "embedder.") != embedderAfterWarmup, "stage 1 must update the embedder")
+        #expect(parts(model, "head.") == headAfterWarmup, "the head is not an outer parameter by default")
+        #expect(model.trainableParameters().count == model.namedParameters().count, "trainability restored")
+        let steps = recorder.records.filter { $0.text("phase") == "mona" }
+        #expect(steps.count == 3)
+        for r in steps {
+            for k in ["align", "uniform", "outer_loss", "target_loss", "grad_ratio", "outer_delta"] {
+                #expect(r.number(k)?.isFinite == true, "\(k) missing or not finite")
+            }
+        }
+        _ = stage
+    }
+
+    @Test func lambdaZeroIsPureTargetTraining() throws {
+        let (model, splits) = try microModel()
+        var o = MoNAOptions()
+        o.meta.lambda = 0
+        let stage = MoNAStage(options: o)
+        let src = try microSource()
+        withTrainability(of: model) {
+            model.eval()
+            let phi = stage.prepareOuterParameters(model)
+            let batch = splits.train.subset(Array(0..<4))
+            let r = stage.outerStep(model: model, phi: phi, task: model.spec.task, targetBatch: batch,
+                                    sourceBatch: src.alignment)
+            let loss = model.spec.task.lossValue(model(model.input(for: batch)), batch)
+            let direct = gradients(of: loss, wrt: phi.map(\.parameter.value))
+            for (a, b) in zip(r.meta.phiGradients, direct) { #expect(maxAbsDiff(a, b) < 1e-6) }
+            #expect(r.meta.outerScale == 0)
+        }
+    }
+
+    @Test func exactAndFiniteDifferenceAgree() throws {
+        let (model, splits) = try microModel()
+        let src = try microSource()
+        func outer(_ mode: MetaGradientMode) -> [Tensor] {
+            var o = MoNAOptions()
+            o.meta.mode = mode
+            o.meta.alpha = 0.1
+            o.meta.outerGradientNormalization = .none
+            let stage = MoNAStage(options: o)
+            return withTrainability(of: model) {
+                model.eval()
+                let phi = stage.prepareOuterParameters(model)
+                return stage.outerStep(model: model, phi: phi, task: model.spec.task,
+                                       targetBatch: splits.train.subset(Array(0..<4)), sourceBatch: src.alignment).meta.outerGradients
+            }
+        }
+        let exact = outer(.exact), fd = outer(.finiteDifference(epsilon: 0.01))
+        let diff = globalNorm(zip(exact, fd).map { $0 - $1 }), norm = globalNorm(exact)
+        #expect(norm > 0, "the outer term must reach the embedder")
+        #expect(diff / norm < 1e-2, "relative difference \(diff / norm)")
+    }
+
+    @Test func orcaLowersOTDD() throws {
+        let (model, splits) = try microModel()
+        var o = ORCAOptions()
+        o.steps = 30
+        o.batchSize = 12
+        let src = try microSource(count: 32)
+        let recorder = MemoryRecorder()
+        var method = MethodConfig(name: "orca")
+        method.options = [:]
+        var training = TrainingConfig()
+        training.learningRate = 3e-2
+        let ctx = AlignmentContext(task: model.spec.task, training: training, method: method, seed: 1, recorder: recorder)
+        let stage = ORCAStage(options: o, source: src)
+        let prepared = stage.prepare(model, src)
+        let labels = stage.targetLabels(splits.train, seed: 1)
+        func current() -> Float {
+            withoutGradients { stage.distance(ORCAStage.embeddedFeatures(model, splits.train), labels: labels, source: prepared).item }
+        }
+        let before = current()
+        let bodyBefore = parts(model, "body.")
+        try stage.run(model: model, data: splits, context: ctx)
+        let after = current()
+        #expect(after < 0.8 * before, "OTDD \(before) → \(after)")
+        #expect(parts(model, "body.") == bodyBefore)
+        #expect(recorder.records.filter { $0.text("phase") == "orca" }.count == 30)
+    }
+
+    @Test func optionsAndRegistry() throws {
+        var c = MethodConfig(name: "mona")
+        c.options = ["alpha": "0.001", "metaGradient": "finite-difference", "outerNormalization": "none",
+                     "outerUpdates": "embedder+head", "outerSteps": "7"]
+        let o = try MoNAOptions(method: c)
+        #expect(o.meta.alpha == 0.001 && o.meta.mode == .finiteDifference(epsilon: 0.01) && o.outerSteps == 7)
+        #expect(o.meta.outerGradientNormalization == OuterGradientNormalization.none && o.updatesHead)
+        c.options = ["metaGradient": "first-order"]
+        #expect(throws: TransferError.self) { try MoNAOptions(method: c) }
+        let names = Set(MethodCatalog.names.map(\.name))
+        for n in ["mona", "mona-fd", "mona-no-warmup", "mona-lambda0", "warmup-only", "orca", "orca-mmd"] {
+            #expect(names.contains(n), "\(n) not registered")
+            _ = try MethodCatalog.make(MethodConfig(name: n))
+        }
+        let lambda0 = try MethodCatalog.make(MethodConfig(name: "mona-lambda0"))
+        #expect((lambda0.stages.first as? MoNAStage)?.options.meta.lambda == 0)
+        #expect((try MethodCatalog.make(MethodConfig(name: "mona-no-warmup")).stages.first as? MoNAStage)?.options.warmupEpochs == 0)
+        #expect((try MethodCatalog.make(MethodConfig(name: "orca-mmd")).stages.first as? ORCAStage)?.options.distance == .mmd)
+    }
+
+    @Test func analysisRecordsTheSourceKnowledge() throws {
+        let (model, _) = try microModel()
+        let recorder = MemoryRecorder()
+        let tracker = SourceKnowledgeTracker(source: try microSource(count: 40).analysis, every: 2, recorder: recorder)
+        try tracker.measure(model, point: "before-alignment", step: 0)
+        var s = TrainingState(stage: "finetune", metric: "accuracy", higherIsBetter: true, seed: 0)
+        s.step = 2
+        try tracker.afterStep(model, s)
+        try tracker.afterStep(model, s)                  // same step again (end of epoch): no second record
+        s.step = 3
+        try tracker.afterStep(model, s)
+        let records = recorder.records.filter { $0.text("phase") == "analysis" }
+        #expect(records.count == 2)
+        let p = try #require(records.first?.number("linear_probe_accuracy"))
+        #expect(p >= 0 && p <= 1)
+        #expect(records.first?.number("knn_accuracy") != nil && records.first?.number("davies_bouldin") != nil)
+        #expect(tracker.reportSection().contains("| before-alignment | 0 |"))
+    }
+
+    @Test(.enabled(if: assetExists("data/ucr/GunPoint/GunPoint_TRAIN.ts") && assetExists("data/wordnet/data.noun")))
+    func monaFitOnGunPointWithATinyBody() throws {
+        let dir = TemporaryDirectory()
+        var config = FitConfig(task: "gunpoint", body: "tiny-bert", method: "mona", seed: 0)
+        config.model.maxTokens = 16
+        config.training.epochs = 2
+        config.training.batchSize = 8
+        config.training.learningRate = 3e-3
+        config.method.warmupEpochs = 1
+        config.method.options = ["outerSteps": "3", "sourceBatchSize": "20", "sourcePerClass": "4", "analysisPerClass": "4",
+                                 "analysisEvery": "10"]
+        let run = dir.url.appendingPathComponent("run")
+        let result = try FitPipeline(config: config, runDirectory: run, assets: AssetRegistry(root: repositoryAssets)).fit()
+        #expect(result.testMetric != nil)
+        let fm = FileManager.default
+        for file in ["config.yaml", "metrics.jsonl", "report.md", "predictions.csv", "plots/source-knowledge.svg",
+                     "checkpoints/aligned/model.safetensors", "checkpoints/best/model.safetensors"] {
+            #expect(fm.fileExists(atPath: run.appendingPathComponent(file).path), "\(file) missing")
+        }
+        let records = try MetricsLog.read(run.appendingPathComponent("metrics.jsonl"))
+        #expect(records.filter { $0["phase"]?.stringValue == "mona" }.count == 3)
+        let analysis = records.filter { $0["phase"]?.stringValue == "analysis" }.compactMap { $0["point"]?.stringValue }
+        #expect(analysis.first == "before-alignment" && analysis.contains("after-alignment")
+                && analysis.last == "after-finetune", "\(analysis)")
+        let report = try String(contentsOf: run.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(report.contains("Source knowledge"))
+    }
+}
