@@ -52,19 +52,19 @@ extension Tensor {
 
     /// e^x (see `VectorMath.exp` for accuracy). Gradient: e^x·g.
     public func exp() -> Tensor {
-        let out = vectorMap(self, cost: 8) { VectorMath.exp($0) }
+        let out = laneMap(self, LaneKernels.Exp.self, cost: 8)
         return Tensor.record(out, op: "exp", inputs: [self]) { g, ctx in [g * ctx.output] }
     }
 
     /// Natural logarithm (−inf at 0, NaN below). Gradient: g/x.
     public func log() -> Tensor {
-        let out = vectorMap(self, cost: 8) { VectorMath.log($0) }
+        let out = laneMap(self, LaneKernels.Log.self, cost: 8)
         return Tensor.record(out, op: "log", inputs: [self]) { g, _ in [g / self] }
     }
 
     /// log(1 + e^x), without overflow for large x and accurate for very negative x. Gradient: σ(x)·g.
     public func softplus() -> Tensor {
-        let out = vectorMap(self, cost: 12) { VectorMath.softplus($0) }
+        let out = laneMap(self, LaneKernels.Softplus.self, cost: 12)
         return Tensor.record(out, op: "softplus", inputs: [self]) { g, _ in [g * self.sigmoid()] }
     }
 
@@ -72,7 +72,7 @@ extension Tensor {
 
     /// Hyperbolic tangent. Gradient: (1 − tanh²)·g.
     public func tanh() -> Tensor {
-        let out = vectorMap(self, cost: 10) { VectorMath.tanh($0) }
+        let out = laneMap(self, LaneKernels.Tanh.self, cost: 10)
         return Tensor.record(out, op: "tanh", inputs: [self]) { g, ctx in
             let y = ctx.output
             if !GradMode.isEnabled { return [vectorZip(g, y, op: "tanh backward") { g, y in g * (1 - y * y) }] }
@@ -82,7 +82,7 @@ extension Tensor {
 
     /// Logistic sigmoid 1/(1 + e^{−x}). Gradient: σ(1 − σ)·g.
     public func sigmoid() -> Tensor {
-        let out = vectorMap(self, cost: 10) { VectorMath.sigmoid($0) }
+        let out = laneMap(self, LaneKernels.Sigmoid.self, cost: 10)
         return Tensor.record(out, op: "sigmoid", inputs: [self]) { g, ctx in
             let y = ctx.output
             if !GradMode.isEnabled {
@@ -107,12 +107,10 @@ extension Tensor {
 
     /// The error function. Gradient: (2/√π)·e^{−x²}·g.
     public func erf() -> Tensor {
-        let out = vectorMap(self, cost: 12) { VectorMath.erf($0) }
+        let out = laneMap(self, LaneKernels.Erf.self, cost: 12)
         return Tensor.record(out, op: "erf", inputs: [self]) { g, _ in
             if !GradMode.isEnabled {
-                return [vectorZip(g, self, op: "erf backward") { g, x in
-                    g * VectorMath.exp(-(x * x)) * V8(repeating: 1.1283792)
-                }]
+                return [laneZip(g, self, LaneKernels.ErfBackward.self, op: "erf backward", cost: 10)]
             }
             return [g * (self * self * -1).exp() * 1.1283792]
         }
@@ -128,22 +126,20 @@ extension Tensor {
     public func gelu(approximate: GELUApproximation = .none) -> Tensor {
         switch approximate {
         case .none:
-            let out = vectorMap(self, cost: 16) { VectorMath.gelu($0) }
+            let out = laneMap(self, LaneKernels.GELU.self, cost: 16)
             return Tensor.record(out, op: "gelu", inputs: [self]) { g, _ in
                 if !GradMode.isEnabled {
-                    return [vectorZip(g, self, op: "gelu backward") { g, x in g * VectorMath.geluDerivative(x) }]
+                    return [laneZip(g, self, LaneKernels.GELUBackward.self, op: "gelu backward", cost: 16)]
                 }
                 let cdf = ((self * 0.70710677).erf() + 1) * 0.5               // Φ(x)
                 let pdf = (self * self * -0.5).exp() * 0.3989423              // φ(x)
                 return [g * (cdf + self * pdf)]
             }
         case .tanh:
-            let out = vectorMap(self, cost: 12) { VectorMath.geluTanh($0) }
+            let out = laneMap(self, LaneKernels.GELUTanh.self, cost: 12)
             return Tensor.record(out, op: "geluTanh", inputs: [self]) { g, _ in
                 if !GradMode.isEnabled {
-                    return [vectorZip(g, self, op: "gelu backward") { g, x in
-                        g * VectorMath.geluTanhDerivative(x)
-                    }]
+                    return [laneZip(g, self, LaneKernels.GELUTanhBackward.self, op: "gelu backward", cost: 14)]
                 }
                 let k = 2 * VectorMath.geluTanhK, c = 2 * VectorMath.geluTanhC
                 let x2 = self * self
