@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import MonaTensor
 
@@ -27,6 +28,36 @@ private func checkPositionIndependent(_ name: String, _ op: (Tensor) -> Tensor, 
         checkPositionIndependent("erf", { $0.erf() }, VectorMath.erf)
         checkPositionIndependent("gelu", { $0.gelu() }, VectorMath.gelu)
         checkPositionIndependent("geluTanh", { $0.gelu(approximate: .tanh) }, VectorMath.geluTanh)
+        checkPositionIndependent("gelu″", { $0.geluSecondDerivative() }, VectorMath.geluSecondDerivative)
+    }
+
+    @Test func geluSecondDerivativeMatchesDouble() {
+        // φ(x)·(2 − x²), including where it underflows and the special values.
+        var worst = 0.0
+        for i in 0..<200_000 {
+            let x = Float(-16 + 32 * Double(i) / 199_999)
+            let xd = Double(x)
+            let want = Foundation.exp(-xd * xd / 2) / (2 * Double.pi).squareRoot() * (2 - xd * xd)
+            worst = max(worst, Swift.abs(Double(VectorMath.geluSecondDerivative(SIMD8(repeating: x))[0]) - want))
+        }
+        #expect(worst < 4e-7, "max abs error \(worst)")
+        let s = VectorMath.geluSecondDerivative(SIMD8<Float>(.infinity, -.infinity, .nan, 0, 1e30, -1e30, 30, -30))
+        #expect(s[0] == 0 && s[1] == 0 && s[2].isNaN && Swift.abs(s[3] - 0.7978846) < 1e-7)
+        #expect(s[4] == 0 && s[5] == 0 && s[6] == 0 && s[7] == 0)
+    }
+
+    @Test func geluGradientBackwardIsIndependentOfPosition() {
+        // The fused backward of the GELU gradient op: u·gelu′(x) and u·g·gelu″(x), every tail length.
+        for n in Array(0...40) + [1003] {
+            let x = Tensor((0..<n).map { Float(($0 * 7919) % 2003) / 2003 * 24 - 12 })
+            let g = Tensor((0..<n).map { Float($0 % 7) - 3 }), u = Tensor((0..<n).map { Float($0 % 5) * 0.5 - 1 })
+            let (dg, dx) = geluGradientBackward(u, g, x, wantG: true, wantX: true)
+            for i in 0..<n {
+                let xv = SIMD8<Float>(repeating: x.data[i])
+                #expect(dg!.data[i] == u.data[i] * VectorMath.geluDerivative(xv)[0])
+                #expect(dx!.data[i] == u.data[i] * g.data[i] * VectorMath.geluSecondDerivative(xv)[0])
+            }
+        }
     }
 
     @Test func backwardKernelsAreIndependentOfPosition() {

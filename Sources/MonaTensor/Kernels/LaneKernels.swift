@@ -33,6 +33,12 @@ protocol BinaryLaneFunction {
     return v
 }
 
+/// Stores the first `count` (≤ 16) lanes of `v` at `p`.
+@inline(__always) private func storePartial(_ v: V16, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    if count == 16 { store16(v, p); return }
+    for k in 0..<count { p[k] = v[k] }
+}
+
 /// `F` applied to every element of `a` (same shape out). `cost` is the rough work per element in simple ops,
 /// which decides when to split over threads.
 func laneMap<F: UnaryLaneFunction>(_ a: Tensor, _: F.Type, cost: Int) -> Tensor {
@@ -76,6 +82,35 @@ func laneZip<F: BinaryLaneFunction>(_ a: Tensor, _ b: Tensor, _: F.Type, op: Str
     return Tensor(storage: out, shape: shape)
 }
 
+/// The backward of z = g·gelu′(x) (exact GELU's gradient op) for the output gradient u, in one pass:
+/// dg = u·gelu′(x), dx = u·g·gelu″(x). All three operands have one shape; either result may be skipped.
+func geluGradientBackward(_ u: Tensor, _ g: Tensor, _ x: Tensor, wantG: Bool, wantX: Bool) -> (Tensor?, Tensor?) {
+    precondition(u.shape == x.shape && g.shape == x.shape,
+                 "geluGradientBackward: shapes \(u.shape), \(g.shape), \(x.shape) differ")
+    let n = x.count
+    let dg: TensorStorage? = wantG ? TensorStorage(count: n) : nil
+    let dx: TensorStorage? = wantX ? TensorStorage(count: n) : nil
+    let pu = u.data, pg = g.data, px = x.data
+    let pdg = dg?.base, pdx = dx?.base
+    @inline(__always) func block(_ i: Int, _ lanes: Int) {
+        let full = lanes == 16
+        let vu = full ? load16(pu + i) : loadPartial(pu + i, lanes)
+        let vx = full ? load16(px + i) : loadPartial(px + i, lanes)
+        let (d1, d2) = VectorMath.geluDerivatives(vx)
+        if let pdg { storePartial(vu * d1, pdg + i, lanes) }
+        if let pdx {
+            let vg = full ? load16(pg + i) : loadPartial(pg + i, lanes)
+            storePartial(vu * vg * d2, pdx + i, lanes)
+        }
+    }
+    Parallel.forEachChunk(n, costPerItem: 16) { r in
+        var i = r.lowerBound
+        while i + 16 <= r.upperBound { block(i, 16); i += 16 }
+        if i < r.upperBound { block(i, r.upperBound - i) }
+    }
+    return (dg.map { Tensor(storage: $0, shape: x.shape) }, dx.map { Tensor(storage: $0, shape: x.shape) })
+}
+
 /// The functions the lane loops apply (see `VectorMath` for their accuracy).
 enum LaneKernels {
     enum Exp: UnaryLaneFunction {
@@ -116,6 +151,10 @@ enum LaneKernels {
     /// g·gelu′(x) for (g, x).
     enum GELUBackward: BinaryLaneFunction {
         @inline(__always) static func apply(_ g: V16, _ x: V16) -> V16 { g * VectorMath.geluDerivative(x) }
+    }
+
+    enum GELUSecondDerivative: UnaryLaneFunction {
+        @inline(__always) static func apply(_ x: V16) -> V16 { VectorMath.geluSecondDerivative(x) }
     }
 
     enum GELUTanh: UnaryLaneFunction {

@@ -241,10 +241,18 @@ public enum VectorMath {
     }
 
     /// d/dx of exact GELU: Φ(x) + x·φ(x). Absolute error < 4e-7.
-    @inline(__always) public static func geluDerivative(_ x: V) -> V {
+    @inline(__always) public static func geluDerivative(_ x: V) -> V { geluDerivatives(x).first }
+
+    /// d²/dx² of exact GELU: φ(x)·(2 − x²). Absolute error < 4e-7 (0 beyond |x| = 14, where |φ| < 1e-42).
+    @inline(__always) public static func geluSecondDerivative(_ x: V) -> V { geluDerivatives(x).second }
+
+    /// gelu′(x) and gelu″(x), sharing e^{−x²/2}.
+    @inline(__always) static func geluDerivatives(_ x: V) -> (first: V, second: V) {
         let xc = atMost(atLeast(x, -14), 14)
-        let e = exp(xc * xc * V(repeating: -0.5))
-        return fma(xc, e * V(repeating: 0.3989423), normalCDF(xc, expMinusHalfSquare: e))
+        let x2 = xc * xc
+        let e = exp(x2 * V(repeating: -0.5))
+        let pdf = e * V(repeating: 0.3989423)
+        return (fma(xc, pdf, normalCDF(xc, expMinusHalfSquare: e)), pdf * (V(repeating: 2) - x2))
     }
 
     static let geluTanhK: Float = 0.7978846           // √(2/π)
@@ -293,6 +301,9 @@ extension VectorMath {
     @inline(__always) public static func gelu(_ x: SIMD8<Float>) -> SIMD8<Float> { gelu(widened(x)).lowHalf }
     @inline(__always) public static func geluDerivative(_ x: SIMD8<Float>) -> SIMD8<Float> {
         geluDerivative(widened(x)).lowHalf
+    }
+    @inline(__always) public static func geluSecondDerivative(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        geluSecondDerivative(widened(x)).lowHalf
     }
     @inline(__always) public static func geluTanh(_ x: SIMD8<Float>) -> SIMD8<Float> { geluTanh(widened(x)).lowHalf }
     @inline(__always) public static func geluTanhDerivative(_ x: SIMD8<Float>) -> SIMD8<Float> {
