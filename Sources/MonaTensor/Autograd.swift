@@ -126,15 +126,16 @@ public func gradientStore(of output: Tensor, wrt inputs: [Tensor], createGraph: 
         order.append(t)
     }
 
-    var grads: [ObjectIdentifier: Tensor] = [:]
+    // Each tensor's gradient contributions, summed when the tensor is reached (and dropped once propagated):
+    // one pass over all of them instead of a chain of additions (see `sumOfContributions`).
+    var contributions: [ObjectIdentifier: [Tensor]] = [:]
     GradMode.$enabled.withValue(createGraph) {
-        grads[output.id] = seed ?? Tensor.ones(output.shape)
+        contributions[output.id] = [seed ?? Tensor.ones(output.shape)]
         for t in order.reversed() {
-            guard visited[t.id] == true, let g = grads[t.id] else { continue }
+            guard visited[t.id] == true, let parts = contributions.removeValue(forKey: t.id) else { continue }
+            let g = sumOfContributions(parts)
             if wanted.contains(t.id) { result.store[t.id] = g }
             guard let node = t.node else { continue }
-            // Drop the gradient of intermediate tensors as soon as it has been propagated.
-            if !wanted.contains(t.id) { grads[t.id] = nil }
             let needs = node.inputs.map { $0.requiresGrad && visited[$0.id] == true }
             guard needs.contains(true) else { continue }
             let inGrads = node.rule(g, BackwardContext(output: t, needsGradient: needs))
@@ -144,7 +145,11 @@ public func gradientStore(of output: Tensor, wrt inputs: [Tensor], createGraph: 
                 guard let gi = inGrads[i] else { continue }
                 precondition(gi.shape == input.shape,
                              "autograd: op \(node.op) gave a gradient of shape \(gi.shape) for input \(i) of shape \(input.shape)")
-                if let prev = grads[input.id] { grads[input.id] = prev + gi } else { grads[input.id] = gi }
+                contributions[input.id, default: []].append(gi)
+                // Bounded memory for tensors used many times (e.g. a weight shared across steps).
+                if let parts = contributions[input.id], parts.count == maximumPendingContributions {
+                    contributions[input.id] = [sumOfContributions(parts)]
+                }
             }
         }
     }

@@ -132,7 +132,8 @@ private func refGELUTanh(_ x: Double) -> Double {
             return s + x * s * (1 - s) * 2 * k * (1 + 3 * 0.044715 * x * x)
         }
         #expect(dt.abs < 2e-7, "\(dt)")
-        for f in [VectorMath.geluDerivative, VectorMath.geluTanhDerivative] {
+        let derivatives: [(SIMD8<Float>) -> SIMD8<Float>] = [VectorMath.geluDerivative, VectorMath.geluTanhDerivative]
+        for f in derivatives {
             let s = f(lanes([.infinity, -.infinity, .nan, 0, 1e30, -1e30, 30, -30]))
             #expect(s[0] == 1 && s[1] == 0 && s[2].isNaN && Swift.abs(s[3] - 0.5) < 1e-7 && s[4] == 1 && s[5] == 0 && s[6] == 1 && s[7] == 0)
         }

@@ -7,21 +7,29 @@
 ///
 /// Polynomial coefficients were fitted for this file (near-minimax, Lawson-weighted least squares on Chebyshev
 /// nodes, against mpmath), except `exp`'s, which are the classic Cephes `expf` ones.
+///
+/// The functions work on 16 lanes: one AVX-512 register, or two AVX2/NEON-pair registers (measured no slower
+/// there than 8 lanes). Kernels that step by 8 use the `SIMD8` overloads at the end of the file, which evaluate
+/// the same code on a widened vector.
 public enum VectorMath {
-    public typealias V = SIMD8<Float>
-    typealias I = SIMD8<Int32>
+    public typealias V = SIMD16<Float>
+    typealias I = SIMD16<Int32>
 
     // MARK: Helpers
 
-    /// a·b + c with one rounding. Spelled as eight scalar FMAs, which LLVM's SLP vectoriser turns into one
-    /// vfmadd, as long as dependency chains stay short — hence Estrin's scheme for the longer polynomials below.
+    /// a·b + c with one rounding. Spelled as scalar FMAs, which LLVM's SLP vectoriser turns into vector FMAs, as
+    /// long as dependency chains stay short — hence Estrin's scheme for the longer polynomials below.
     /// (Swift implements SIMD ops as per-lane loops; the stdlib's `addingProduct` loop, long Horner chains and
     /// vector-valued blends were measured to leave kernels half scalar, 2–8× slower.)
     @inline(__always) static func fma(_ a: V, _ b: V, _ c: V) -> V {
         V(c[0].addingProduct(a[0], b[0]), c[1].addingProduct(a[1], b[1]),
           c[2].addingProduct(a[2], b[2]), c[3].addingProduct(a[3], b[3]),
           c[4].addingProduct(a[4], b[4]), c[5].addingProduct(a[5], b[5]),
-          c[6].addingProduct(a[6], b[6]), c[7].addingProduct(a[7], b[7]))
+          c[6].addingProduct(a[6], b[6]), c[7].addingProduct(a[7], b[7]),
+          c[8].addingProduct(a[8], b[8]), c[9].addingProduct(a[9], b[9]),
+          c[10].addingProduct(a[10], b[10]), c[11].addingProduct(a[11], b[11]),
+          c[12].addingProduct(a[12], b[12]), c[13].addingProduct(a[13], b[13]),
+          c[14].addingProduct(a[14], b[14]), c[15].addingProduct(a[15], b[15]))
     }
 
     /// |x| by clearing the sign bit (keeps NaN a NaN).
@@ -233,10 +241,18 @@ public enum VectorMath {
     }
 
     /// d/dx of exact GELU: Φ(x) + x·φ(x). Absolute error < 4e-7.
-    @inline(__always) public static func geluDerivative(_ x: V) -> V {
+    @inline(__always) public static func geluDerivative(_ x: V) -> V { geluDerivatives(x).first }
+
+    /// d²/dx² of exact GELU: φ(x)·(2 − x²). Absolute error < 4e-7 (0 beyond |x| = 14, where |φ| < 1e-42).
+    @inline(__always) public static func geluSecondDerivative(_ x: V) -> V { geluDerivatives(x).second }
+
+    /// gelu′(x) and gelu″(x), sharing e^{−x²/2}.
+    @inline(__always) static func geluDerivatives(_ x: V) -> (first: V, second: V) {
         let xc = atMost(atLeast(x, -14), 14)
-        let e = exp(xc * xc * V(repeating: -0.5))
-        return fma(xc, e * V(repeating: 0.3989423), normalCDF(xc, expMinusHalfSquare: e))
+        let x2 = xc * xc
+        let e = exp(x2 * V(repeating: -0.5))
+        let pdf = e * V(repeating: 0.3989423)
+        return (fma(xc, pdf, normalCDF(xc, expMinusHalfSquare: e)), pdf * (V(repeating: 2) - x2))
     }
 
     static let geluTanhK: Float = 0.7978846           // √(2/π)
@@ -262,5 +278,35 @@ public enum VectorMath {
         let s = V(repeating: 1) / (V(repeating: 1) + e)
         let du2 = fma(x2, V(repeating: 6 * geluTanhC), V(repeating: 2 * geluTanhK))
         return fma(xc * (e * s) * s, du2, s).replacing(with: 0, where: x .< V(repeating: -10))
+    }
+}
+
+// MARK: 8-lane entry points
+
+/// The same functions for kernels that step by 8 lanes: each evaluates the 16-lane code on the vector repeated
+/// twice (no separate 8-lane polynomials to keep in step; hot loops should step by 16 instead).
+extension VectorMath {
+    @inline(__always) static func widened(_ x: SIMD8<Float>) -> V { V(lowHalf: x, highHalf: x) }
+
+    @inline(__always) static func magnitude(_ x: SIMD8<Float>) -> SIMD8<Float> { magnitude(widened(x)).lowHalf }
+    @inline(__always) static func signOf(_ x: SIMD8<Float>) -> SIMD8<Float> { signOf(widened(x)).lowHalf }
+    @inline(__always) public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> { exp(widened(x)).lowHalf }
+    @inline(__always) public static func log(_ x: SIMD8<Float>) -> SIMD8<Float> { log(widened(x)).lowHalf }
+    @inline(__always) public static func tanh(_ x: SIMD8<Float>) -> SIMD8<Float> { tanh(widened(x)).lowHalf }
+    @inline(__always) public static func sigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> { sigmoid(widened(x)).lowHalf }
+    @inline(__always) public static func softplus(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        softplus(widened(x)).lowHalf
+    }
+    @inline(__always) public static func erf(_ x: SIMD8<Float>) -> SIMD8<Float> { erf(widened(x)).lowHalf }
+    @inline(__always) public static func gelu(_ x: SIMD8<Float>) -> SIMD8<Float> { gelu(widened(x)).lowHalf }
+    @inline(__always) public static func geluDerivative(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        geluDerivative(widened(x)).lowHalf
+    }
+    @inline(__always) public static func geluSecondDerivative(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        geluSecondDerivative(widened(x)).lowHalf
+    }
+    @inline(__always) public static func geluTanh(_ x: SIMD8<Float>) -> SIMD8<Float> { geluTanh(widened(x)).lowHalf }
+    @inline(__always) public static func geluTanhDerivative(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        geluTanhDerivative(widened(x)).lowHalf
     }
 }

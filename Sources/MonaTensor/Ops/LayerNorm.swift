@@ -1,5 +1,6 @@
-// Layer normalisation over the last axis (PyTorch semantics): fused forward; fused backward, or a backward
-// composed of differentiable ops when a graph of the gradient is requested (second derivatives).
+// Layer normalisation over the last axis (PyTorch semantics): fused forward; fused backward, or, when a graph
+// of the gradient is requested (second derivatives), fused gradient ops whose own backward rules are fused
+// again without a graph and composed of differentiable ops with one (derivatives of any order).
 
 extension Tensor {
     /// Layer normalisation over the last axis: (x − mean) / √(var + ε) · weight + bias.
@@ -47,17 +48,11 @@ extension Tensor {
                 return grads
             }
             if GradMode.isEnabled {
-                // Recompute the statistics with differentiable ops so that the gradient depends on x correctly.
-                let mu = x.mean(alongAxis: -1, keepingDims: true)                                   // [..., 1]
-                let xc = x - mu                                                                     // [..., D]
-                let r = (xc * xc).mean(alongAxis: -1, keepingDims: true).layerNormRsqrt(epsilon)    // [..., 1]
-                let xhat = xc * r                                                                   // [..., D]
-                if needX {
-                    let gh = weight.map { g * $0 } ?? g
-                    let proj = (gh * xhat).mean(alongAxis: -1, keepingDims: true)
-                    grads[0] = r * (gh - gh.mean(alongAxis: -1, keepingDims: true) - xhat * proj)
-                }
-                if needW, let i = weightIndex { grads[i] = (g * xhat).sum(toShape: [d]) }
+                // Fused ops whose own backward rules are differentiable: the backward of this gradient then runs
+                // a few row kernels instead of the backward of some twenty composed ops.
+                let stats = LayerNormRows(mean: mean, rstd: rstd, rows: rows, d: d, epsilon: epsilon)
+                if needX { grads[0] = Tensor.layerNormInputGradient(x, g, weight: weight, stats) }
+                if needW, let i = weightIndex { grads[i] = Tensor.layerNormWeightGradient(x, g, stats) }
                 if needB, let i = biasIndex { grads[i] = g.sum(toShape: [d]) }
                 return grads
             }
@@ -74,6 +69,85 @@ extension Tensor {
         }
     }
 
+    /// x̂ = (x − mean)·rstd over the last axis, from the statistics the forward pass saved for `self`.
+    /// Gradient: the LayerNorm input gradient J(x)·g.
+    fileprivate func layerNormNormalized(_ stats: LayerNormRows) -> Tensor {
+        let out = Tensor.build(shape) { y in
+            RowKernels.normalizeRows(data, mean: stats.mean.base, rstd: stats.rstd.base, weight: nil, y,
+                                     rows: stats.rows, d: stats.d)
+        }
+        return Tensor.record(out, op: "layerNormNormalized", inputs: [self]) { g, _ in
+            [Tensor.layerNormInputGradient(self, g, weight: nil, stats)]
+        }
+    }
+
+    /// J(x)·(g·w) = r·(v − mean(v) − x̂·mean(v·x̂)) with v = g·w (w optional), over the last axis (r = rstd,
+    /// x̂ = (x − mean)·r): LayerNorm's gradient with respect to x for the output gradient g, as a differentiable op
+    /// of (x, g, w). J is the symmetric Jacobian of x̂, so the gradient with respect to g is w·J(x)·u, the same op;
+    /// with respect to x see `RowKernels.layerNormGradientBackward` (one fused row kernel for all three inputs
+    /// without a graph; composed of differentiable ops with one).
+    fileprivate static func layerNormInputGradient(_ x: Tensor, _ g: Tensor, weight: Tensor?,
+                                                   _ stats: LayerNormRows) -> Tensor {
+        let d = stats.d
+        let out = Tensor.build(x.shape) { dx in
+            RowKernels.layerNormBackward(x.data, g.data, weight: weight.map { UnsafePointer($0.data) },
+                                         mean: stats.mean.base, rstd: stats.rstd.base, rows: stats.rows, d: d,
+                                         dx: dx, dweight: nil, dbias: nil)
+        }
+        return Tensor.record(out, op: "layerNormInputGradient", inputs: [x, g] + (weight.map { [$0] } ?? [])) { u, c in
+            let needX = c.needsGradient[0], needG = c.needsGradient[1]
+            let needW = weight != nil && c.needsGradient[2]
+            if !GradMode.isEnabled {
+                let dx: TensorStorage? = needX ? TensorStorage(count: x.count) : nil
+                let dg: TensorStorage? = needG ? TensorStorage(count: x.count) : nil
+                let dw: TensorStorage? = needW ? TensorStorage(count: d) : nil
+                RowKernels.layerNormGradientBackward(x.data, g.data, weight: weight.map { UnsafePointer($0.data) },
+                                                     output: c.output.data, u.data, mean: stats.mean.base,
+                                                     rstd: stats.rstd.base, rows: stats.rows, d: d,
+                                                     dx: dx?.base, dg: dg?.base, dweight: dw?.base)
+                var grads: [Tensor?] = [dx.map { Tensor(storage: $0, shape: x.shape) },
+                                        dg.map { Tensor(storage: $0, shape: x.shape) }]
+                if weight != nil { grads.append(dw.map { Tensor(storage: $0, shape: [d]) }) }
+                return grads
+            }
+            let o = c.output
+            let dv = layerNormInputGradient(x, u, weight: nil, stats)                              // J·u [..., D]
+            var grads: [Tensor?] = [nil, needG ? weight.map { dv * $0 } ?? dv : nil]
+            if let weight { grads.append(needW ? (g * dv).sum(toShape: weight.shape) : nil) }
+            if needX {
+                let v = weight.map { g * $0 } ?? g
+                let xh = x.layerNormNormalized(stats)                                              // [..., D]
+                let xc = x - x.mean(alongAxis: -1, keepingDims: true)
+                let r = (xc * xc).mean(alongAxis: -1, keepingDims: true).layerNormRsqrt(stats.epsilon) // [..., 1]
+                let uo = (u * o).mean(alongAxis: -1, keepingDims: true)
+                let ux = (u * xh).mean(alongAxis: -1, keepingDims: true)
+                let vx = (v * xh).mean(alongAxis: -1, keepingDims: true)
+                grads[0] = -(r * (uo * xh + vx * dv + ux * o))
+            }
+            return grads
+        }
+    }
+
+    /// Σ_rows g·x̂ over every axis but the last (x̂ = (x − mean)·rstd): LayerNorm's weight gradient, as a
+    /// differentiable op of (x, g) with a fused forward. Gradient, for the output gradient u [D]: x̂·u with
+    /// respect to g, and J(x)·(g·u) — the input-gradient op with u as its weight — with respect to x.
+    fileprivate static func layerNormWeightGradient(_ x: Tensor, _ g: Tensor, _ stats: LayerNormRows) -> Tensor {
+        let d = stats.d
+        let out = Tensor.build([d]) { dw in
+            RowKernels.layerNormBackward(x.data, g.data, weight: nil, mean: stats.mean.base, rstd: stats.rstd.base,
+                                         rows: stats.rows, d: d, dx: nil, dweight: dw, dbias: nil)
+        }
+        return Tensor.record(out, op: "layerNormWeightGradient", inputs: [x, g]) { u, c in
+            let dx = c.needsGradient[0] ? layerNormInputGradient(x, g, weight: u, stats) : nil
+            guard c.needsGradient[1] else { return [dx, nil] }
+            if GradMode.isEnabled { return [dx, x.layerNormNormalized(stats) * u] }
+            return [dx, Tensor.build(x.shape) { dg in
+                RowKernels.normalizeRows(x.data, mean: stats.mean.base, rstd: stats.rstd.base,
+                                         weight: u.data, dg, rows: stats.rows, d: d)
+            }]
+        }
+    }
+
     /// (self + ε)^(−1/2), differentiable to any order (its derivative −½·y³ is written with the output).
     fileprivate func layerNormRsqrt(_ epsilon: Float) -> Tensor {
         let e = SIMD8<Float>(repeating: epsilon)
@@ -83,4 +157,11 @@ extension Tensor {
             return [g * (y * y * y) * -0.5]
         }
     }
+}
+
+/// Row statistics of a LayerNorm input, saved by the forward pass for the gradient ops.
+private struct LayerNormRows {
+    let mean: TensorStorage, rstd: TensorStorage
+    let rows: Int, d: Int
+    let epsilon: Float
 }

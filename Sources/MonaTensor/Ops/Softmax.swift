@@ -1,5 +1,6 @@
-// Softmax and log-softmax along any axis: fused row kernels forward, and backward rules that reuse the op itself,
-// so gradients of any order stay exact.
+// Softmax and log-softmax along any axis: fused row kernels forward, and backward rules that reuse the op itself
+// (softmax: a fused gradient op whose own gradient is again fused or composed), so gradients of any order stay
+// exact.
 
 extension Tensor {
     /// The [outer, n, inner] view of this tensor around `axis`, and the normalised axis.
@@ -12,9 +13,8 @@ extension Tensor {
     /// Softmax along `axis`: exp(x − max) / Σ exp(x − max) for every slice along that axis.
     ///
     /// One fused pass per row (max, exponentials, sum, scale), vectorised along the row for the last axis and
-    /// across neighbouring rows otherwise. The backward rule, y·(g − Σ g·y), is written with differentiable ops
-    /// (softmax appears in its own gradient), so second derivatives are exact; without `createGraph` it runs as a
-    /// fused kernel.
+    /// across neighbouring rows otherwise. The backward rule, y·(g − Σ g·y), is a fused kernel; with `createGraph`
+    /// it is recorded as a differentiable op of (y, g), so second and higher derivatives are exact.
     ///
     /// Special values: a NaN anywhere in a row makes the whole row NaN; +∞ entries give NaN (∞ − ∞). A row
     /// whose entries are all −∞ (a fully masked attention row) is 0/0 = NaN, as in PyTorch — mask with a large
@@ -32,7 +32,33 @@ extension Tensor {
                     RowKernels.softmaxBackward(y.data, g.data, dx, outer: outer, n: n, inner: inner, log: false)
                 }]
             }
-            return [y * (g - (g * y).sum(alongAxis: a, keepingDims: true))]
+            return [Tensor.softmaxGradient(output: y, gradient: g, axis: a)]
+        }
+    }
+
+    /// y·(g − Σ g·y) along `axis`: the gradient of softmax with output y for the output gradient g, as an op of
+    /// (y, g) with a fused forward kernel. Linear in g, so its gradient with respect to g is the same op; with
+    /// respect to y it is u·(g − Σ g·y) − g·Σ u·y (fused for contiguous rows without a graph, else composed).
+    fileprivate static func softmaxGradient(output y: Tensor, gradient g: Tensor, axis a: Int) -> Tensor {
+        let (outer, n, inner, _) = y.softmaxGeometry(a, op: "softmax")
+        let out = Tensor.build(y.shape) { dx in
+            RowKernels.softmaxBackward(y.data, g.data, dx, outer: outer, n: n, inner: inner, log: false)
+        }
+        return record(out, op: "softmaxGradient", inputs: [y, g]) { u, c in
+            var grads: [Tensor?] = [nil, nil]
+            if c.needsGradient[1] { grads[1] = softmaxGradient(output: y, gradient: u, axis: a) }
+            if c.needsGradient[0] {
+                if !GradMode.isEnabled && inner == 1 {
+                    grads[0] = Tensor.build(y.shape) { dy in
+                        RowKernels.softmaxGradientBackward(y.data, g.data, u.data, dy, rows: outer, n: n)
+                    }
+                } else {
+                    let s = (g * y).sum(alongAxis: a, keepingDims: true)
+                    let t = (u * y).sum(alongAxis: a, keepingDims: true)
+                    grads[0] = u * (g - s) - g * t
+                }
+            }
+            return grads
         }
     }
 

@@ -52,19 +52,19 @@ extension Tensor {
 
     /// e^x (see `VectorMath.exp` for accuracy). Gradient: e^x·g.
     public func exp() -> Tensor {
-        let out = vectorMap(self, cost: 8) { VectorMath.exp($0) }
+        let out = laneMap(self, LaneKernels.Exp.self, cost: 8)
         return Tensor.record(out, op: "exp", inputs: [self]) { g, ctx in [g * ctx.output] }
     }
 
     /// Natural logarithm (−inf at 0, NaN below). Gradient: g/x.
     public func log() -> Tensor {
-        let out = vectorMap(self, cost: 8) { VectorMath.log($0) }
+        let out = laneMap(self, LaneKernels.Log.self, cost: 8)
         return Tensor.record(out, op: "log", inputs: [self]) { g, _ in [g / self] }
     }
 
     /// log(1 + e^x), without overflow for large x and accurate for very negative x. Gradient: σ(x)·g.
     public func softplus() -> Tensor {
-        let out = vectorMap(self, cost: 12) { VectorMath.softplus($0) }
+        let out = laneMap(self, LaneKernels.Softplus.self, cost: 12)
         return Tensor.record(out, op: "softplus", inputs: [self]) { g, _ in [g * self.sigmoid()] }
     }
 
@@ -72,7 +72,7 @@ extension Tensor {
 
     /// Hyperbolic tangent. Gradient: (1 − tanh²)·g.
     public func tanh() -> Tensor {
-        let out = vectorMap(self, cost: 10) { VectorMath.tanh($0) }
+        let out = laneMap(self, LaneKernels.Tanh.self, cost: 10)
         return Tensor.record(out, op: "tanh", inputs: [self]) { g, ctx in
             let y = ctx.output
             if !GradMode.isEnabled { return [vectorZip(g, y, op: "tanh backward") { g, y in g * (1 - y * y) }] }
@@ -82,7 +82,7 @@ extension Tensor {
 
     /// Logistic sigmoid 1/(1 + e^{−x}). Gradient: σ(1 − σ)·g.
     public func sigmoid() -> Tensor {
-        let out = vectorMap(self, cost: 10) { VectorMath.sigmoid($0) }
+        let out = laneMap(self, LaneKernels.Sigmoid.self, cost: 10)
         return Tensor.record(out, op: "sigmoid", inputs: [self]) { g, ctx in
             let y = ctx.output
             if !GradMode.isEnabled {
@@ -107,12 +107,10 @@ extension Tensor {
 
     /// The error function. Gradient: (2/√π)·e^{−x²}·g.
     public func erf() -> Tensor {
-        let out = vectorMap(self, cost: 12) { VectorMath.erf($0) }
+        let out = laneMap(self, LaneKernels.Erf.self, cost: 12)
         return Tensor.record(out, op: "erf", inputs: [self]) { g, _ in
             if !GradMode.isEnabled {
-                return [vectorZip(g, self, op: "erf backward") { g, x in
-                    g * VectorMath.exp(-(x * x)) * V8(repeating: 1.1283792)
-                }]
+                return [laneZip(g, self, LaneKernels.ErfBackward.self, op: "erf backward", cost: 10)]
             }
             return [g * (self * self * -1).exp() * 1.1283792]
         }
@@ -123,27 +121,24 @@ extension Tensor {
     /// Gaussian error linear unit, exact (erf) form by default.
     ///
     /// Gradient (exact): (Φ(x) + x·φ(x))·g; (tanh): s + x·s(1 − s)·2u′ with s = σ(2u), u = √(2/π)(x + 0.044715x³).
-    /// Without a graph of the gradient, the backward pass is one fused kernel; with one, it is composed of
-    /// `erf`/`exp`/`sigmoid` ops so that second derivatives exist.
+    /// Without a graph of the gradient, the backward pass is one fused kernel; with one, it is g times the
+    /// differentiable `geluGradient` op (exact form) or composed of `sigmoid` ops (tanh form), so that
+    /// derivatives of any order exist.
     public func gelu(approximate: GELUApproximation = .none) -> Tensor {
         switch approximate {
         case .none:
-            let out = vectorMap(self, cost: 16) { VectorMath.gelu($0) }
+            let out = laneMap(self, LaneKernels.GELU.self, cost: 16)
             return Tensor.record(out, op: "gelu", inputs: [self]) { g, _ in
                 if !GradMode.isEnabled {
-                    return [vectorZip(g, self, op: "gelu backward") { g, x in g * VectorMath.geluDerivative(x) }]
+                    return [laneZip(g, self, LaneKernels.GELUBackward.self, op: "gelu backward", cost: 16)]
                 }
-                let cdf = ((self * 0.70710677).erf() + 1) * 0.5               // Φ(x)
-                let pdf = (self * self * -0.5).exp() * 0.3989423              // φ(x)
-                return [g * (cdf + self * pdf)]
+                return [Tensor.geluGradient(g, self)]
             }
         case .tanh:
-            let out = vectorMap(self, cost: 12) { VectorMath.geluTanh($0) }
+            let out = laneMap(self, LaneKernels.GELUTanh.self, cost: 12)
             return Tensor.record(out, op: "geluTanh", inputs: [self]) { g, _ in
                 if !GradMode.isEnabled {
-                    return [vectorZip(g, self, op: "gelu backward") { g, x in
-                        g * VectorMath.geluTanhDerivative(x)
-                    }]
+                    return [laneZip(g, self, LaneKernels.GELUTanhBackward.self, op: "gelu backward", cost: 14)]
                 }
                 let k = 2 * VectorMath.geluTanhK, c = 2 * VectorMath.geluTanhC
                 let x2 = self * self
@@ -151,6 +146,36 @@ extension Tensor {
                 let du2 = x2 * (3 * c) + k                                     // 2u′
                 return [g * (s + self * s * (1 - s) * du2)]
             }
+        }
+    }
+
+    /// g·gelu′(x), the gradient of exact GELU with respect to its input x for the output gradient g, as a
+    /// differentiable op of (g, x) (what `gelu()`'s backward records when a graph of the gradient is wanted).
+    ///
+    /// One fused kernel instead of the eleven ops of the composed formula, whose temporaries dominated GELU's
+    /// share of a create-graph backward and of the backward through it. Gradient, for the output gradient u:
+    /// u·gelu′(x) with respect to g (the same op) and u·g·gelu″(x) with respect to x (one fused pass for both
+    /// without a graph; `geluSecondDerivative()` with one).
+    static func geluGradient(_ g: Tensor, _ x: Tensor) -> Tensor {
+        let out = laneZip(g, x, LaneKernels.GELUBackward.self, op: "gelu backward", cost: 16)
+        return record(out, op: "geluGradient", inputs: [g, x]) { u, c in
+            let needG = c.needsGradient[0], needX = c.needsGradient[1]
+            if !GradMode.isEnabled {
+                let (dg, dx) = geluGradientBackward(u, g, x, wantG: needG, wantX: needX)
+                return [dg, dx]
+            }
+            return [needG ? geluGradient(u, x) : nil, needX ? u * g * x.geluSecondDerivative() : nil]
+        }
+    }
+
+    /// gelu″(x) = φ(x)·(2 − x²), fused. Gradient: gelu‴(x)·g = φ(x)·x·(x² − 4)·g, composed of differentiable
+    /// ops, so derivatives of every order exist.
+    func geluSecondDerivative() -> Tensor {
+        let out = laneMap(self, LaneKernels.GELUSecondDerivative.self, cost: 12)
+        return Tensor.record(out, op: "geluSecondDerivative", inputs: [self]) { g, _ in
+            let x2 = self * self
+            let pdf = (x2 * -0.5).exp() * 0.3989423                                  // φ(x)
+            return [g * pdf * self * (x2 - 4)]
         }
     }
 
