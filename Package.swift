@@ -4,7 +4,7 @@ import PackageDescription
 
 // Kernels are compiled for the build machine's vector unit: Swift on Linux otherwise targets baseline x86-64,
 // which was measured 2–4× slower on the SIMD loops. With AVX-512 (read from /proc/cpuinfo on Linux) the target
-// is skylake-avx512, so the 16-lane kernels use 512-bit registers (exp and GELU measured 1.4–1.7× faster than
+// is skylake-avx512, so the 16-lane kernels use 512-bit registers (exp and GELU measured 1.6–1.7× faster than
 // with AVX2); otherwise haswell (AVX2/FMA). The binaries then need a CPU like the build machine: set
 // MONA_TARGET_CPU (e.g. haswell, or x86-64 for old CPUs) to build for another one.
 // Not -Ounchecked: it strips the preconditions that are the engine's error policy (kernels use unsafe pointers,

@@ -4,6 +4,19 @@ public struct BackwardContext {
     public let output: Tensor
     /// For each input: whether its gradient is wanted. Rules skip work for inputs marked `false`.
     public let needsGradient: [Bool]
+    /// The gradient contributions collected so far, in a backward pass without a graph.
+    let accumulator: GradientAccumulator?
+
+    init(output: Tensor, needsGradient: [Bool], accumulator: GradientAccumulator? = nil) {
+        self.output = output
+        self.needsGradient = needsGradient
+        self.accumulator = accumulator
+    }
+
+    /// Hands over the gradient already accumulated for input `i`, for the rule to add its own contribution into in
+    /// place (e.g. a GEMM with β = 1, which saves a pass over memory) and return that sum as input `i`'s gradient.
+    /// Nil when there is none, when it is shared with another tensor, or when a graph is being recorded.
+    func takeAccumulatedGradient(_ i: Int) -> Tensor? { accumulator?.take(i) }
 }
 
 /// A backward rule: maps the gradient of the output to one gradient per input (nil = none / not needed).
@@ -128,28 +141,27 @@ public func gradientStore(of output: Tensor, wrt inputs: [Tensor], createGraph: 
 
     // Each tensor's gradient contributions, summed when the tensor is reached (and dropped once propagated):
     // one pass over all of them instead of a chain of additions (see `sumOfContributions`).
-    var contributions: [ObjectIdentifier: [Tensor]] = [:]
+    let contributions = GradientAccumulator()
     GradMode.$enabled.withValue(createGraph) {
-        contributions[output.id] = [seed ?? Tensor.ones(output.shape)]
+        contributions.parts[output.id] = [seed ?? Tensor.ones(output.shape)]
         for t in order.reversed() {
-            guard visited[t.id] == true, let parts = contributions.removeValue(forKey: t.id) else { continue }
+            guard visited[t.id] == true, let parts = contributions.parts.removeValue(forKey: t.id) else { continue }
             let g = sumOfContributions(parts)
             if wanted.contains(t.id) { result.store[t.id] = g }
             guard let node = t.node else { continue }
             let needs = node.inputs.map { $0.requiresGrad && visited[$0.id] == true }
             guard needs.contains(true) else { continue }
-            let inGrads = node.rule(g, BackwardContext(output: t, needsGradient: needs))
+            contributions.inputs = createGraph ? [] : node.inputs
+            let context = BackwardContext(output: t, needsGradient: needs, accumulator: createGraph ? nil : contributions)
+            let inGrads = node.rule(g, context)
+            contributions.inputs = []
             precondition(inGrads.count == node.inputs.count,
                          "autograd: op \(node.op) returned \(inGrads.count) gradients for \(node.inputs.count) inputs")
             for (i, input) in node.inputs.enumerated() where needs[i] {
                 guard let gi = inGrads[i] else { continue }
                 precondition(gi.shape == input.shape,
                              "autograd: op \(node.op) gave a gradient of shape \(gi.shape) for input \(i) of shape \(input.shape)")
-                contributions[input.id, default: []].append(gi)
-                // Bounded memory for tensors used many times (e.g. a weight shared across steps).
-                if let parts = contributions[input.id], parts.count == maximumPendingContributions {
-                    contributions[input.id] = [sumOfContributions(parts)]
-                }
+                contributions.add(gi, for: input.id)
             }
         }
     }

@@ -71,4 +71,22 @@ private func checkThirdOrder(_ xs: [Tensor], seed: UInt64, step h: Float = 1e-2,
         // Through a product, so that the gradient op's second input (the output gradient) carries x too.
         checkThirdOrder([x], seed: 80) { ($0[0].gelu() * $0[0]).sum() }
     }
+
+    @Test func emptyAndNaNInputsThroughSecondBackward() {
+        let ops: [(String, (Tensor) -> Tensor)] = [
+            ("gelu", { $0.gelu() }), ("softmax", { $0.softmax(alongAxis: -1) }), ("layerNorm", { $0.layerNorm() }),
+            ("softmax axis 0", { $0.softmax(alongAxis: 0) }),
+        ]
+        for (name, op) in ops {
+            let empty = Tensor.zeros([0, 4]).requiringGradient()
+            let g = gradients(of: op(empty).mul2().sum(), wrt: [empty], createGraph: true)[0]
+            let h = gradients(of: g.mul2().sum(), wrt: [empty])[0]
+            #expect(g.shape == [0, 4] && h.shape == [0, 4], "\(name)")
+            // A NaN in one row reaches that row's second derivatives (never a silent finite value).
+            let x = Tensor([0.5, .nan, -1, 2, 0.3, -0.7, 1.1, 0.2], shape: [2, 4]).requiringGradient()
+            let gx = gradients(of: op(x).mul2().sum(), wrt: [x], createGraph: true)[0]
+            let hx = gradients(of: gx.mul2().sum(), wrt: [x])[0]
+            #expect(hx.data[1].isNaN, "\(name): \(hx.scalars)")
+        }
+    }
 }

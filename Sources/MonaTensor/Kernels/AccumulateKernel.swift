@@ -1,7 +1,43 @@
 // Summing the gradient contributions a tensor receives from its consumers during a backward pass.
 
-/// How many contributions to one gradient autograd holds before summing them early.
-let maximumPendingContributions = 8
+/// The gradient contributions of a backward pass, by tensor: summed when autograd reaches the tensor, or taken
+/// over earlier by a rule that adds its own contribution into them in place (`BackwardContext`).
+final class GradientAccumulator {
+    /// How many contributions to one gradient are held before they are summed early (bounded memory for a tensor
+    /// used many times, e.g. a weight shared across steps).
+    static let maximumPending = 8
+
+    var parts: [ObjectIdentifier: [Tensor]] = [:]
+    /// The inputs of the node whose rule is running (empty when rules may not take contributions over).
+    var inputs: [Tensor] = []
+
+    func add(_ gradient: Tensor, for id: ObjectIdentifier) {
+        parts[id, default: []].append(gradient)
+        if let list = parts[id], list.count == GradientAccumulator.maximumPending {
+            parts[id] = [sumOfContributions(list)]
+        }
+    }
+
+    /// The sum of input `i`'s contributions so far, removed from the store, if the caller may write into it.
+    func take(_ i: Int) -> Tensor? {
+        guard i < inputs.count else { return nil }
+        let id = inputs[i].id
+        guard var list = parts.removeValue(forKey: id) else { return nil }
+        var sum = list.count == 1 ? list.removeLast() : sumOfContributions(list)
+        list = []   // so that `sum` can be the only reference
+        if sum.isUniquelyOwned { return sum }
+        parts[id] = [sum]
+        return nil
+    }
+}
+
+extension Tensor {
+    /// Whether nothing else refers to this tensor's storage and it is not part of a graph (a fresh kernel result
+    /// held only by the caller), so that writing into it cannot be observed.
+    var isUniquelyOwned: Bool {
+        mutating get { isKnownUniquelyReferenced(&impl) && impl.storageIsUnique && impl.node == nil }
+    }
+}
 
 /// p₀ + p₁ + … + pₖ for contributions of one shape, added left to right (the rounding of a chain of `+`).
 ///

@@ -75,16 +75,19 @@ extension BLAS {
         #endif
     }
 
-    /// `sgemm` (α = 1, β = 0) without the process-wide lock: only inside `withSingleThreadedCalls`, where every call runs on
+    /// `sgemm` (α = 1) without the process-wide lock: only inside `withSingleThreadedCalls`, where every call runs on
     /// the calling thread and concurrent calls are safe.
     @inline(__always)
     static func sgemmOnThisThread(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                                  c: UnsafeMutablePointer<Float>, ldc: Int) {
+                                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || n == 0 { return }
-        if k == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }; return }
+        if k == 0 {
+            if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+            return
+        }
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// Sets OpenBLAS's thread count (waiting for any threaded call in flight).

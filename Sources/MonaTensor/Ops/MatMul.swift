@@ -29,41 +29,72 @@ extension Tensor {
 
         let batch = batchA.reduce(1, *)
         let out = Tensor.build(batchA + [m, n]) { c in
-            let pa = a.data, pb = b.data
-            let lda = transposeA ? m : ka, ldb = transposeB ? ka : n
-            if splitsBatchOverPool(batch: batch, m: m, n: n, k: ka) {
-                // Many small products (attention): one single-threaded BLAS call per pool thread beats threading
-                // each call (measured ~2× on 96 × [128×64]·[64×128] with 2 threads).
-                BLAS.withSingleThreadedCalls {
-                    Parallel.forEachChunk(batch, costPerItem: m * n * ka) { r in
-                        for i in r {
-                            BLAS.sgemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: ka,
-                                                   a: pa + i * m * ka, lda: lda, b: pb + i * ka * n, ldb: ldb,
-                                                   c: c + i * m * n, ldc: n)
-                        }
-                    }
-                }
-                return
-            }
-            for i in 0..<batch {
-                BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: ka,
-                           a: pa + i * m * ka, lda: lda, b: pb + i * ka * n, ldb: ldb, c: c + i * m * n, ldc: n)
-            }
+            gemm(a, b, transposeA: transposeA, transposeB: transposeB, batch: batch, m: m, n: n, k: ka, into: c, beta: 0)
         }
         return record(out, op: "matmul", inputs: [a, b]) { g, c in
-            // C = op(A)·op(B):  dop(A) = G·op(B)ᵀ,  dop(B) = op(A)ᵀ·G.
+            // C = op(A)·op(B):  dop(A) = G·op(B)ᵀ,  dop(B) = op(A)ᵀ·G. Without a graph, each product is added
+            // into the gradient already accumulated for its input when autograd hands that over (β = 1).
             let ga: Tensor? = !c.needsGradient[0] ? nil
-                : transposeA ? matmul(b, g, transposeA: transposeB, transposeB: true)
-                             : matmul(g, b, transposeB: !transposeB)
+                : transposeA ? matmul(b, g, transposeA: transposeB, transposeB: true, adding: c.takeAccumulatedGradient(0))
+                             : matmul(g, b, transposeB: !transposeB, adding: c.takeAccumulatedGradient(0))
             let gb: Tensor? = !c.needsGradient[1] ? nil
-                : transposeB ? matmul(g, a, transposeA: true, transposeB: transposeA)
-                             : matmul(a, g, transposeA: !transposeA)
+                : transposeB ? matmul(g, a, transposeA: true, transposeB: transposeA, adding: c.takeAccumulatedGradient(1))
+                             : matmul(a, g, transposeA: !transposeA, adding: c.takeAccumulatedGradient(1))
             return [ga, gb]
         }
     }
 
     /// self · other.
     public func matmul(_ other: Tensor) -> Tensor { Tensor.matmul(self, other) }
+
+    /// `addend` + op(a)·op(b), computed in place in `addend`'s storage (which the caller owns exclusively) with
+    /// β = 1 when the shapes allow; untracked (for backward rules without a graph). Nil `addend`: the product.
+    static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false,
+                       adding addend: Tensor?) -> Tensor {
+        guard let addend else { return matmul(a, b, transposeA: transposeA, transposeB: transposeB) }
+        let m = transposeA ? a.shape[a.rank - 1] : a.shape[a.rank - 2]
+        let k = transposeA ? a.shape[a.rank - 2] : a.shape[a.rank - 1]
+        let n = transposeB ? b.shape[b.rank - 2] : b.shape[b.rank - 1]
+        let kb = transposeB ? b.shape[b.rank - 1] : b.shape[b.rank - 2]
+        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        let sameBatch = b.rank == 2 ? (a.rank == 2 || !transposeA) : batchA == batchB
+        guard k == kb, sameBatch, addend.shape == batchA + [m, n] else {
+            return matmul(a, b, transposeA: transposeA, transposeB: transposeB) + addend
+        }
+        // A shared 2-D right operand: one GEMM over the flattened batch, as in `matmul(_:_:)`.
+        let flat = b.rank == 2 && a.rank > 2
+        let left = flat ? a.reshaped(to: [a.count / k, k]) : a
+        let batch = flat ? 1 : batchA.reduce(1, *)
+        gemm(left, b, transposeA: transposeA, transposeB: transposeB, batch: batch, m: flat ? a.count / k : m, n: n,
+             k: k, into: addend.data, beta: 1)
+        return addend
+    }
+
+    /// C = op(A)·op(B) + β·C for `batch` products [m×k]·[k×n] stored back to back (`b` shared when 2-D).
+    private static func gemm(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, batch: Int, m: Int, n: Int,
+                             k: Int, into c: UnsafeMutablePointer<Float>, beta: Float) {
+        let pa = a.data, pb = b.data
+        let lda = transposeA ? m : k, ldb = transposeB ? k : n
+        let strideB = b.rank == 2 ? 0 : k * n
+        if splitsBatchOverPool(batch: batch, m: m, n: n, k: k) {
+            // Many small products (attention): one single-threaded BLAS call per pool thread beats threading
+            // each call (measured ~2× on 96 × [128×64]·[64×128] with 2 threads).
+            BLAS.withSingleThreadedCalls {
+                Parallel.forEachChunk(batch, costPerItem: m * n * k) { r in
+                    for i in r {
+                        BLAS.sgemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                               a: pa + i * m * k, lda: lda, b: pb + i * strideB, ldb: ldb,
+                                               beta: beta, c: c + i * m * n, ldc: n)
+                    }
+                }
+            }
+            return
+        }
+        for i in 0..<batch {
+            BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                       a: pa + i * m * k, lda: lda, b: pb + i * strideB, ldb: ldb, beta: beta, c: c + i * m * n, ldc: n)
+        }
+    }
 }
 
 /// Whether a batch of `batch` products [m×k]·[k×n] is split over the worker pool (BLAS single-threaded inside)

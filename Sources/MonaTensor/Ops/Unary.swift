@@ -121,8 +121,8 @@ extension Tensor {
     /// Gaussian error linear unit, exact (erf) form by default.
     ///
     /// Gradient (exact): (Φ(x) + x·φ(x))·g; (tanh): s + x·s(1 − s)·2u′ with s = σ(2u), u = √(2/π)(x + 0.044715x³).
-    /// Without a graph of the gradient, the backward pass is one fused kernel; with one, it is g times the
-    /// differentiable `geluGradient` op (exact form) or composed of `sigmoid` ops (tanh form), so that
+    /// Without a graph of the gradient, the backward pass is one fused kernel; with one, it is recorded as the
+    /// differentiable `geluGradient(g, x)` op (exact form) or composed of `sigmoid` ops (tanh form), so that
     /// derivatives of any order exist.
     public func gelu(approximate: GELUApproximation = .none) -> Tensor {
         switch approximate {
