@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MonaFormats
+import MonaRunKit
 
 /// `mona inspect`: list a checkpoint's tensors (name, dtype, shape).
 struct Inspect: ParsableCommand {
@@ -18,19 +19,37 @@ struct Inspect: ParsableCommand {
     var json = false
 
     func run() throws {
+        try reportingErrors(command: "inspect", mode: json ? .json : .auto) { try inspect() }
+    }
+
+    private func inspect() throws {
         var url = URL(fileURLWithPath: path)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw ValidationError("\(path): no such file or directory")
+            throw CommandError("\(path): no such file or directory")
         }
-        if isDirectory.boolValue { url = url.appendingPathComponent("model.safetensors") }
+        if isDirectory.boolValue {
+            // A model folder: its model.safetensors, else its only checkpoint file.
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+            let checkpoints = names.filter { n in [".safetensors", ".onnx", ".pt", ".bin", ".npz", ".npy"].contains { n.hasSuffix($0) } }
+            if names.contains("model.safetensors") {
+                url = url.appendingPathComponent("model.safetensors")
+            } else if checkpoints.count == 1 {
+                url = url.appendingPathComponent(checkpoints[0])
+            } else {
+                throw CommandError("\(path): a folder without model.safetensors; "
+                    + (checkpoints.isEmpty ? "it holds no checkpoint file" : "name one of: \(checkpoints.sorted().joined(separator: ", "))"))
+            }
+        }
         let (format, tensors, metadata) = try listing(url)
         let total = tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
         if json {
-            let rows = tensors.map { t in
-                "{\"name\":\(jsonString(t.name)),\"dtype\":\(jsonString(t.dtype)),\"shape\":[\(t.shape.map(String.init).joined(separator: ","))]}"
+            let rows: [RunValue] = tensors.map { t in
+                .object([("name", .string(t.name)), ("dtype", .string(t.dtype)),
+                         ("shape", .array(t.shape.map { .number(Double($0)) }))])
             }
-            print("{\"file\":\(jsonString(url.path)),\"format\":\(jsonString(format)),\"tensors\":[\(rows.joined(separator: ","))],\"elements\":\(total)}")
+            print(RunValue.object([("file", .string(url.path)), ("format", .string(format)), ("tensors", .array(rows)),
+                                   ("elements", .number(Double(total)))]).json)
             return
         }
         print("\(url.path): \(format), \(tensors.count) tensors, \(total) elements")
@@ -51,19 +70,4 @@ struct Inspect: ParsableCommand {
         let archive = try TensorFile.inspect(contentsOf: url)
         return (archive.format.rawValue, archive.tensors, archive.metadata)
     }
-}
-
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
 }

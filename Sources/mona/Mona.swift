@@ -18,7 +18,5 @@ struct Mona: ParsableCommand {
             Inspect.self,
             Convert.self,
             Bodies.self,
-            Inspect.self,
-            Convert.self,
         ])
 }
