@@ -44,13 +44,26 @@ public final class TensorStorage: @unchecked Sendable {
 /// A lock-protected counter (cheap enough for per-allocation accounting).
 public final class AtomicCounter: @unchecked Sendable {
     private var value = 0
+    private var highWater = 0
     private var lock = pthread_mutex_t()
     init() { pthread_mutex_init(&lock, nil) }
     func add(_ delta: Int) {
-        pthread_mutex_lock(&lock); value += delta; pthread_mutex_unlock(&lock)
+        pthread_mutex_lock(&lock)
+        value += delta
+        if value > highWater { highWater = value }
+        pthread_mutex_unlock(&lock)
     }
     public var current: Int {
         pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
         return value
+    }
+    /// The largest value since the last `resetPeak()` (benchmarks: peak tensor memory of one step).
+    public var peak: Int {
+        pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
+        return highWater
+    }
+    /// Starts a new peak measurement from the current value.
+    public func resetPeak() {
+        pthread_mutex_lock(&lock); highWater = value; pthread_mutex_unlock(&lock)
     }
 }

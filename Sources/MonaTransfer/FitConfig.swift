@@ -71,6 +71,9 @@ public struct FitConfig: Codable, Sendable, Equatable {
     public var model = ModelConfig()
     public var training = TrainingConfig()
     public var data = DataConfig()
+    /// Run directory of a `mona align` run whose aligned model (`checkpoints/aligned/`) fine-tuning starts from,
+    /// instead of running the method's alignment stages (nil: run them). Default nil.
+    public var fromAligned: String? = nil
 
     public init(task: String = "", body: String = "minilm-l6", method: String = "finetune", seed: UInt64 = 0) {
         self.task = task
@@ -79,7 +82,7 @@ public struct FitConfig: Codable, Sendable, Equatable {
         self.seed = seed
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case task, body, method, seed, output, model, training, data }
+    enum CodingKeys: String, CodingKey, CaseIterable { case task, body, method, seed, output, model, training, data, fromAligned }
 
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue), section: "")
@@ -92,6 +95,7 @@ public struct FitConfig: Codable, Sendable, Equatable {
         model = try c.decodeIfPresent(ModelConfig.self, forKey: .model) ?? ModelConfig()
         training = try c.decodeIfPresent(TrainingConfig.self, forKey: .training) ?? TrainingConfig()
         data = try c.decodeIfPresent(DataConfig.self, forKey: .data) ?? DataConfig()
+        fromAligned = try c.decodeIfPresent(String.self, forKey: .fromAligned)
     }
 
     /// Checks every section; throws `TransferError.badConfig` naming the option.

@@ -81,29 +81,37 @@ public final class FitPipeline {
         lap("data")
 
         // Model.
-        let body = try BodyCatalog.load(config.body, pretrained: method.pretrainedBody, seed: config.seed, assets: assets)
-        var modelSpec = ModelSpec(bodyName: config.body, bodyFamily: body.family, bodyConfig: body.config, task: spec,
-                                  maxTokens: config.model.maxTokens, patchSize: config.model.patchSize)
-        modelSpec.taskSource = config.task
-        modelSpec.inputMean = normalizer?.mean
-        modelSpec.inputStd = normalizer?.std
-        let model = CrossModalModel(spec: modelSpec, body: body, seed: config.seed)
+        let (model, modelSpec) = try FitPipeline.makeModel(config: config, method: method, task: spec,
+                                                           normalizer: normalizer, assets: assets)
+        let body = model.body
         lap("model")
 
         // Where to pick up.
         let last = resume ? try store.load("last") : nil
         let resumeFinetune = last.flatMap { $0.state.stage == "finetune" ? $0 : nil }
         let aligned = resume && resumeFinetune == nil ? try store.load("aligned") : nil
+        // Fine-tuning from a `mona align` run: its aligned weights replace the method's stages, and its stage
+        // records open this run's log (so the report shows the whole transfer).
+        var adopted: (checkpoint: Checkpoint, run: URL)?
+        if !resume, let from = config.fromAligned { adopted = try FitPipeline.alignedCheckpoint(from, expecting: modelSpec) }
         if resume {
             // Before the log is opened: the rewrite replaces the file.
             try FitPipeline.truncateMetrics(run.metrics, stages: method.stages.map(\.name),
                                             keepAlignment: resumeFinetune != nil || aligned != nil,
                                             finetuneStep: resumeFinetune?.state.step)
+        } else if let from = adopted?.run {
+            let theirs = (try? MetricsLog.readOrdered(from.appendingPathComponent("metrics.jsonl"))) ?? []
+            let kept = theirs.filter { r in
+                let stage = r.first { $0.0 == "stage" }?.1.stringValue ?? ""
+                return stage != "analysis" && stage != "aligned" && stage != "finetune"
+            }
+            try AtomicFile.write(kept.map { RunValue.object($0).json + "\n" }.joined(), to: run.metrics)
         }
-        let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: resume, mode: mode)
+        let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: resume || adopted != nil, mode: mode)
 
         // Source-knowledge analysis (KnowledgeTracker.swift), when the method asks for it.
         let knowledge = try SourceKnowledgeTracker.make(config: config, body: body, assets: assets, recorder: recorder)
+        if resume, let knowledge { knowledge.restore(from: (try? MetricsLog.readOrdered(run.metrics)) ?? []) }
         if resumeFinetune == nil && aligned == nil { try knowledge?.measure(model, point: "before-alignment", step: 0) }
 
         // Alignment stages (skipped when their result is already saved).
@@ -111,6 +119,11 @@ public final class FitPipeline {
             if let aligned {
                 try model.load(stateDict: aligned.model, strict: true, source: store.folder("aligned").path)
                 recorder.message("resuming after the saved alignment stages")
+            } else if let adopted {
+                try model.load(stateDict: adopted.checkpoint.model, strict: true,
+                               source: adopted.run.appendingPathComponent("checkpoints/aligned").path)
+                try store.save("aligned", model: model.stateDict(), state: adopted.checkpoint.state, modelSpec: modelSpec)
+                recorder.message("starting from the aligned model of \(adopted.run.path)")
             } else if !method.stages.isEmpty {
                 let context = AlignmentContext(task: spec, training: config.training, method: config.method,
                                                seed: config.seed, recorder: recorder, checkpoints: store, assets: assets)
@@ -122,7 +135,9 @@ public final class FitPipeline {
             }
         }
         lap("alignment")
-        if resumeFinetune == nil && !method.stages.isEmpty { try knowledge?.measure(model, point: "after-alignment", step: 0) }
+        if resumeFinetune == nil && (!method.stages.isEmpty || config.fromAligned != nil) {
+            try knowledge?.measure(model, point: "after-alignment", step: 0)
+        }
 
         // Fine-tuning.
         method.trainability.apply(to: model)
@@ -165,11 +180,14 @@ public final class FitPipeline {
         try RunReport.writePlots(records: records, task: spec, run: run)
         try RunReport.write(config: config, method: method, spec: modelSpec, model: model, splits: splits,
                             result: result, records: records, run: run)
+        let alignmentPlots = try AlignmentReport.writePlots(records: records, run: run)
+        var report = (try? String(contentsOf: run.report, encoding: .utf8)) ?? ""
+        report += AlignmentReport.section(records: records, plots: alignmentPlots)
         if let knowledge {
             try knowledge.writePlot(run: run)
-            let report = (try? String(contentsOf: run.report, encoding: .utf8)) ?? ""
-            try AtomicFile.write(report + knowledge.reportSection(), to: run.report)
+            report += knowledge.reportSection()
         }
+        try AtomicFile.write(report, to: run.report)
         return result
     }
 
@@ -209,12 +227,25 @@ public final class FitPipeline {
         let kept = records.filter { r in
             let stage = r.first { $0.0 == "stage" }?.1.stringValue ?? ""
             let split = r.first { $0.0 == "split" }?.1.stringValue ?? ""
+            let step = r.first { $0.0 == "step" }?.1.doubleValue
             if split == "test" { return false }
             if stage == "finetune" {
-                guard let limit = finetuneStep, let step = r.first(where: { $0.0 == "step" })?.1.doubleValue else { return false }
+                guard let limit = finetuneStep, let step else { return false }
                 return Int(step) <= limit
             }
-            return keepAlignment && stages.contains(stage)
+            if stage == "analysis" {
+                // Measured again unless the resumed part comes after them.
+                switch r.first(where: { $0.0 == "point" })?.1.stringValue ?? "" {
+                case "before-alignment": return keepAlignment
+                case "after-alignment": return finetuneStep != nil
+                case "finetune":
+                    guard let limit = finetuneStep, let step else { return false }
+                    return Int(step) <= limit
+                default: return false
+                }
+            }
+            // Alignment stages, including the warm-up a MoNA stage runs under its own name.
+            return keepAlignment && (stages.contains(stage) || stage == "warmup")
         }
         try AtomicFile.write(kept.map { RunValue.object($0).json + "\n" }.joined(), to: url)
     }

@@ -11,7 +11,8 @@ import MonaTensor
 ///
 /// Options (`method.<key>`): `analysis` (true/false; default true for the MoNA and ORCA methods, false
 /// otherwise), `analysisEvery` (fine-tuning steps between measurements, 0 = only before/after alignment and after
-/// fine-tuning; default 0), `analysisPerClass` (held-out source samples per class, default 20).
+/// fine-tuning; default 0), `analysisPerClass` (held-out source samples per class, default 20), `sourceImageSize`
+/// (vision bodies, as for the stages).
 public final class SourceKnowledgeTracker {
     public struct Point: Sendable {
         public var point: String
@@ -43,6 +44,7 @@ public final class SourceKnowledgeTracker {
         var o = SourceTask.Options()
         o.alignmentPerClass = Int(try m.number("sourcePerClass", default: 40))
         o.analysisPerClass = Int(try m.number("analysisPerClass", default: 20))
+        o.imageSize = try sourceImageSize(m)
         o.seed = config.seed
         let src = try SourceTask.load(for: body, assets: assets, options: o)
         guard src.analysis.count >= 4 else { return nil }
@@ -82,6 +84,23 @@ public final class SourceKnowledgeTracker {
         return r
     }
 
+    /// Takes back the measurements recorded in `records` (a resumed run's kept log), so that the report and the
+    /// plot show them.
+    public func restore(from records: [[(String, RunValue)]]) {
+        for r in records where r.first(where: { $0.0 == "phase" })?.1.stringValue == "analysis" {
+            func n(_ k: String) -> Float? { r.first { $0.0 == k }?.1.doubleValue.map(Float.init) }
+            guard let point = r.first(where: { $0.0 == "point" })?.1.stringValue, let step = n("step"),
+                  let lp = n("linear_probe_accuracy"), let knn = n("knn_accuracy"), let db = n("davies_bouldin"),
+                  let sr = n("scatter_ratio"), let sil = n("silhouette"), let a = n("alignment"), let u = n("uniformity")
+            else { continue }
+            let report = SourceKnowledgeReport(linearProbeAccuracy: lp, knnAccuracy: knn, daviesBouldin: db, scatterRatio: sr,
+                                               silhouette: sil, alignment: a, uniformity: u, samples: source.count,
+                                               classes: Set(source.labels ?? []).count)
+            points.append(Point(point: point, step: Int(step), report: report))
+            if point == "finetune" { lastStep = max(lastStep, Int(step)) }
+        }
+    }
+
     /// For `Trainer.interruptAfter`: measures every `every` fine-tuning steps (once per step).
     public func afterStep(_ model: CrossModalModel, _ state: TrainingState) throws {
         guard every > 0, state.step > 0, state.step % every == 0, state.step != lastStep else { return }
@@ -100,8 +119,12 @@ public final class SourceKnowledgeTracker {
             s += "| \(p.point) | \(p.step) | \(f(r.linearProbeAccuracy)) | \(f(r.knnAccuracy)) | \(f(r.daviesBouldin)) "
                 + "| \(f(r.scatterRatio)) | \(f(r.alignment)) | \(f(r.uniformity)) |\n"
         }
-        s += "\nReuse curve: plots/source-knowledge.svg (\(source.count) held-out source samples; "
-            + "x = fine-tuning step, −1 = before alignment).\n"
+        let cadence = every > 0 ? "every \(every) fine-tuning steps"
+            : "at stage boundaries only (method.analysisEvery=N adds points every N fine-tuning steps)"
+        s += "\n\(source.count) held-out source samples; x = fine-tuning step (−1: before alignment, 0: after it); "
+            + "measured \(cadence).\n\n"
+        s += "![source knowledge: probe accuracies](plots/source-knowledge.svg)\n\n"
+        s += "![source knowledge: geometry](plots/source-knowledge-geometry.svg)\n"
         return s
     }
 
@@ -114,7 +137,17 @@ public final class SourceKnowledgeTracker {
             yLabel: "accuracy on held-out source data",
             series: [SVGPlot.Series(name: "linear probe", points: zip(xs, points).map { ($0, Double($1.report.linearProbeAccuracy)) }),
                      SVGPlot.Series(name: "kNN (k = 5)", points: zip(xs, points).map { ($0, Double($1.report.knnAccuracy)) })])
+        func curve(_ value: (SourceKnowledgeReport) -> Float) -> [(x: Double, y: Double)] {
+            zip(xs, points).map { ($0, Double(value($1.report))) }
+        }
+        let geometry = SVGPlot.lineChart(
+            title: "Source-feature geometry during transfer", xLabel: "fine-tuning step (−1: before alignment)",
+            yLabel: "value",
+            series: [SVGPlot.Series(name: "Davies–Bouldin (lower: better separated)", points: curve(\.daviesBouldin)),
+                     SVGPlot.Series(name: "alignment (same-class distance²)", points: curve(\.alignment)),
+                     SVGPlot.Series(name: "uniformity (t = 2)", points: curve(\.uniformity))])
         try FileManager.default.createDirectory(at: run.plots, withIntermediateDirectories: true)
         try AtomicFile.write(svg, to: run.plot("source-knowledge.svg"))
+        try AtomicFile.write(geometry, to: run.plot("source-knowledge-geometry.svg"))
     }
 }

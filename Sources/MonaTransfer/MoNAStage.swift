@@ -21,6 +21,7 @@ import MonaTensor
 /// | `outerUpdates` | `embedder` or `embedder+head` | embedder |
 /// | `outerLearningRate` | learning rate of the outer optimizer | warm-up rate, else `training.learningRate` |
 /// | `sourcePerClass` | source samples per class kept for alignment | 40 |
+/// | `sourceImageSize` | side of the source images for vision bodies | min(body image size, 112) |
 ///
 /// The warm-up length is `method.warmupEpochs` (MethodConfig); `mona-no-warmup` sets it to 0.
 public struct MoNAOptions: Sendable, Equatable {
@@ -49,6 +50,7 @@ public struct MoNAOptions: Sendable, Equatable {
         if method.options["targetBatchSize"] != nil { targetBatchSize = Int(try num("targetBatchSize", 16)) }
         if method.options["outerLearningRate"] != nil { outerLearningRate = Float(try num("outerLearningRate", 1e-3)) }
         source.alignmentPerClass = Int(try num("sourcePerClass", 40))
+        source.imageSize = try sourceImageSize(method)
         let eps = Float(try num("fdEpsilon", 0.01))
         switch method.options["metaGradient"]?.lowercased() ?? "exact" {
         case "exact": meta.mode = .exact
@@ -197,4 +199,12 @@ public final class MoNAStage: AlignmentStage {
             })
         return MoNAStepResult(meta: meta, align: parts?.0 ?? .nan, uniform: parts?.1 ?? .nan)
     }
+}
+
+/// `method.sourceImageSize` (nil when not set): the side of Fashion-MNIST source images for vision bodies.
+func sourceImageSize(_ method: MethodConfig) throws -> Int? {
+    guard method.options["sourceImageSize"] != nil else { return nil }
+    let side = Int(try method.number("sourceImageSize", default: 112))
+    guard side >= 1 else { throw TransferError.badConfig("method.sourceImageSize: must be ≥ 1, got \(side)") }
+    return side
 }

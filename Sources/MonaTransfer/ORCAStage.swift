@@ -13,6 +13,7 @@ import MonaTensor
 /// | `orcaLearningRate` | embedder learning rate | `training.learningRate` |
 /// | `pseudoLabels` | k of the k-means pseudo-labels for non-class targets | 10 |
 /// | `sourcePerClass` | source samples per class | 40 |
+/// | `sourceImageSize` | side of the source images for vision bodies | min(body image size, 112) |
 public struct ORCAOptions: Sendable, Equatable {
     public enum Distance: String, Sendable { case otdd, mmd }
     public var distance = Distance.otdd
@@ -34,6 +35,7 @@ public struct ORCAOptions: Sendable, Equatable {
         if method.options["orcaLearningRate"] != nil { learningRate = Float(try method.number("orcaLearningRate", default: 1e-4)) }
         pseudoLabelClusters = Int(try method.number("pseudoLabels", default: 10))
         source.alignmentPerClass = Int(try method.number("sourcePerClass", default: 40))
+        source.imageSize = try sourceImageSize(method)
         guard steps >= 0, batchSize >= 2, pseudoLabelClusters >= 1 else {
             throw TransferError.badConfig("ORCA options: need orcaSteps ≥ 0, orcaBatchSize ≥ 2, pseudoLabels ≥ 1")
         }

@@ -15,24 +15,8 @@ struct OutputOptions: ParsableArguments {
     var mode: OutputMode { json ? .json : (quiet ? .quiet : .auto) }
 }
 
-struct Fit: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Train a cross-modal model (embedder → pretrained body → head) on a task; write a run directory.",
-        discussion: """
-        Every option can also come from a YAML file (--config); flags override the file, and the resolved \
-        configuration is saved as <run>/config.yaml. Any option without a flag is set with --set key=value \
-        (dotted YAML keys, e.g. --set training.weightDecay=0 --set data.trainLimit=20).
-
-        The run directory receives metrics.jsonl (per step and per epoch; test metrics as test_<metric>), \
-        checkpoints/best and checkpoints/last, predictions.csv for the test split, plots/*.svg and report.md.
-
-        Methods: finetune (vanilla), scratch (random body), linear-probe (head only), fpt (embedder, \
-        LayerNorms and head), warmup-only (stage 0 then fine-tuning), and any registered alignment method.
-
-        Example:
-          mona fit --task gunpoint --body minilm-l6 --method finetune --epochs 10 --seed 0 --output runs/gunpoint
-        """)
-
+/// The options `fit` and `align` share: task, body, method, training and data settings, YAML config and --set.
+struct RunOptions: ParsableArguments {
     @Option(help: "Known task (gunpoint, arrowhead, italypowerdemand, basicmotions, japanesevowels, pigcvp, darcy16) or a data path.")
     var task: String?
 
@@ -69,32 +53,13 @@ struct Fit: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("Set any option (repeatable).", valueName: "key=value"))
     var assignments: [String] = []
 
-    @Flag(help: "Continue the run in --output from its last checkpoint (same configuration required).")
-    var resume = false
-
-    @OptionGroup var outputOptions: OutputOptions
-
-    func run() throws {
-        try reportingErrors(command: "fit", mode: outputOptions.mode) {
-            let resolved = try resolveConfig()
-            guard let out = output ?? resolved.output else {
-                throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
-            }
-            let pipeline = try FitPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
-                                           mode: outputOptions.mode)
-            let result = try pipeline.fit(resume: resume)
-            printResult(result, mode: outputOptions.mode)
-        }
-    }
-
-    /// File (or, when resuming without one, the run's saved config), then flags, then --set assignments.
-    func resolveConfig() throws -> FitConfig {
-        var pairs: [(String, RunValue)] = []
+    /// `base` pairs, then the config file (or `savedRun`, a resumed run's config), then flags, then --set.
+    func resolveConfig(base: [(String, RunValue)] = [], savedRun: URL? = nil) throws -> FitConfig {
+        var pairs = base
         if let config {
-            pairs = try ConfigFile.load(URL(fileURLWithPath: config))
-        } else if resume, let out = output {
-            let saved = URL(fileURLWithPath: out).appendingPathComponent("config.yaml")
-            if FileManager.default.fileExists(atPath: saved.path) { pairs = try ConfigFile.load(saved) }
+            pairs += try ConfigFile.load(URL(fileURLWithPath: config))
+        } else if let savedRun {
+            pairs += try ConfigFile.load(savedRun)
         }
         pairs += flagPairs()
         for a in assignments {
@@ -121,6 +86,69 @@ struct Fit: ParsableCommand {
         if let maxTokens { p.append(("model.maxTokens", .number(Double(maxTokens)))) }
         if let patience { p.append(("training.patience", .number(Double(patience)))) }
         return p
+    }
+}
+
+struct Fit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a cross-modal model (embedder → pretrained body → head) on a task; write a run directory.",
+        discussion: """
+        Every option can also come from a YAML file (--config); flags override the file, and the resolved \
+        configuration is saved as <run>/config.yaml. Any option without a flag is set with --set key=value \
+        (dotted YAML keys, e.g. --set training.weightDecay=0 --set data.trainLimit=20).
+
+        The run directory receives metrics.jsonl (per step and per epoch; test metrics as test_<metric>), \
+        checkpoints/best and checkpoints/last, predictions.csv for the test split, plots/*.svg and report.md.
+
+        Methods: finetune (vanilla), scratch (random body), linear-probe (head only), fpt (embedder, \
+        LayerNorms and head), warmup-only (stage 0 then fine-tuning), and any registered alignment method.
+
+        Example:
+          mona fit --task gunpoint --body minilm-l6 --method finetune --epochs 10 --seed 0 --output runs/gunpoint
+        """)
+
+    @OptionGroup var options: RunOptions
+
+    @Option(name: .customLong("from-aligned"),
+            help: ArgumentHelp("Fine-tune the aligned model of a `mona align` run instead of running the method's alignment stages (its config.yaml supplies the defaults).", valueName: "run-dir"))
+    var fromAligned: String?
+
+    @Flag(help: "Continue the run in --output from its last checkpoint (same configuration required).")
+    var resume = false
+
+    @OptionGroup var outputOptions: OutputOptions
+
+    func run() throws {
+        try reportingErrors(command: "fit", mode: outputOptions.mode) {
+            let resolved = try resolveConfig()
+            guard let out = options.output ?? resolved.output else {
+                throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
+            }
+            let pipeline = try FitPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
+                                           mode: outputOptions.mode)
+            let result = try pipeline.fit(resume: resume)
+            printResult(result, mode: outputOptions.mode)
+        }
+    }
+
+    /// The aligned run's config (with --from-aligned), then the file (or, when resuming without one, the run's
+    /// saved config), then flags, then --set assignments.
+    func resolveConfig() throws -> FitConfig {
+        var base: [(String, RunValue)] = []
+        if let fromAligned {
+            let saved = URL(fileURLWithPath: fromAligned).appendingPathComponent("config.yaml")
+            guard FileManager.default.fileExists(atPath: saved.path) else {
+                throw TransferError.badConfig("--from-aligned \(fromAligned): no config.yaml there (not a `mona align` run)")
+            }
+            base = try ConfigFile.load(saved).filter { $0.0 != "output" }
+            base.append(("fromAligned", .string(fromAligned)))
+        }
+        var savedRun: URL?
+        if options.config == nil, resume, let out = options.output {
+            let saved = URL(fileURLWithPath: out).appendingPathComponent("config.yaml")
+            if FileManager.default.fileExists(atPath: saved.path) { savedRun = saved }
+        }
+        return try options.resolveConfig(base: base, savedRun: savedRun)
     }
 
     func printResult(_ r: FitResult, mode: OutputMode) {

@@ -13,6 +13,7 @@ struct Mona: ParsableCommand {
         version: monaVersion,
         subcommands: [
             Fit.self,
+            Align.self,
             Evaluate.self,
             Predict.self,
             Inspect.self,

@@ -1,0 +1,174 @@
+import Foundation
+import MonaData
+import MonaFormats
+import MonaNN
+import MonaRunKit
+import MonaTensor
+
+/// What a finished `align` produced.
+public struct AlignResult: Sendable {
+    public var runDirectory: URL
+    public var task: TaskSpec
+    public var method: String
+    /// The alignment stages that ran, in order (`warmup`, `mona`, `orca`).
+    public var stages: [String]
+    /// Source-knowledge analysis before and after the stages (nil when the analysis is off).
+    public var knowledgeBefore: SourceKnowledgeReport?
+    public var knowledgeAfter: SourceKnowledgeReport?
+    /// Loss and selection metric of the aligned model on the validation split (the head is the warm-up's, or
+    /// untrained for methods without a warm-up).
+    public var validationLoss: Double
+    public var validationMetric: Double?
+    /// Seconds per phase, in order.
+    public var timings: [(String, Double)]
+}
+
+/// `mona align` as a library call: the data and model of `FitPipeline`, then only the method's alignment stages
+/// (warm-up, MoNA stage 1, ORCA), with the source-knowledge analysis before and after; writes config.yaml,
+/// metrics.jsonl, `checkpoints/aligned/`, plots and report.md. `FitConfig.fromAligned` (`mona fit --from-aligned`)
+/// fine-tunes from the result. The test split is not touched.
+public final class AlignPipeline {
+    public let config: FitConfig
+    public let run: RunDirectory
+    public let assets: AssetRegistry
+    public let mode: OutputMode
+
+    public init(config: FitConfig, runDirectory: URL, assets: AssetRegistry = AssetRegistry(), mode: OutputMode = .quiet) throws {
+        self.config = config
+        run = try RunDirectory(runDirectory)
+        self.assets = assets
+        self.mode = mode
+    }
+
+    var store: CheckpointStore { CheckpointStore(directory: run.checkpoints) }
+
+    public func align() throws -> AlignResult {
+        try config.validate()
+        if config.fromAligned != nil { throw TransferError.badConfig("align: fromAligned makes no sense here (it is a fit option)") }
+        let method = try MethodCatalog.make(config.method)
+        guard !method.stages.isEmpty else {
+            let names = MethodCatalog.names.map(\.name).filter { (try? MethodCatalog.make(MethodConfig(name: $0)).stages.isEmpty) == false }
+            throw TransferError.badConfig("method '\(method.name)' has no alignment stage; use one of \(names.joined(separator: ", "))")
+        }
+        try run.lock()
+        defer { run.unlock() }
+        if store.exists("aligned") || store.exists("last") || store.exists("best") {
+            throw TransferError.badConfig("run directory \(run.url.path) already holds a run; choose another --output")
+        }
+        let started = Date()
+        var clock = Date()
+        var timings: [(String, Double)] = []
+        func lap(_ name: String) {
+            timings.append((name, Date().timeIntervalSince(clock)))
+            clock = Date()
+        }
+        try ConfigFile.write(try config.pairs(), to: run.config)
+        if FileManager.default.fileExists(atPath: run.metrics.path) { try FileManager.default.removeItem(at: run.metrics) }
+
+        let (spec, splits, normalizer) = try FitPipeline.prepareData(config, assets: assets)
+        lap("data")
+        let (model, modelSpec) = try FitPipeline.makeModel(config: config, method: method, task: spec,
+                                                           normalizer: normalizer, assets: assets)
+        lap("model")
+
+        let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: false, mode: mode)
+        // The analysis is what `align` is for: on unless `method.analysis=false`.
+        var analysisConfig = config
+        if analysisConfig.method.options["analysis"] == nil { analysisConfig.method.options["analysis"] = "true" }
+        let knowledge = try SourceKnowledgeTracker.make(config: analysisConfig, body: model.body, assets: assets, recorder: recorder)
+        let before = try knowledge?.measure(model, point: "before-alignment", step: 0)
+        lap("analysis")
+
+        let context = AlignmentContext(task: spec, training: config.training, method: config.method, seed: config.seed,
+                                       recorder: recorder, checkpoints: store, assets: assets)
+        for stage in method.stages { try stage.run(model: model, data: splits, context: context) }
+        var state = TrainingState(stage: "aligned", metric: spec.metric.key, higherIsBetter: spec.higherIsBetter, seed: config.seed)
+        state.finished = true
+        try store.save("aligned", model: model.stateDict(), state: state, modelSpec: modelSpec)
+        lap("alignment")
+
+        let after = try knowledge?.measure(model, point: "after-alignment", step: 0)
+        let validation = Trainer.evaluate(model: model, task: spec, data: splits.validation, batchSize: config.training.batchSize)
+        var fields: [(String, RecordValue)] = [("stage", .text("aligned")), ("split", .text("validation")),
+                                              ("val_loss", .number(validation.loss))]
+        for m in spec.reportedMetrics { if let x = validation.metrics[m] { fields.append(("val_\(m.key)", .number(x))) } }
+        try recorder.record(fields)
+        lap("evaluation")
+
+        let result = AlignResult(runDirectory: run.url, task: spec, method: method.name, stages: method.stages.map(\.name),
+                                 knowledgeBefore: before, knowledgeAfter: after, validationLoss: validation.loss,
+                                 validationMetric: validation.metrics[spec.metric],
+                                 timings: timings + [("total", Date().timeIntervalSince(started))])
+        try writeReport(result: result, method: method, modelSpec: modelSpec, model: model, splits: splits, knowledge: knowledge)
+        return result
+    }
+
+    func writeReport(result: AlignResult, method: MethodSpec, modelSpec: ModelSpec, model: CrossModalModel,
+                     splits: DataSplits, knowledge: SourceKnowledgeTracker?) throws {
+        let records = (try? MetricsLog.readOrdered(run.metrics)) ?? []
+        let task = result.task
+        var r = MarkdownReport(title: "\(task.name) · \(config.body) · \(method.name) (alignment only)")
+        r.paragraph("Alignment stages \(result.stages.joined(separator: ", ")) of method `\(method.name)` "
+                    + "(\(method.summary)); no fine-tuning. The aligned model is in `checkpoints/aligned/`; fine-tune it with "
+                    + "`mona fit --from-aligned \(run.url.path) --output <run>` (task, body, model and data options are "
+                    + "taken from this run's config.yaml).")
+        r.bullets([
+            "task: `\(config.task)` — \(task.input.rawValue) input \(task.sampleShape), \(task.output.rawValue) output; "
+                + "\(splits.train.count) train, \(splits.validation.count) validation samples (seed \(config.seed))",
+            "body: \(RunReport.describe("body", model: model))",
+            "embedder: \(RunReport.describe("embedder", model: model))",
+            "aligned model on the validation split: loss \(formatMetric(result.validationLoss))"
+                + (result.validationMetric.map { ", \(task.metric.key) \(formatMetric($0))" } ?? ""),
+        ])
+        try RunReport.writePlots(records: records, task: task, run: run)
+        let plots = try AlignmentReport.writePlots(records: records, run: run)
+        var text = r.text + AlignmentReport.section(records: records, plots: plots)
+        if records.contains(where: { AlignmentReport.text($0, "split") == "train" }) {
+            text += "\n![warm-up loss](plots/loss.svg)\n"
+        }
+        if let knowledge {
+            try knowledge.writePlot(run: run)
+            text += knowledge.reportSection()
+        }
+        var t = MarkdownReport(title: "")
+        t.heading("Timings")
+        t.table(headers: ["phase", "seconds"], rows: result.timings.map { [$0.0, String(format: "%.1f", $0.1)] })
+        text += "\n" + t.text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().joined()
+        try AtomicFile.write(text, to: run.report)
+    }
+}
+
+extension FitPipeline {
+    /// The cross-modal model of a fit configuration: the body (pretrained or, for `scratch`, random), the embedder
+    /// and head for `task`, and the input normalisation recorded in the model spec.
+    public static func makeModel(config: FitConfig, method: MethodSpec, task: TaskSpec, normalizer: ChannelNormalizer?,
+                                 assets: AssetRegistry) throws -> (model: CrossModalModel, spec: ModelSpec) {
+        let body = try BodyCatalog.load(config.body, pretrained: method.pretrainedBody, seed: config.seed, assets: assets)
+        var spec = ModelSpec(bodyName: config.body, bodyFamily: body.family, bodyConfig: body.config, task: task,
+                             maxTokens: config.model.maxTokens, patchSize: config.model.patchSize)
+        spec.taskSource = config.task
+        spec.inputMean = normalizer?.mean
+        spec.inputStd = normalizer?.std
+        return (CrossModalModel(spec: spec, body: body, seed: config.seed), spec)
+    }
+
+    /// The aligned checkpoint of the `mona align` run in `directory`, checked against the model being built.
+    static func alignedCheckpoint(_ directory: String, expecting spec: ModelSpec) throws -> (Checkpoint, URL) {
+        let url = URL(fileURLWithPath: directory)
+        let store = CheckpointStore(directory: url.appendingPathComponent("checkpoints", isDirectory: true))
+        guard let ckpt = try store.load("aligned") else {
+            throw TransferError.badConfig("--from-aligned \(directory): no checkpoints/aligned/ there (run `mona align` first)")
+        }
+        if let saved = try store.modelSpec("aligned") {
+            var a = saved, b = spec
+            // Names may be spelled differently (relative paths); the shapes and the normalisation must agree.
+            a.taskSource = nil; b.taskSource = nil
+            if a != b {
+                throw TransferError.badConfig("--from-aligned \(directory): the aligned model was built for another task, "
+                                              + "body, token cap or data split (its model.json differs from this run's); "
+                                              + "use the same task, body, seed, model.* and data.* options")
+            }
+        }
+        return (ckpt, url)
+    }
+}

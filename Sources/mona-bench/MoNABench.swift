@@ -1,0 +1,191 @@
+import ArgumentParser
+import CKernelRef
+import Foundation
+import MonaData
+import MonaFormats
+import MonaNN
+import MonaTensor
+import MonaTransfer
+
+/// `mona-bench mona`: one MoNA outer step (exact and finite-difference meta-gradient) against one fine-tuning
+/// step, in time and in peak memory, on MiniLM-L6.
+struct MoNABench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mona",
+        abstract: "Time and peak memory of one MoNA outer step (exact, finite-difference) relative to one fine-tuning step.",
+        discussion: """
+        MiniLM-L6 from .assets; target batch 16 series of length 1280 through the Conv1d patch embedder (patch \
+        10 → 16×128 tokens), 2 classes; source batch of random token ids through the body's own embedder \
+        (--source-batch × --source-tokens, 10 classes). Fine-tuning step: forward, backward to every parameter \
+        (embedder, body, head), AdamW. MoNA outer step: MoNAStage.outerStep (θ′ = θ − α∇θL_task, L_align + \
+        L_uniform of the source batch through θ′, the logged L_outer(θ)), then Adam on the embedder. Dropout off \
+        in all variants (MoNA stage 1 runs in evaluation mode).
+
+        Memory, two ways: (1) engine tensor memory — the peak of live tensor bytes during one step above the live \
+        bytes before it (after one warm-up step, so optimizer state is not counted as the step's); (2) process \
+        RSS — each variant in a fresh subprocess of mona-bench: VmHWM after one full step minus VmRSS before it \
+        (after a warm-up step on a 2-sample batch). Targets: exact ≤ 3× time and ≤ 2.5× memory, \
+        finite-difference ≤ 2× memory, each relative to the fine-tuning step.
+        """)
+
+    @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Flag(help: "Fewer repetitions (for a smoke run).") var quick = false
+    @Flag(help: "Skip the subprocess RSS measurement.") var noRss = false
+    @Option(name: .customLong("source-batch"), help: "Source sequences per outer step.") var sourceBatch = 40
+    @Option(name: .customLong("source-tokens"), help: "Tokens per source sequence.") var sourceTokens = 32
+    @Option(help: ArgumentHelp("Measure one variant's RSS in this process and print it as JSON.", visibility: .hidden))
+    var child: String?
+
+    static let batch = 16, tokens = 128, patch = 10
+    static let variants = ["finetune", "mona-exact", "mona-fd"]
+
+    func run() throws {
+        guard let bench = try Setup(sourceBatch: sourceBatch, sourceTokens: sourceTokens) else {
+            throw ValidationError("MiniLM-L6 not found in .assets: run scripts/fetch-assets.sh bodies")
+        }
+        if let child {
+            print(JSON.object(try bench.childMeasurement(child)).rendered)
+            return
+        }
+        let budget = quick ? BenchBudget.quick : BenchBudget.full
+        var seconds: [String: Double] = [:], engine: [String: Double] = [:], rss: [String: Double] = [:]
+        for v in Self.variants {
+            let prepared = bench.prepare(v), batch = bench.target
+            let step = { prepared(batch) }
+            step()                                                      // optimizer state, caches
+            let base = TensorStorage.liveBytes.current
+            TensorStorage.liveBytes.resetPeak()
+            step()
+            engine[v] = Double(TensorStorage.liveBytes.peak - base) / 1_048_576
+            seconds[v] = budget.best(step)
+        }
+        if !noRss {
+            for v in Self.variants { rss[v] = try childRSS(v) }
+        }
+
+        var table = Table("MoNA outer step vs fine-tuning step, MiniLM-L6, target \(Self.batch)×\(Self.tokens) tokens, "
+                          + "source \(sourceBatch)×\(sourceTokens) tokens",
+                          columns: ["variant", "ms/step", "× time", "engine MB", "× engine", "RSS Δ MB", "× RSS"])
+        var report: [(String, JSON)] = [("target_batch", .number(Double(Self.batch))), ("target_tokens", .number(Double(Self.tokens))),
+                                        ("source_batch", .number(Double(sourceBatch))), ("source_tokens", .number(Double(sourceTokens)))]
+        let ft = "finetune"
+        for v in Self.variants {
+            let t = seconds[v]!, e = engine[v]!
+            let tr = t / seconds[ft]!, er = e / engine[ft]!
+            let r = rss[v], rr = r.flatMap { x in rss[ft].map { x / $0 } }
+            table.rows.append([v, format3(t * 1000), format3(tr), format3(e), format3(er),
+                               r.map(format3) ?? "", rr.map(format3) ?? ""])
+            let key = v.replacingOccurrences(of: "-", with: "_")
+            report += [("\(key)_ms", .number(t * 1000)), ("\(key)_time_ratio", .number(tr)),
+                       ("\(key)_engine_mb", .number(e)), ("\(key)_engine_ratio", .number(er))]
+            if let r, let rr { report += [("\(key)_rss_mb", .number(r)), ("\(key)_rss_ratio", .number(rr))] }
+        }
+        let exactTime = seconds["mona-exact"]! / seconds[ft]!
+        let exactMem = engine["mona-exact"]! / engine[ft]!, fdMem = engine["mona-fd"]! / engine[ft]!
+        let targets = [("exact time ≤ 3×", exactTime <= 3), ("exact memory ≤ 2.5×", exactMem <= 2.5),
+                       ("finite-difference memory ≤ 2×", fdMem <= 2)]
+        for (name, ok) in targets {
+            table.notes.append("\(ok ? "met" : "MISSED"): \(name) (engine tensor memory)")
+            report.append((name.replacingOccurrences(of: " ", with: "_"), .bool(ok)))
+        }
+        table.notes.append("engine MB: peak live tensor bytes during one step above those before it; "
+                           + "RSS Δ: VmHWM − VmRSS around one step in a fresh process")
+        table.notes.append("threads: \(Engine.threadCount)")
+        if json { print(JSON.object(report).rendered) } else { print(table.rendered) }
+    }
+
+    /// Runs `mona-bench mona --child <variant>` and returns its RSS delta in MB.
+    func childRSS(_ variant: String) throws -> Double {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        p.arguments = ["mona", "--child", variant, "--source-batch", "\(sourceBatch)", "--source-tokens", "\(sourceTokens)"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0,
+              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let mb = obj["rss_delta_mb"] as? Double else {
+            throw ValidationError("mona-bench mona --child \(variant) failed")
+        }
+        return mb
+    }
+
+    /// The model, batches and step closures.
+    final class Setup {
+        let model: CrossModalModel
+        let task: TaskSpec
+        let target: LabeledDataset
+        let source: LabeledDataset
+
+        init?(sourceBatch: Int, sourceTokens: Int) throws {
+            guard let body = try? BodyCatalog.load("minilm-l6", pretrained: true, seed: 0, assets: AssetRegistry()) else { return nil }
+            var g = SeededGenerator(seed: 7)
+            let n = MoNABench.batch, length = MoNABench.tokens * MoNABench.patch
+            target = try LabeledDataset(name: "bench", inputs: .series(Tensor.randomNormal([n, 1, length], generator: &g)),
+                                        targets: .classes((0..<n).map { $0 % 2 }, names: ["a", "b"]))
+            let ids = (0..<sourceBatch).map { _ in [101] + (1..<sourceTokens).map { _ in 1000 + Int(g.next() % 28000) } }
+            source = try LabeledDataset(name: "source", inputs: .tokens(ids),
+                                        targets: .classes((0..<sourceBatch).map { $0 % 10 }, names: (0..<10).map(String.init)))
+            task = try TaskSpec.inferred(name: "bench", training: target)
+            let spec = ModelSpec(bodyName: "minilm-l6", bodyFamily: body.family, bodyConfig: body.config, task: task,
+                                 maxTokens: MoNABench.tokens)
+            model = CrossModalModel(spec: spec, body: body, seed: 1)
+            model.eval()
+            precondition(model.tokenCount == MoNABench.tokens, "mona-bench mona: \(model.tokenCount) tokens, expected \(MoNABench.tokens)")
+        }
+
+        /// Sets the trainability `variant` needs and returns its step (one optimizer for all calls).
+        func prepare(_ variant: String) -> (LabeledDataset) -> Void {
+            var config = TrainingConfig()
+            config.learningRate = 1e-5
+            let model = self.model, task = self.task, source = self.source
+            switch variant {
+            case "finetune":
+                model.unfreeze()
+                let params = model.trainableParameters().map(\.parameter)
+                let optimizer = config.makeOptimizer(for: model)
+                return { batch in
+                    let loss = task.lossValue(model(model.input(for: batch)), batch)
+                    optimizer.step(gradientStore(of: loss, wrt: params.map(\.value)))
+                }
+            default:
+                var o = MoNAOptions()
+                if variant == "mona-fd" { o.meta.mode = .finiteDifference(epsilon: 0.01) }
+                let stage = MoNAStage(options: o)
+                let phi = stage.prepareOuterParameters(model)
+                let optimizer = config.makeOptimizer(for: model)
+                return { batch in
+                    let r = stage.outerStep(model: model, phi: phi, task: task, targetBatch: batch, sourceBatch: source)
+                    var grads = Gradients()
+                    for (p, g) in zip(phi, r.meta.phiGradients) { grads[p.parameter.value] = g }
+                    optimizer.step(grads)
+                }
+            }
+        }
+
+        /// One variant in this (fresh) process: warm-up on a 2-sample batch, then RSS around a full step.
+        func childMeasurement(_ variant: String) throws -> [(String, JSON)] {
+            guard MoNABench.variants.contains(variant) else { throw ValidationError("--child: unknown variant \(variant)") }
+            let step = prepare(variant)
+            step(target.subset([0, 1]))
+            let before = Self.status("VmRSS:")
+            let base = TensorStorage.liveBytes.current
+            TensorStorage.liveBytes.resetPeak()
+            step(target)
+            let hwm = Self.status("VmHWM:")
+            return [("variant", .string(variant)), ("rss_before_mb", .number(before)), ("hwm_after_mb", .number(hwm)),
+                    ("rss_delta_mb", .number(hwm - before)),
+                    ("engine_peak_mb", .number(Double(TensorStorage.liveBytes.peak - base) / 1_048_576))]
+        }
+
+        /// A /proc/self/status field in MB.
+        static func status(_ field: String) -> Double {
+            guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
+                  let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+            return kb / 1024
+        }
+    }
+}
