@@ -18,6 +18,7 @@ struct Mona: ParsableCommand {
             Inspect.self,
             Convert.self,
             Bodies.self,
+            Generate.self,
             Inspect.self,
             Convert.self,
         ])
