@@ -10,7 +10,8 @@ struct Generate: ParsableCommand {
         abstract: "Generate a PDE data set (advection, diffreact, diffsorp, darcy) as an .npz task file.",
         discussion: """
         Inputs are the initial condition u(0) (1-D) or the coefficient a (Darcy); targets are u(T) or the Darcy \
-        solution u. The file holds x_train, y_train, x_test, y_test ([N, 1, L] or [N, 1, H, W], float32) and is \
+        solution u. The file holds x_train, y_train, x_test, y_test (float32; 1-D x [N, L] and y [N, 1, L], Darcy \
+        [N, 1, H, W]) and is \
         read by `mona fit --task <file.npz>`. The same seed gives the same file, bit for bit. Equations, schemes \
         and defaults: docs/pde.md.
 

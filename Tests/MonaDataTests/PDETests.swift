@@ -207,7 +207,7 @@ private func maxError(_ a: [Double], _ b: [Double]) -> Double {
     /// default resolution, refinement and Courant number, a shift of half the domain.
     @Test func advectionTargetIsTheShiftedInput() throws {
         let d = try PDEGenerator.generate(.advection, options: PDEOptions(samples: 3, testSamples: 0, time: 1.25))
-        let x = d.arrays["x_train"]!, y = d.arrays["y_train"]!
+        let x = d.training.inputTensor!, y = d.arrays["y_train"]!
         var worst: Float = 0
         for s in 0..<3 {
             for j in 0..<256 { worst = max(worst, abs(y[s, 0, j] - x[s, 0, (j + 128) % 256])) }

@@ -131,14 +131,15 @@ public struct PDEDataset: Sendable {
     public var training: LabeledDataset
     public var test: LabeledDataset
 
-    /// `x_train`, `y_train`, `x_test`, `y_test` ([N, 1, L] or [N, 1, H, W] Float32), the layout
-    /// `mona fit --task <file.npz>` reads.
+    /// `x_train`, `y_train`, `x_test`, `y_test` (Float32), the layout `mona fit --task <file.npz>` reads:
+    /// 1-D inputs x [N, L] with targets y [N, 1, L] (an [N, 1, L] x with a same-shaped y would be read as a 1×L
+    /// field), 2-D inputs and targets [N, 1, H, W].
     public var arrays: [String: Tensor] {
         func pair(_ d: LabeledDataset) -> (Tensor, Tensor) {
             guard let x = d.inputTensor, case .fields(let y) = d.targets else {
                 preconditionFailure("PDEDataset: generated sets hold tensor inputs and field targets")
             }
-            return (x, y)
+            return (x.rank == 3 ? x.reshaped(to: [x.shape[0], x.shape[2]]) : x, y)
         }
         let (a, b) = pair(training), (c, d) = pair(test)
         return ["x_train": a, "y_train": b, "x_test": c, "y_test": d]
