@@ -19,7 +19,7 @@ struct Generate: ParsableCommand {
           advection  beta (0.4), cfl (0.8), waves (2), modes (4)
           diffreact  nu (0.005), rho (1), cfl (1), waves (2), modes (4)
           diffsorp   diffusivity (5e-4), porosity (0.29), bulk-density (2880), freundlich-k (3.5e-4),
-                     freundlich-n (0.874), u0-max (0.2), cfl (1)
+                     freundlich-n (0.874), u0-max (0.2), cfl (16)
           darcy      high (12), low (3), tau (3), alpha (2), forcing (1)
 
         Example:

@@ -60,7 +60,7 @@ public enum PDEKind: String, CaseIterable, Sendable {
                     PDECoefficient("freundlich-k", 3.5e-4, "Freundlich parameter k", range: 0...1e6),
                     PDECoefficient("freundlich-n", 0.874, "Freundlich exponent n_f", range: 1e-3...10),
                     PDECoefficient("u0-max", 0.2, "initial values are uniform in [0, u0-max]", range: 0...1),
-                    PDECoefficient("cfl", 1, "largest diffusion number (D/R)Δt/Δx² of the Crank–Nicolson steps",
+                    PDECoefficient("cfl", 16, "largest diffusion number (D/R)Δt/Δx² of the Crank–Nicolson steps",
                                    range: 1e-6...1e6)]
         case .darcy:
             return [PDECoefficient("high", 12, "coefficient where the Gaussian field is ≥ 0", range: 1e-9...1e9),
