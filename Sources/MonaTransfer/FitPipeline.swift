@@ -214,8 +214,13 @@ public final class FitPipeline {
             splits = n.splits
             normalizer = n.normalizer
         }
-        let spec = try TaskSpec.inferred(name: loaded.spec.name, training: splits.train,
+        var spec = try TaskSpec.inferred(name: loaded.spec.name, training: splits.train,
                                          vocabularySize: loaded.spec.vocabularySize)
+        // Keep a catalogue task's own metric choice (e.g. nRMSE for the generated 1-D PDE tasks).
+        if spec.output == loaded.spec.output && spec.loss == loaded.spec.loss {
+            spec.metric = loaded.spec.metric
+            spec.reportedMetrics = loaded.spec.reportedMetrics
+        }
         return (spec, splits, normalizer)
     }
 

@@ -19,5 +19,6 @@ struct Mona: ParsableCommand {
             Inspect.self,
             Convert.self,
             Bodies.self,
+            Generate.self,
         ])
 }
