@@ -18,6 +18,8 @@ struct Mona: ParsableCommand {
             Inspect.self,
             Convert.self,
             Bodies.self,
+            BenchCommand.self,
+            Analyze.self,
             Inspect.self,
             Convert.self,
         ])
