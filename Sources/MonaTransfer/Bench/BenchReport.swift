@@ -105,7 +105,7 @@ extension BenchResults {
                         + "(run directories behind every cell)",
                      "runs: `runs/<task>/<method>/seed<k>/` (each with its own report.md, metrics.jsonl, plots)"]
         if !outcomes.isEmpty {
-            facts.append("this invocation: \(finished) run, \(skipped) skipped (already finished), \(failures.count) failed")
+            facts.append("this invocation: \(finished) runs done now, \(skipped) skipped (already finished), \(failures.count) failed")
         }
         if let wallSeconds { facts.append(String(format: "wall time: %.1f s", wallSeconds)) }
         report.bullets(facts)
