@@ -20,5 +20,7 @@ struct Mona: ParsableCommand {
             Convert.self,
             Bodies.self,
             Generate.self,
+            Analyze.self,
+            BenchCommand.self,
         ])
 }

@@ -1,0 +1,74 @@
+import Foundation
+import MonaData
+import MonaRunKit
+
+/// What the bench reads back from one finished run directory's `metrics.jsonl`.
+public struct BenchRunRecord: Sendable {
+    public var directory: URL
+    /// The selection metric's key (`accuracy`, `relative_l2`, …: the first `test_<metric>` of the test record).
+    public var metric: String
+    public var higherIsBetter: Bool
+    /// Test value of `metric` with the selected (best-validation) weights.
+    public var testValue: Double
+    public var testLoss: Double?
+    /// Mean training loss of the last fine-tuning epoch (the last `train_loss` of a fine-tuning epoch record).
+    public var finalTrainLoss: Double?
+    /// Fine-tuning epochs run (early stopping can end before the budget).
+    public var epochs: Int?
+    /// Source linear-probe accuracy (held-out source data through the body) before alignment and after
+    /// fine-tuning: the source-knowledge tracker's `before-alignment` and `after-finetune` points.
+    public var sourceProbeBefore: Double?
+    public var sourceProbeAfter: Double?
+    /// Source linear-probe accuracy over fine-tuning steps: the start of fine-tuning (after alignment when the
+    /// method aligns), every tracked step, and the end.
+    public var reuseCurve: [(step: Int, accuracy: Double)]
+
+    /// The test record (`split: test`) of a run directory, if the run finished.
+    public static func testRecord(in directory: URL) -> [(String, RunValue)]? {
+        let url = directory.appendingPathComponent("metrics.jsonl")
+        guard let records = try? MetricsLog.readOrdered(url) else { return nil }
+        return records.last { r in r.contains { $0.0 == "split" && $0.1.stringValue == "test" } }
+    }
+
+    /// Reads a finished run (nil when it has no test record).
+    public init?(directory: URL) {
+        let url = directory.appendingPathComponent("metrics.jsonl")
+        guard let records = try? MetricsLog.readOrdered(url),
+              let test = records.last(where: { r in r.contains { $0.0 == "split" && $0.1.stringValue == "test" } }),
+              let primary = test.first(where: { $0.0.hasPrefix("test_") && $0.0 != "test_loss" })
+        else { return nil }
+        func value(_ r: [(String, RunValue)], _ key: String) -> RunValue? { r.first { $0.0 == key }?.1 }
+        self.directory = directory
+        let key = String(primary.0.dropFirst("test_".count))
+        metric = key
+        higherIsBetter = MetricKind.allCases.first { $0.key == key }?.higherIsBetter ?? true
+        testValue = primary.1.doubleValue ?? .nan
+        testLoss = value(test, "test_loss")?.doubleValue
+        let epochRecords = records.filter {
+            value($0, "stage")?.stringValue == "finetune" && value($0, "split")?.stringValue == "validation"
+        }
+        finalTrainLoss = epochRecords.last.flatMap { value($0, "train_loss")?.doubleValue }
+        epochs = epochRecords.last.flatMap { value($0, "epoch")?.intValue }
+        var before: Double?, after: Double?, start: Double?
+        var curve: [(step: Int, accuracy: Double)] = []
+        for r in records where value(r, "stage")?.stringValue == "analysis" {
+            guard let acc = value(r, "linear_probe_accuracy")?.doubleValue else { continue }
+            let step = value(r, "step")?.intValue ?? 0
+            switch value(r, "point")?.stringValue ?? "" {
+            case "before-alignment": before = acc; if start == nil { start = acc }
+            case "after-alignment": start = acc
+            case "after-finetune": after = acc; curve.append((step, acc))
+            default: curve.append((step, acc))
+            }
+        }
+        if let start { curve.insert((0, start), at: 0) }
+        // One point per step (the end of fine-tuning may repeat the last tracked step).
+        var deduplicated: [(step: Int, accuracy: Double)] = []
+        for p in curve {
+            if let last = deduplicated.last, last.step == p.step { deduplicated[deduplicated.count - 1] = p } else { deduplicated.append(p) }
+        }
+        sourceProbeBefore = before
+        sourceProbeAfter = after
+        reuseCurve = deduplicated
+    }
+}

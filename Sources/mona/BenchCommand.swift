@@ -1,0 +1,193 @@
+import ArgumentParser
+import Foundation
+import MonaFormats
+import MonaRunKit
+import MonaTransfer
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Run a benchmark suite (tasks × methods × seeds) and aggregate it into tables, plots and a report.",
+        discussion: """
+        Every run is a `mona fit` run directory <output>/runs/<task>/<method>/seed<k>/. Finished runs (test \
+        record in metrics.jsonl, same configuration) are skipped, interrupted ones are resumed from their \
+        checkpoints, so re-running the same command continues a benchmark. With --jobs N the runs go to N child \
+        processes of this executable, each with MONA_THREADS = cores / N.
+
+        Suites: quick (gunpoint, italypowerdemand, darcy16 with small budgets; every method; 1 seed), full (all \
+        target modalities, 3 seeds), micro (two UCR tasks on a tiny random body, for tests). --tasks, --methods \
+        and --seeds replace the suite's lists (tasks not in the suite get default budgets and --body).
+
+        Methods default to scratch, linear-probe, fpt, finetune, orca, warmup-only, mona (warm-up only is \
+        MoNA's control). Each trains with early stopping on validation within an epoch budget.
+
+        Output: results.md / results.csv / results.json (mean ± std per task and method, average ranks, final \
+        training loss, source-knowledge reuse, modality gap; run directories behind every cell), plots/*.svg, \
+        report.md.
+
+        Example:
+          mona bench --suite quick --jobs 2 --output bench/quick
+        """)
+
+    @Option(help: "Built-in suite: quick, full or micro (default quick).")
+    var suite: String?
+
+    @Option(help: "Comma-separated task names (replaces the suite's tasks).")
+    var tasks: String?
+
+    @Option(help: "Comma-separated methods (replaces the suite's methods).")
+    var methods: String?
+
+    @Option(help: "Comma-separated seeds (replaces the suite's seeds).")
+    var seeds: String?
+
+    @Option(help: "Body of tasks that are not in the suite.")
+    var body: String = "minilm-l6"
+
+    @Option(name: .shortAndLong, help: "Benchmark folder (default bench-<suite>).")
+    var output: String?
+
+    @Option(help: "Runs at the same time, each in its own process.")
+    var jobs: Int = 1
+
+    @Option(help: "Override every task's epoch budget.")
+    var epochs: Int?
+
+    @Option(help: "Override every task's early-stopping patience (epochs).")
+    var patience: Int?
+
+    @Option(name: .customLong("train-limit"), help: "Override every task's training-sample limit.")
+    var trainLimit: Int?
+
+    @Option(name: .customLong("test-limit"), help: "Override every task's test-sample limit.")
+    var testLimit: Int?
+
+    @Option(name: .customLong("max-tokens"), help: "Override every task's embedder token cap.")
+    var maxTokens: Int?
+
+    @Option(name: .customLong("analysis-every"), help: "Source-knowledge measurement every N fine-tuning steps.")
+    var analysisEvery: Int?
+
+    @Option(name: .customLong("option"), help: ArgumentHelp("Method option for every run (repeatable), e.g. outerSteps=20.",
+                                                            valueName: "key=value"))
+    var methodOptions: [String] = []
+
+    @Flag(name: .customLong("no-gap"), help: "Do not measure the modality gap.")
+    var noGap = false
+
+    @OptionGroup var outputOptions: OutputOptions
+
+    func run() throws {
+        try reportingErrors(command: "bench", mode: outputOptions.mode) {
+            let resolved = try resolveSuite()
+            let out = URL(fileURLWithPath: output ?? "bench-\(resolved.name)", isDirectory: true)
+            let mode = outputOptions.mode
+            let started = Date()
+            let runner = BenchRunner(suite: resolved, output: out, jobs: jobs,
+                                     executable: jobs > 1 ? BenchCommand.executable() : nil)
+            runner.onOutcome = { o, done, total in BenchCommand.printOutcome(o, done: done, total: total, mode: mode) }
+            if mode != .quiet && mode != .json {
+                print("bench \(resolved.name): \(resolved.runs.count) runs (\(resolved.tasks.count) tasks × "
+                      + "\(resolved.methods.count) methods × \(resolved.seeds.count) seeds) → \(out.path)"
+                      + (jobs > 1 ? ", \(jobs) jobs × \(runner.threadsPerJob) threads" : ""))
+            }
+            let outcomes = try runner.run()
+            var gaps: [String: TaskModalityGap] = [:]
+            if !noGap {
+                gaps = BenchGaps.measure(suite: resolved, output: out) { task, why in
+                    FileHandle.standardError.write(Data("mona bench: modality gap of \(task): \(why)\n".utf8))
+                }
+            }
+            let results = BenchResults.collect(suite: resolved, output: out, outcomes: outcomes, gaps: gaps)
+            let wall = Date().timeIntervalSince(started)
+            try results.write(to: out, outcomes: outcomes, wallSeconds: wall)
+            let failed = outcomes.filter { $0.status == .failed }.count
+            switch mode {
+            case .json:
+                print(RunValue.object([("event", .string("result")), ("output", .string(out.path)),
+                                       ("runs", .number(Double(outcomes.count))), ("failed", .number(Double(failed))),
+                                       ("seconds", .number(wall)), ("results", results.json())]).json)
+            case .quiet, .auto:
+                if mode != .quiet { print(results.markdown()) }
+                print(String(format: "bench %@: %d runs, %d failed, %.1f s; report %@", resolved.name, outcomes.count,
+                             failed, wall, out.appendingPathComponent("report.md").path))
+            }
+            if failed > 0 { throw ExitCode(1) }
+        }
+    }
+
+    /// The suite after --tasks/--methods/--seeds and the budget overrides.
+    func resolveSuite() throws -> BenchSuite {
+        let name = suite ?? "quick"
+        guard var s = BenchSuite.named(name) else {
+            throw ValidationError("unknown suite '\(name)'; known: \(BenchSuite.builtInNames.joined(separator: ", "))")
+        }
+        func list(_ text: String) -> [String] {
+            text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let tasks {
+            s.tasks = list(tasks).map { t in s.tasks.first { $0.name == t.lowercased() } ?? BenchTask(t, body: body) }
+            if suite == nil { s.name = "custom" }
+        }
+        if let methods { s.methods = list(methods) }
+        if let seeds {
+            s.seeds = try list(seeds).map {
+                guard let x = UInt64($0) else { throw ValidationError("--seeds: '\($0)' is not a non-negative integer") }
+                return x
+            }
+        }
+        for m in s.methods { _ = try MethodCatalog.make(MethodConfig(name: m)) }   // unknown methods fail up front
+        if let analysisEvery { s.analysisEvery = analysisEvery }
+        var options: [(String, String)] = []
+        for a in methodOptions {
+            guard let eq = a.firstIndex(of: "="), eq != a.startIndex else { throw ValidationError("--option \(a): expected key=value") }
+            options.append((String(a[..<eq]), String(a[a.index(after: eq)...])))
+        }
+        for i in s.tasks.indices {
+            if let epochs { s.tasks[i].epochs = epochs }
+            if let patience { s.tasks[i].patience = patience }
+            if let trainLimit { s.tasks[i].trainLimit = trainLimit }
+            if let testLimit { s.tasks[i].testLimit = testLimit }
+            if let maxTokens { s.tasks[i].maxTokens = maxTokens }
+            for (k, v) in options { s.tasks[i].options[k] = v }
+        }
+        guard !s.tasks.isEmpty, !s.methods.isEmpty, !s.seeds.isEmpty else {
+            throw ValidationError("the suite needs at least one task, method and seed")
+        }
+        return s
+    }
+
+    /// This executable, to spawn `fit` children.
+    static func executable() -> URL {
+        if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            return URL(fileURLWithPath: target)
+        }
+        return Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+    }
+
+    static func printOutcome(_ o: BenchRunOutcome, done: Int, total: Int, mode: OutputMode) {
+        let record = o.status == .failed ? nil : BenchRunRecord(directory: o.directory)
+        if mode == .json {
+            var fields: [(String, RunValue)] = [("event", .string("run")), ("done", .number(Double(done))),
+                                                ("total", .number(Double(total))), ("run", .string(o.run.label)),
+                                                ("status", .string(o.status.rawValue)), ("seconds", .number(o.seconds)),
+                                                ("directory", .string(o.directory.path))]
+            if let r = record { fields.append(("test_\(r.metric)", .number(r.testValue))) }
+            if let e = o.error { fields.append(("error", .string(e))) }
+            print(RunValue.object(fields).json)
+            return
+        }
+        guard mode != .quiet || o.status == .failed else { return }
+        let width = String(total).count
+        let counter = "[\(String(repeating: " ", count: width - String(done).count))\(done)/\(total)]"
+        var line = "\(counter) \(o.run.label)  "
+        switch o.status {
+        case .skipped: line += "skipped (finished earlier)"
+        case .finished: line += (o.resumed ? "resumed, " : "") + String(format: "%.1f s", o.seconds)
+        case .failed: line += "FAILED: \(o.error ?? "")"
+        }
+        if let r = record { line += String(format: "  test %@ %.4f", r.metric, r.testValue) }
+        print(line)
+        fflush(nil)   // one line per run, visible at once when piped
+    }
+}
