@@ -6,27 +6,9 @@ import MonaTensor
 import Testing
 @testable import MonaTransfer
 
-/// The `mona` executable next to the test bundle (built by `swift build --build-tests`).
-private func monaExecutable() throws -> URL {
-    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for candidate in [dir, dir.deletingLastPathComponent()] {
-        let url = candidate.appendingPathComponent("mona")
-        if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-    }
-    throw TransferError.badConfig("the mona executable was not found next to \(dir.path); build it with `swift build --build-tests`")
-}
-
+/// Runs the built `mona` (see CLISupport.swift); fails the test when it is not built.
 private func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    let p = Process()
-    p.executableURL = try monaExecutable()
-    p.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    try runMona(arguments)
 }
 
 @Suite struct PDETaskTests {
