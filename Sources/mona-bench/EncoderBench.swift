@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernelRef
 import Foundation
 import MonaFormats
 import MonaNN
@@ -13,8 +14,8 @@ struct EncoderBench: ParsableCommand {
         (a) MiniLM-L6 (post-LN BERT, 6 layers, d=384, 12 heads) from .assets, batch 16×128 tokens; (b) the \
         configuration PyTorch was measured with: 6 pre-LN layers, d=384, 6 heads, FFN 1536, GELU, no dropout, \
         batch 16×128, loss = mean of squared outputs, with and without an AdamW step. With --torch (default when \
-        python3 can import torch), bench/torch_encoder.py runs the same configuration in PyTorch right after, so \
-        the ratios compare runs under the same machine load.
+        python3 can import torch), bench/torch_encoder.py runs the same configuration in PyTorch as a server \
+        process whose steps alternate with ours, so the ratios compare steps taken under the same machine load.
         """)
 
     @Flag(help: "Print one JSON object instead of a table.") var json = false
@@ -41,7 +42,6 @@ struct EncoderBench: ParsableCommand {
         for t in counts {
             Engine.setThreadCount(t)
             let tokensPerStep = Double(Self.batch * Self.tokens)
-            let pt = runTorch ? torchFigures(threads: t, repetitions: quick ? 2 : 5) : nil
             if let m = minilm {
                 m.eval()   // dropout off: the timing covers the encoder, like the reference configuration
                 var g = SeededGenerator(seed: 2)
@@ -54,10 +54,21 @@ struct EncoderBench: ParsableCommand {
                 table.rows.append(["MiniLM-L6 as loaded", "\(t)", format3(s * 1000), format3(tokensPerStep / s), "", ""])
                 report.append(("minilm_fwd_bwd_tokens_per_s_\(t)t", .number(tokensPerStep / s)))
             }
+            // Our steps and PyTorch's alternate (PyTorch runs as a server process), so that both see the same
+            // machine load: on a shared machine, figures taken minutes apart are not comparable.
             let x = reference.input
-            let s = budget.best { reference.step(x, optimizer: nil) }
             let opt = AdamW(groups: [ParameterGroup(reference.namedParameters())], learningRate: 1e-4)
-            let sa = budget.best { reference.step(x, optimizer: opt) }
+            let server = runTorch ? TorchServer(script: torchScript, threads: t) : nil
+            if runTorch && server == nil { table.notes.append("PyTorch server failed to start at \(t) threads") }
+            let best = interleavedBest(rounds: quick ? 2 : 5, [
+                { timed { reference.step(x, optimizer: nil) } },
+                { timed { reference.step(x, optimizer: opt) } },
+                { server?.step("fwd") ?? .nan },
+                { server?.step("adamw") ?? .nan },
+            ])
+            server?.stop()
+            let (s, sa) = (best[0], best[1])
+            let pt = server.map { _ in (fwdBwd: tokensPerStep / best[2], adamw: tokensPerStep / best[3]) }
             let ratio = pt.map { tokensPerStep / s / $0.fwdBwd }
             let ratioA = pt.map { tokensPerStep / sa / $0.adamw }
             table.rows.append(["reference fwd+bwd", "\(t)", format3(s * 1000), format3(tokensPerStep / s),
@@ -73,6 +84,7 @@ struct EncoderBench: ParsableCommand {
                 report.append(("ref_vs_torch_adamw_\(t)t", .number(ratioA)))
             }
         }
+        report.append(("load_average_1min", .number(loadAverage())))
         if !runTorch { table.notes.append("PyTorch not run (pip install torch to compare in the same run)") }
         let peak = peakResidentMegabytes()
         report.append(("peak_rss_mb", .number(peak)))
@@ -85,14 +97,9 @@ struct EncoderBench: ParsableCommand {
         (try? shell(["python3", "-c", "import torch"])) != nil
     }
 
-    func torchFigures(threads: Int, repetitions: Int) -> (fwdBwd: Double, adamw: Double)? {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    var torchScript: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("bench/torch_encoder.py").path
-        guard let out = try? shell(["python3", script, "\(threads)", "\(repetitions)"]),
-              let obj = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any],
-              let a = obj["fwd_bwd_tokens_per_s"] as? Double, let b = obj["adamw_tokens_per_s"] as? Double
-        else { return nil }
-        return (a, b)
     }
 
     func shell(_ args: [String]) throws -> String {
@@ -107,6 +114,29 @@ struct EncoderBench: ParsableCommand {
         p.waitUntilExit()
         guard p.terminationStatus == 0 else { throw ValidationError("\(args[0]) failed") }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Seconds taken by `body`.
+    func timed(_ body: () -> Void) -> Double {
+        let t0 = ref_now()
+        body()
+        return ref_now() - t0
+    }
+
+    /// Best seconds of each measurement after one warm-up call each, calling them in turn for `rounds` rounds.
+    func interleavedBest(rounds: Int, _ measurements: [() -> Double]) -> [Double] {
+        for m in measurements { _ = m() }
+        var best = [Double](repeating: .infinity, count: measurements.count)
+        for _ in 0..<rounds {
+            for (i, m) in measurements.enumerated() { best[i] = min(best[i], m()) }
+        }
+        return best
+    }
+
+    func loadAverage() -> Double {
+        guard let s = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+              let first = s.split(separator: " ").first, let x = Double(first) else { return .nan }
+        return x
     }
 
     func peakResidentMegabytes() -> Double {
@@ -139,5 +169,50 @@ final class ReferenceStack: Module {
         let params = namedParameters().map(\.parameter.value)
         let store = gradientStore(of: (h * h).mean(), wrt: params)
         optimizer?.step(store)
+    }
+}
+
+/// bench/torch_encoder.py --serve: one PyTorch process that runs a training step per request and reports its
+/// seconds, so that its steps can be interleaved with ours.
+final class TorchServer {
+    private let process = Process()
+    private let input = Pipe(), output = Pipe()
+    private var buffer = Data()
+
+    init?(script: String, threads: Int) {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, "--serve", "\(threads)"]
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        guard readLine() == "ready" else { stop(); return nil }
+    }
+
+    /// Runs one step ("fwd" or "adamw") in PyTorch; its seconds, or NaN when the server is gone.
+    func step(_ kind: String) -> Double {
+        guard process.isRunning else { return .nan }
+        input.fileHandleForWriting.write(Data((kind + "\n").utf8))
+        return readLine().flatMap(Double.init) ?? .nan
+    }
+
+    func stop() {
+        if process.isRunning {
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+    }
+
+    private func readLine() -> String? {
+        while true {
+            if let i = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffer[buffer.startIndex..<i], as: UTF8.self)
+                buffer.removeSubrange(buffer.startIndex...i)
+                return line.trimmingCharacters(in: .whitespaces)
+            }
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { return nil }
+            buffer.append(chunk)
+        }
     }
 }

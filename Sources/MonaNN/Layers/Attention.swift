@@ -25,8 +25,12 @@ public final class SelfAttention: Module {
         func split(_ y: Tensor) -> Tensor {                         // [B, T, D] → [B, H, T, dh]
             y.reshaped(to: [b, t, heads, dh]).permuted([0, 2, 1, 3])
         }
-        let q = split(query(x)), k = split(key(x)), v = split(value(x))
-        var scores = Tensor.matmul(q, k, transposeB: true) * (1 / Float(dh).squareRoot())   // [B, H, T, T]
+        // The 1/√dh score scale is folded into the query projection: a product the size of the weight instead
+        // of a pass over the [B, H, T, T] scores (and another in the backward pass).
+        let scale = 1 / Float(dh).squareRoot()
+        let q = split(Tensor.linear(x, weight: query.weight * scale, bias: query.bias.map { $0 * scale }))
+        let k = split(key(x)), v = split(value(x))
+        var scores = Tensor.matmul(q, k, transposeB: true)                                  // [B, H, T, T]
         if let m = additiveMask { scores = scores + m }
         let probs = scores.softmax(alongAxis: -1)                                           // [B, H, T, T]
         let context = Tensor.matmul(probs, v)                                               // [B, H, T, dh]

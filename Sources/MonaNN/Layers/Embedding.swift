@@ -27,8 +27,11 @@ public final class Dropout: Module {
         super.init()
     }
 
+    /// Whether the layer currently passes its input through unchanged (evaluation mode or probability 0).
+    public var isIdentity: Bool { !isTraining || probability == 0 }
+
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        guard isTraining && probability > 0 else { return x }
+        guard !isIdentity else { return x }
         return x.dropout(probability: probability, generator: &generator, training: true)
     }
 

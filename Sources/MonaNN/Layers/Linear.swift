@@ -31,8 +31,13 @@ public final class Linear: Module {
     /// x: [..., in] → [..., out]
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.shape.last == inFeatures, "Linear: input \(x.shape) does not end in \(inFeatures)")
-        let y = Tensor.matmul(x, weight, transposeB: true)      // [..., out]
-        if let b = bias { return y + b }
-        return y
+        return Tensor.linear(x, weight: weight, bias: bias)
+    }
+
+    /// residual + (x·Wᵀ + b) in one GEMM (the residual and bias are written first, the product added into them).
+    /// x: [..., in], residual: [..., out] → [..., out]
+    public func callAsFunction(_ x: Tensor, adding residual: Tensor) -> Tensor {
+        precondition(x.shape.last == inFeatures, "Linear: input \(x.shape) does not end in \(inFeatures)")
+        return Tensor.linear(x, weight: weight, bias: bias, adding: residual)
     }
 }

@@ -41,31 +41,19 @@ public final class BertEmbeddings: Module {
 }
 
 /// `encoder.layer.N.*`: post-LN transformer block.
-public final class BertLayer: Module {
+public final class BertLayer: Module, EncoderBlock {
     /// `attention.*`
     public final class Attention: Module {
         override public class var childKeys: [String: String] { ["selfAttention": "self"] }
-        public final class Output: Module {
-            override public class var childKeys: [String: String] { ["layerNorm": "LayerNorm"] }
-            public let dense: Linear
-            public let layerNorm: LayerNorm
-            public let dropout: Dropout
-            init(_ c: TransformerConfig, generator: inout SeededGenerator) {
-                dense = Linear(c.hiddenSize, c.hiddenSize, generator: &generator)
-                layerNorm = LayerNorm(c.hiddenSize, epsilon: c.layerNormEpsilon)
-                dropout = Dropout(c.hiddenDropout, seed: generator.next())
-                super.init()
-            }
-        }
         public let selfAttention: SelfAttention
         public let output: Output
         init(_ c: TransformerConfig, generator: inout SeededGenerator) {
             selfAttention = SelfAttention(dimension: c.hiddenSize, heads: c.heads, generator: &generator)
-            output = Output(c, generator: &generator)
+            output = Output(c, inputWidth: c.hiddenSize, generator: &generator)
             super.init()
         }
     }
-    /// `intermediate.dense` and `output.{dense, LayerNorm}`
+    /// `intermediate.dense`
     public final class Intermediate: Module {
         public let dense: Linear
         init(_ c: TransformerConfig, generator: inout SeededGenerator) {
@@ -73,16 +61,23 @@ public final class BertLayer: Module {
             super.init()
         }
     }
+    /// `attention.output.*` and `output.*`: dense, dropout, residual, LayerNorm.
     public final class Output: Module {
         override public class var childKeys: [String: String] { ["layerNorm": "LayerNorm"] }
         public let dense: Linear
         public let layerNorm: LayerNorm
         public let dropout: Dropout
-        init(_ c: TransformerConfig, generator: inout SeededGenerator) {
-            dense = Linear(c.intermediateSize, c.hiddenSize, generator: &generator)
+        init(_ c: TransformerConfig, inputWidth: Int, generator: inout SeededGenerator) {
+            dense = Linear(inputWidth, c.hiddenSize, generator: &generator)
             layerNorm = LayerNorm(c.hiddenSize, epsilon: c.layerNormEpsilon)
             dropout = Dropout(c.hiddenDropout, seed: generator.next())
             super.init()
+        }
+
+        /// LayerNorm(residual + dropout(dense(x))); x: [B, T, in], residual: [B, T, D] → [B, T, D]
+        public func callAsFunction(_ x: Tensor, residual: Tensor) -> Tensor {
+            // Without dropout the residual goes into the product's GEMM (no separate pass over [B, T, D]).
+            layerNorm(dropout.isIdentity ? dense(x, adding: residual) : residual + dropout(dense(x)))
         }
     }
 
@@ -94,17 +89,15 @@ public final class BertLayer: Module {
     init(_ c: TransformerConfig, generator: inout SeededGenerator) {
         attention = Attention(c, generator: &generator)
         intermediate = Intermediate(c, generator: &generator)
-        output = Output(c, generator: &generator)
+        output = Output(c, inputWidth: c.intermediateSize, generator: &generator)
         activation = c.activation
         super.init()
     }
 
     /// x: [B, T, D] → [B, T, D]
     public func callAsFunction(_ x: Tensor, additiveMask: Tensor? = nil) -> Tensor {
-        let a = attention.selfAttention(x, additiveMask: additiveMask)
-        let h = attention.output.layerNorm(x + attention.output.dropout(attention.output.dense(a)))
-        let f = activation(intermediate.dense(h))                                        // [B, T, F]
-        return output.layerNorm(h + output.dropout(output.dense(f)))
+        let h = attention.output(attention.selfAttention(x, additiveMask: additiveMask), residual: x)
+        return output(activation(intermediate.dense(h)), residual: h)                    // [B, T, F] inside
     }
 }
 
@@ -118,12 +111,7 @@ public final class BertEncoder: Module {
 
     /// Runs the blocks; `hook` sees the hidden state after each block (index, [B, T, D]).
     public func callAsFunction(_ x: Tensor, additiveMask: Tensor? = nil, hook: ((Int, Tensor) -> Void)? = nil) -> Tensor {
-        var h = x
-        for (i, block) in layer.enumerated() {
-            h = block(h, additiveMask: additiveMask)
-            hook?(i, h)
-        }
-        return h
+        layer.run(x, additiveMask: additiveMask, hook: hook)
     }
 }
 

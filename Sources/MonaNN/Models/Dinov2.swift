@@ -60,7 +60,7 @@ public final class Dinov2Embeddings: Module {
 }
 
 /// `encoder.layer.N.*`: pre-LN block with layer scale.
-public final class Dinov2Layer: Module {
+public final class Dinov2Layer: Module, EncoderBlock {
     override public class var childKeys: [String: String] { ["layerScale1": "layer_scale1", "layerScale2": "layer_scale2"] }
     /// `attention.attention.{query,key,value}` and `attention.output.dense`
     public final class Attention: Module {
@@ -113,9 +113,16 @@ public final class Dinov2Layer: Module {
 
     /// x: [B, T, D] → [B, T, D]
     public func callAsFunction(_ x: Tensor, additiveMask: Tensor? = nil) -> Tensor {
-        let a = attention.output.dense(attention.attention(norm1(x), additiveMask: additiveMask))
-        let h = x + a * layerScale1.lambda1
-        return h + mlp.fc2(activation(mlp.fc1(norm2(h)))) * layerScale2.lambda1
+        let a = attention.attention(norm1(x), additiveMask: additiveMask)                  // [B, T, D]
+        let h = Self.scaledResidual(attention.output.dense, a, scale: layerScale1.lambda1, residual: x)
+        return Self.scaledResidual(mlp.fc2, activation(mlp.fc1(norm2(h))), scale: layerScale2.lambda1, residual: h)
+    }
+
+    /// residual + (x·Wᵀ + b)·scale with the layer scale folded into W and b: products the size of the weight
+    /// replace two passes over [B, T, D], and the residual goes into the GEMM.
+    static func scaledResidual(_ l: Linear, _ x: Tensor, scale: Tensor, residual: Tensor) -> Tensor {
+        let w = l.weight * scale.reshaped(to: [scale.count, 1])                             // [out, in]
+        return Tensor.linear(x, weight: w, bias: l.bias.map { $0 * scale }, adding: residual)
     }
 }
 
@@ -127,13 +134,9 @@ public final class Dinov2Encoder: Module {
         super.init()
     }
 
+    /// Runs the blocks; `hook` sees the hidden state after each block (index, [B, T, D]).
     public func callAsFunction(_ x: Tensor, additiveMask: Tensor? = nil, hook: ((Int, Tensor) -> Void)? = nil) -> Tensor {
-        var h = x
-        for (i, block) in layer.enumerated() {
-            h = block(h, additiveMask: additiveMask)
-            hook?(i, h)
-        }
-        return h
+        layer.run(x, additiveMask: additiveMask, hook: hook)
     }
 }
 

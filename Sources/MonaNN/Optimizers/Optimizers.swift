@@ -57,11 +57,29 @@ public class Adam: Optimizer {
         let stepSize = lr / c1, rootC2 = c2.squareRoot()
         let decay = decoupled ? 1 - lr * wd : 1
         let l2 = decoupled ? 0 : wd
-        for i in 0..<p.count {
+        // 16 lanes at a time (the same expression per lane, so results equal the scalar loop's), then the tail.
+        typealias V = SIMD16<Float>
+        let (pp, pg, pm, pv) = (p.baseAddress, g.baseAddress, m.baseAddress, v.baseAddress)
+        var i = 0
+        if let pp, let pg, let pm, let pv {
+            while i + 16 <= p.count {
+                let pi = UnsafeRawPointer(pp + i).loadUnaligned(as: V.self)
+                let gi = UnsafeRawPointer(pg + i).loadUnaligned(as: V.self) + l2 * pi
+                let mi = beta1 * UnsafeRawPointer(pm + i).loadUnaligned(as: V.self) + (1 - beta1) * gi
+                let vi = beta2 * UnsafeRawPointer(pv + i).loadUnaligned(as: V.self) + (1 - beta2) * gi * gi
+                let pn = pi * decay - stepSize * mi / (vi.squareRoot() / rootC2 + epsilon)
+                UnsafeMutableRawPointer(pm + i).storeBytes(of: mi, as: V.self)
+                UnsafeMutableRawPointer(pv + i).storeBytes(of: vi, as: V.self)
+                UnsafeMutableRawPointer(pp + i).storeBytes(of: pn, as: V.self)
+                i += 16
+            }
+        }
+        while i < p.count {
             let gi = g[i] + l2 * p[i]
             m[i] = beta1 * m[i] + (1 - beta1) * gi
             v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
             p[i] = p[i] * decay - stepSize * m[i] / (v[i].squareRoot() / rootC2 + epsilon)
+            i += 1
         }
     }
 }
