@@ -82,6 +82,23 @@ public final class SourceKnowledgeTracker {
         return r
     }
 
+    /// Takes back the measurements a resumed run kept in its metrics log (stage `analysis` records, in order),
+    /// so that the report section and the plot cover the whole run, not only what this process measured.
+    public func restore(from records: [[(String, RunValue)]]) {
+        for r in records {
+            func text(_ k: String) -> String? { r.first { $0.0 == k }?.1.stringValue }
+            func number(_ k: String) -> Float { Float(r.first { $0.0 == k }?.1.doubleValue ?? .nan) }
+            guard text("stage") == "analysis", let point = text("point"),
+                  let step = r.first(where: { $0.0 == "step" })?.1.doubleValue else { continue }
+            let report = SourceKnowledgeReport(
+                linearProbeAccuracy: number("linear_probe_accuracy"), knnAccuracy: number("knn_accuracy"),
+                daviesBouldin: number("davies_bouldin"), scatterRatio: number("scatter_ratio"),
+                silhouette: number("silhouette"), alignment: number("alignment"), uniformity: number("uniformity"),
+                samples: source.count, classes: source.classNames?.count ?? 0)
+            points.append(Point(point: point, step: Int(step), report: report))
+        }
+    }
+
     /// For `Trainer.interruptAfter`: measures every `every` fine-tuning steps (once per step).
     public func afterStep(_ model: CrossModalModel, _ state: TrainingState) throws {
         guard every > 0, state.step > 0, state.step % every == 0, state.step != lastStep else { return }

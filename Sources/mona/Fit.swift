@@ -33,7 +33,7 @@ struct Fit: ParsableCommand {
           mona fit --task gunpoint --body minilm-l6 --method finetune --epochs 10 --seed 0 --output runs/gunpoint
         """)
 
-    @Option(help: "Known task (gunpoint, arrowhead, italypowerdemand, basicmotions, japanesevowels, pigcvp, darcy16) or a data path.")
+    @Option(help: "Known task (gunpoint, arrowhead, italypowerdemand, basicmotions, japanesevowels, pigcvp, darcy16, peptides, rrna16s, spokenwords, fashion, burgers) or a data path.")
     var task: String?
 
     @Option(help: "Known body (minilm-l6, minilm-l3, minilm-l6-int8, dinov2-s14, tiny-bert, tiny-vit) or a model directory.")
