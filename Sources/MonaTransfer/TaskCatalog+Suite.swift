@@ -104,10 +104,12 @@ extension TaskCatalog {
         // Most frequent first; ties by name so the choice never depends on file order.
         let top = (0..<names.count).sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : names[$0] < names[$1] }
             .prefix(rrnaPhyla)
-        let keep = Set(top)
-        let rows = (0..<all.count).filter { keep.contains(all.labels![$0]) }
-        var kept = try all.subset(rows).remappingClasses(to: top.map { names[$0] })
-        kept.name = "rrna16s"
+        var newIndex = [Int](repeating: -1, count: names.count)
+        for (j, k) in top.enumerated() { newIndex[k] = j }
+        let labels = all.labels ?? []
+        let rows = (0..<all.count).filter { newIndex[labels[$0]] >= 0 }
+        let kept = try LabeledDataset(name: "rrna16s", inputs: all.subset(rows).inputs,
+                                      targets: .classes(rows.map { newIndex[labels[$0]] }, names: top.map { names[$0] }))
         return try stratifiedTask(kept, name: "rrna16s", vocabularySize: vocabulary.count)
     }
 
