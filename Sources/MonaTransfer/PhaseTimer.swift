@@ -9,7 +9,9 @@ public enum TrainingPhase: String, CaseIterable, Sendable {
     case forward
     /// Gradients of the loss and their accumulation over micro-batches.
     case backward
-    /// Gradient norm, clipping, the scheduled learning rate and the optimizer update.
+    /// The global gradient norm (NaN/Inf check) and clipping.
+    case clipping
+    /// The scheduled learning rate and the optimizer update.
     case optimizer
     /// End of an epoch: validation, checkpoints, the epoch record (not part of any step).
     case epochEnd = "epoch-end"
@@ -18,7 +20,7 @@ public enum TrainingPhase: String, CaseIterable, Sendable {
 /// Wall-clock seconds per training phase, for profiling (`mona-bench pipeline`). Set `Trainer.phaseTimer` to
 /// measure; when it is nil (the default) the trainer only tests the optional, so timing costs nothing.
 /// `stepSeconds` is the whole optimizer step as the loop sees it (phases plus bookkeeping: metric records,
-/// progress, checkpoint and interrupt checks), so `stepSeconds − forward − backward − optimizer` is the time
+/// progress, checkpoint and interrupt checks), so `stepSeconds − forward − backward − clipping − optimizer` is the time
 /// spent outside the model.
 public final class PhaseTimer {
     public private(set) var seconds: [TrainingPhase: Double] = [:]
@@ -63,8 +65,10 @@ public final class PhaseTimer {
     /// Seconds of a phase (0 when not seen).
     public subscript(phase: TrainingPhase) -> Double { seconds[phase] ?? 0 }
 
-    /// Step time outside forward, backward and the optimizer: data, bookkeeping and anything else.
-    public var overheadSeconds: Double { stepSeconds - self[.forward] - self[.backward] - self[.optimizer] }
+    /// Step time outside forward, backward, clipping and the optimizer: data, bookkeeping and anything else.
+    public var overheadSeconds: Double {
+        stepSeconds - self[.forward] - self[.backward] - self[.clipping] - self[.optimizer]
+    }
 }
 
 extension Trainer {

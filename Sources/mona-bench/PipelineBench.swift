@@ -15,8 +15,8 @@ struct PipelineBench: ParsableCommand {
         Builds the model exactly as `mona fit --task gunpoint --body minilm-l6 --method finetune` does (run \
         directory with metrics.jsonl and checkpoints in a temporary folder), trains one warm-up epoch, then \
         times --epochs epochs with the trainer's phase timer: data (batch subset and input tensors), forward \
-        (model and loss), backward (gradients), optimizer (norm, clipping, AdamW), and the step time outside \
-        forward/backward/optimizer (data + bookkeeping) as a share of the step. Target: < 5 %. Validation and \
+        (model and loss), backward (gradients), norm+clip (global gradient norm, clipping), optimizer (AdamW), \
+        and the step time outside those (data + bookkeeping) as a share of the step. Target: < 5 %. Validation and \
         checkpoints at the end of each epoch are reported apart (epoch end).
         """)
 
@@ -41,7 +41,7 @@ struct PipelineBench: ParsableCommand {
         defer { Engine.configureFromEnvironment() }
         var table = Table("Fine-tuning GunPoint with MiniLM-L6, batch \(batchSize), \(threads) threads "
                           + "(ms per optimizer step)",
-                          columns: ["tokens", "samples/s", "step", "data", "forward", "backward", "optimizer",
+                          columns: ["tokens", "samples/s", "step", "data", "forward", "backward", "norm+clip", "optimizer",
                                     "other", "outside model", "epoch end"])
         var report: [(String, JSON)] = []
         for cap in caps {
@@ -49,7 +49,7 @@ struct PipelineBench: ParsableCommand {
             let ms = { (x: Double) in format3(1000 * x / Double(r.steps)) }
             let other = r.overhead - r.data
             table.rows.append(["\(r.tokens)", format3(Double(r.samples) / r.step), ms(r.step), ms(r.data), ms(r.forward),
-                               ms(r.backward), ms(r.optimizer), ms(other),
+                               ms(r.backward), ms(r.clipping), ms(r.optimizer), ms(other),
                                format3(100 * r.overhead / r.step) + " %", ms(r.epochEnd)])
             let key = "tokens_\(r.tokens)"
             report += [
@@ -58,6 +58,7 @@ struct PipelineBench: ParsableCommand {
                 ("\(key)_data_ms", .number(1000 * r.data / Double(r.steps))),
                 ("\(key)_forward_ms", .number(1000 * r.forward / Double(r.steps))),
                 ("\(key)_backward_ms", .number(1000 * r.backward / Double(r.steps))),
+                ("\(key)_clipping_ms", .number(1000 * r.clipping / Double(r.steps))),
                 ("\(key)_optimizer_ms", .number(1000 * r.optimizer / Double(r.steps))),
                 ("\(key)_other_ms", .number(1000 * other / Double(r.steps))),
                 ("\(key)_overhead_percent", .number(100 * r.overhead / r.step)),
@@ -65,7 +66,7 @@ struct PipelineBench: ParsableCommand {
                 ("\(key)_steps", .number(Double(r.steps))),
             ]
         }
-        table.notes.append("outside model = step − forward − backward − optimizer (data + other bookkeeping), "
+        table.notes.append("outside model = step − forward − backward − norm+clip − optimizer (data + other bookkeeping), "
                            + "as % of the step; target < 5 %")
         table.notes.append("epoch end = validation + checkpoints + epoch record, per training step; not in the step")
         if json { print(JSON.object(report).rendered) } else { print(table.rendered) }
@@ -73,7 +74,7 @@ struct PipelineBench: ParsableCommand {
 
     struct Figures {
         var tokens = 0, steps = 0, samples = 0
-        var step = 0.0, data = 0.0, forward = 0.0, backward = 0.0, optimizer = 0.0, overhead = 0.0, epochEnd = 0.0
+        var step = 0.0, data = 0.0, forward = 0.0, backward = 0.0, clipping = 0.0, optimizer = 0.0, overhead = 0.0, epochEnd = 0.0
     }
 
     func measure(maxTokens cap: Int, assets: AssetRegistry, timedEpochs: Int) throws -> Figures {
@@ -115,6 +116,7 @@ struct PipelineBench: ParsableCommand {
         f.data = timer[.data]
         f.forward = timer[.forward]
         f.backward = timer[.backward]
+        f.clipping = timer[.clipping]
         f.optimizer = timer[.optimizer]
         f.overhead = timer.overheadSeconds
         f.epochEnd = timer[.epochEnd]
