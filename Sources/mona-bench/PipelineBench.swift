@@ -41,8 +41,8 @@ struct PipelineBench: ParsableCommand {
         defer { Engine.configureFromEnvironment() }
         var table = Table("Fine-tuning GunPoint with MiniLM-L6, batch \(batchSize), \(threads) threads "
                           + "(ms per optimizer step)",
-                          columns: ["tokens", "samples/s", "epoch samples/s", "step", "data", "forward", "backward", "norm+clip", "optimizer",
-                                    "other", "outside model", "epoch end"])
+                          columns: ["tokens", "samples/s", "epoch samples/s", "step", "data", "forward", "backward",
+                                    "norm+clip", "optimizer", "other", "outside model", "epoch end"])
         var report: [(String, JSON)] = []
         for cap in caps {
             let r = try measure(maxTokens: cap, assets: assets, timedEpochs: quick ? 1 : epochs)
