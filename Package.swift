@@ -78,7 +78,7 @@ let package = Package(
         .target(name: "CKernelRef", cSettings: [.unsafeFlags(["-O3", "-march=native"])]),
         .executableTarget(
             name: "mona-bench",
-            dependencies: ["MonaTensor", "MonaNN", "MonaFormats", "MonaData", "MonaTransfer", "CKernelRef", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+            dependencies: ["MonaTensor", "MonaNN", "MonaFormats", "MonaData", "MonaRunKit", "MonaTransfer", "CKernelRef", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: kernelFlags),
         .testTarget(name: "MonaTensorTests", dependencies: ["MonaTensor", "MonaTestSupport"], swiftSettings: cpuFlags),

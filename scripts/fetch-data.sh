@@ -113,8 +113,11 @@ fetch_pde() {
   local w
   w=$(wheel neuraloperator 0.3.0)
   local p=neuralop/datasets/data/
-  extract "$w" "$root/pde/" "$p" "${p}darcy_train_16.pt" "${p}darcy_test_16.pt"
-  echo "fetch-data: Darcy flow (16×16) in $root/pde"
+  # The wheel holds Darcy 16×16 (train and test), only the test half of Darcy 32×32 (no darcy_train_32.pt),
+  # and Burgers 1-D (burgers_lowres.pt: 1200 initial conditions on 16 points and 17 solution times).
+  extract "$w" "$root/pde/" "$p" "${p}darcy_train_16.pt" "${p}darcy_test_16.pt" "${p}darcy_test_32.pt" \
+    "${p}burgers_lowres.pt"
+  echo "fetch-data: Darcy flow (16×16, 32×32 test) and Burgers (1-D) in $root/pde"
 }
 
 fetch_deb_member() {  # package version member-path destination
@@ -157,7 +160,21 @@ fetch_audio() {
   for w in yes no up down left right; do
     [ -f "$root/audio/$w.wav" ] || espeak-ng -w "$root/audio/$w.wav" "$w"
   done
-  echo "fetch-data: spoken words in $root/audio"
+  # The `spokenwords` task: 10 words × 4 voices × 3 speeds (words/min) × 3 pitches = 360 clips, a fixed grid
+  # (espeak-ng is deterministic for fixed options), named <word>_<voice>_s<speed>_p<pitch>.wav.
+  mkdir -p "$root/audio/words"
+  local v s p f
+  for w in yes no up down left right on off stop go; do
+    for v in en-us en-gb en-us+f2 en-gb-scotland+m3; do
+      for s in 120 160 200; do
+        for p in 30 50 70; do
+          f="$root/audio/words/${w}_${v/+/-}_s${s}_p${p}.wav"
+          [ -f "$f" ] || { espeak-ng -v "$v" -s "$s" -p "$p" -w "$f.part" "$w" && mv "$f.part" "$f"; }
+        done
+      done
+    done
+  done
+  echo "fetch-data: spoken words in $root/audio (task clips in $root/audio/words)"
 }
 
 targets=("$@")

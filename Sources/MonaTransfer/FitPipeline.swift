@@ -114,50 +114,64 @@ public final class FitPipeline {
         if resume, let knowledge { knowledge.restore(from: (try? MetricsLog.readOrdered(run.metrics)) ?? []) }
         if resumeFinetune == nil && aligned == nil { try knowledge?.measure(model, point: "before-alignment", step: 0) }
 
-        // Alignment stages (skipped when their result is already saved).
-        if resumeFinetune == nil {
-            if let aligned {
-                try model.load(stateDict: aligned.model, strict: true, source: store.folder("aligned").path)
-                recorder.message("resuming after the saved alignment stages")
-            } else if let adopted {
-                try model.load(stateDict: adopted.checkpoint.model, strict: true,
-                               source: adopted.run.appendingPathComponent("checkpoints/aligned").path)
-                try store.save("aligned", model: model.stateDict(), state: adopted.checkpoint.state, modelSpec: modelSpec)
-                recorder.message("starting from the aligned model of \(adopted.run.path)")
-            } else if !method.stages.isEmpty {
-                let context = AlignmentContext(task: spec, training: config.training, method: config.method,
-                                               seed: config.seed, recorder: recorder, checkpoints: store, assets: assets)
-                for stage in method.stages { try stage.run(model: model, data: splits, context: context) }
-                var s = TrainingState(stage: "aligned", metric: spec.metric.key, higherIsBetter: spec.higherIsBetter,
-                                      seed: config.seed)
-                s.finished = true
-                try store.save("aligned", model: model.stateDict(), state: s, modelSpec: modelSpec)
-            }
-        }
-        lap("alignment")
-        if resumeFinetune == nil && (!method.stages.isEmpty || config.fromAligned != nil) {
-            try knowledge?.measure(model, point: "after-alignment", step: 0)
-        }
-
-        // Fine-tuning.
-        method.trainability.apply(to: model)
-        let trainable = model.parameterCount(trainableOnly: true), total = model.parameterCount()
-        let trainer = Trainer(model: model, task: spec, splits: splits, config: config.training, seed: config.seed,
-                              stage: "finetune", checkpoints: store, recorder: recorder)
-        trainer.modelSpec = modelSpec
-        let interrupt = interruptAfter
-        trainer.interruptAfter = knowledge.map { k in
-            { state in
-                try? k.afterStep(model, state)
-                return interrupt?(state) ?? false
-            }
-        } ?? interrupt
+        // Alignment stages (skipped when their result is already saved), then fine-tuning. A NaN/Inf stop in
+        // either still leaves a report (and a `stopped` record) in the run directory before the error goes up.
+        var running = "alignment"
+        let trainer: Trainer
         let state: TrainingState
-        if let ckpt = resumeFinetune, ckpt.state.finished {
-            state = ckpt.state
-            try trainer.loadBestWeights()
-        } else {
-            state = try trainer.run(resumingFrom: resumeFinetune)
+        let trainable: Int, total: Int
+        do {
+            if resumeFinetune == nil {
+                if let aligned {
+                    try model.load(stateDict: aligned.model, strict: true, source: store.folder("aligned").path)
+                    recorder.message("resuming after the saved alignment stages")
+                } else if let adopted {
+                    try model.load(stateDict: adopted.checkpoint.model, strict: true,
+                                   source: adopted.run.appendingPathComponent("checkpoints/aligned").path)
+                    try store.save("aligned", model: model.stateDict(), state: adopted.checkpoint.state, modelSpec: modelSpec)
+                    recorder.message("starting from the aligned model of \(adopted.run.path)")
+                } else if !method.stages.isEmpty {
+                    let context = AlignmentContext(task: spec, training: config.training, method: config.method,
+                                                   seed: config.seed, recorder: recorder, checkpoints: store, assets: assets)
+                    for stage in method.stages {
+                        running = stage.name
+                        try stage.run(model: model, data: splits, context: context)
+                    }
+                    var s = TrainingState(stage: "aligned", metric: spec.metric.key, higherIsBetter: spec.higherIsBetter,
+                                          seed: config.seed)
+                    s.finished = true
+                    try store.save("aligned", model: model.stateDict(), state: s, modelSpec: modelSpec)
+                }
+            }
+            lap("alignment")
+            if resumeFinetune == nil && (!method.stages.isEmpty || config.fromAligned != nil) {
+                try knowledge?.measure(model, point: "after-alignment", step: 0)
+            }
+
+            // Fine-tuning.
+            running = "finetune"
+            method.trainability.apply(to: model)
+            trainable = model.parameterCount(trainableOnly: true)
+            total = model.parameterCount()
+            trainer = Trainer(model: model, task: spec, splits: splits, config: config.training, seed: config.seed,
+                              stage: "finetune", checkpoints: store, recorder: recorder)
+            trainer.modelSpec = modelSpec
+            let interrupt = interruptAfter
+            trainer.interruptAfter = knowledge.map { k in
+                { state in
+                    try? k.afterStep(model, state)
+                    return interrupt?(state) ?? false
+                }
+            } ?? interrupt
+            if let ckpt = resumeFinetune, ckpt.state.finished {
+                state = ckpt.state
+                try trainer.loadBestWeights()
+            } else {
+                state = try trainer.run(resumingFrom: resumeFinetune)
+            }
+        } catch TransferError.nonFinite(let message) {
+            try? writeStopReport(stage: running, message: message, method: method, spec: modelSpec, recorder: recorder)
+            throw TransferError.nonFinite(message)
         }
         lap("finetune")
         try knowledge?.measure(model, point: "after-finetune", step: state.step)
@@ -216,7 +230,7 @@ public final class FitPipeline {
         }
         var spec = try TaskSpec.inferred(name: loaded.spec.name, training: splits.train,
                                          vocabularySize: loaded.spec.vocabularySize)
-        // Keep a catalogue task's own metric choice (e.g. nRMSE for the generated 1-D PDE tasks).
+        // Keep a catalogue task's own metric choice (e.g. nRMSE for the generated 1-D PDE tasks and Burgers).
         if spec.output == loaded.spec.output && spec.loss == loaded.spec.loss {
             spec.metric = loaded.spec.metric
             spec.reportedMetrics = loaded.spec.reportedMetrics
@@ -226,6 +240,9 @@ public final class FitPipeline {
 
     /// Rewrites metrics.jsonl for a resumed run: keeps the alignment stages' records when their result is
     /// reused, and fine-tuning records up to the checkpoint's step; drops everything else (it will be redone).
+    /// Source-knowledge records (stage `analysis`) follow what `fit` measures again: `before-alignment` is kept
+    /// with the alignment, `after-alignment` and the fine-tuning points up to the checkpoint's step only when
+    /// fine-tuning resumes, `after-finetune` never.
     static func truncateMetrics(_ url: URL, stages: [String], keepAlignment: Bool, finetuneStep: Int?) throws {
         guard FileManager.default.fileExists(atPath: url.path) else { return }
         let records = try MetricsLog.readOrdered(url)

