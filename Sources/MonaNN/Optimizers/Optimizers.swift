@@ -18,6 +18,8 @@ public final class SGD: Optimizer {
     override public func update(_ p: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
                                 state: [UnsafeMutableBufferPointer<Float>], learningRate lr: Float, weightDecay wd: Float,
                                 step: Int) {
+        // Class properties read inside the loop would cost a dynamic exclusivity check per element: hoist them.
+        let momentum = self.momentum, nesterov = self.nesterov
         for i in 0..<p.count {
             var d = g[i] + wd * p[i]
             if momentum != 0 {
@@ -53,6 +55,8 @@ public class Adam: Optimizer {
                                 state: [UnsafeMutableBufferPointer<Float>], learningRate lr: Float, weightDecay wd: Float,
                                 step: Int) {
         let m = state[0], v = state[1]
+        // Read the (overridable, exclusivity-checked) class properties once, not per element.
+        let beta1 = self.beta1, beta2 = self.beta2, epsilon = self.epsilon
         let c1 = 1 - Float(Double(beta1).power(step)), c2 = 1 - Float(Double(beta2).power(step))
         let stepSize = lr / c1, rootC2 = c2.squareRoot()
         let decay = decoupled ? 1 - lr * wd : 1
