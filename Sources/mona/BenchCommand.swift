@@ -72,6 +72,9 @@ struct BenchCommand: ParsableCommand {
                                                             valueName: "key=value"))
     var methodOptions: [String] = []
 
+    @Flag(name: .customLong("no-run"), help: "Run nothing: aggregate the runs already finished in the output folder.")
+    var noRun = false
+
     @Flag(name: .customLong("no-gap"), help: "Do not measure the modality gap.")
     var noGap = false
 
@@ -86,12 +89,12 @@ struct BenchCommand: ParsableCommand {
             let runner = BenchRunner(suite: resolved, output: out, jobs: jobs,
                                      executable: jobs > 1 ? BenchCommand.executable() : nil)
             runner.onOutcome = { o, done, total in BenchCommand.printOutcome(o, done: done, total: total, mode: mode) }
-            if mode != .quiet && mode != .json {
+            if mode != .quiet && mode != .json && !noRun {
                 print("bench \(resolved.name): \(resolved.runs.count) runs (\(resolved.tasks.count) tasks × "
                       + "\(resolved.methods.count) methods × \(resolved.seeds.count) seeds) → \(out.path)"
                       + (jobs > 1 ? ", \(jobs) jobs × \(runner.threadsPerJob) threads" : ""))
             }
-            let outcomes = try runner.run()
+            let outcomes = noRun ? [] : try runner.run()
             var gaps: [String: TaskModalityGap] = [:]
             if !noGap {
                 gaps = BenchGaps.measure(suite: resolved, output: out) { task, why in
