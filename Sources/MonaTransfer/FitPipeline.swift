@@ -190,6 +190,11 @@ public final class FitPipeline {
         let result = FitResult(runDirectory: run.url, task: spec, testMetrics: test.metrics, testLoss: test.loss,
                                state: state, parameterCount: total, trainableCount: trainable,
                                timings: timings + [("total", Date().timeIntervalSince(started))])
+        // Wall-clock seconds of this process's phases, apart from metrics.jsonl so that a resumed run's log stays
+        // identical to an uninterrupted one's. `finetune_elapsed` counts fine-tuning across resumes.
+        try AtomicFile.write(RunValue.object(result.timings.map { ($0.0, .number($0.1)) }
+                                             + [("finetune_elapsed", .number(state.elapsedSeconds))]).jsonText(pretty: true) + "\n",
+                             to: run.url.appendingPathComponent("timings.json"))
         let records = (try? MetricsLog.readOrdered(run.metrics)) ?? []
         try RunReport.writePlots(records: records, task: spec, run: run)
         try RunReport.write(config: config, method: method, spec: modelSpec, model: model, splits: splits,

@@ -151,6 +151,13 @@ import Testing
                 #expect(abs((cell.standardDeviation ?? .nan) - std) < 1e-12)
                 #expect(cell.runs == ["runs/\(task)/\(method)/seed0", "runs/\(task)/\(method)/seed1"])
                 #expect(cell.finalTrainLosses.count == 2 && cell.sourceProbeAfter.count == 2)
+                // Each run leaves timings.json; the cell's time is their mean.
+                let totals = try (0..<2).map { seed -> Double in
+                    let url = dir.url.appendingPathComponent("runs/\(task)/\(method)/seed\(seed)/timings.json")
+                    let o = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+                    return try #require(o["total"] as? Double)
+                }
+                #expect(abs((cell.meanSeconds ?? .nan) - (totals[0] + totals[1]) / 2) < 1e-9)
                 means[task, default: [:]][method] = mean
             }
         }

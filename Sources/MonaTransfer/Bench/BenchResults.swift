@@ -13,6 +13,8 @@ public struct BenchCell: Sendable {
     /// The run directories (relative to the bench output) the values come from.
     public var runs: [String]
     public var finalTrainLosses: [Double]
+    /// Wall-clock seconds per run (runs that recorded them).
+    public var seconds: [Double] = []
     public var sourceProbeAfter: [Double]
     public var sourceProbeBefore: [Double]
     /// Per seed: source linear-probe accuracy over fine-tuning steps.
@@ -22,6 +24,7 @@ public struct BenchCell: Sendable {
     public var mean: Double { BenchStatistics.mean(values) }
     /// Sample standard deviation over seeds (nil for one seed).
     public var standardDeviation: Double? { BenchStatistics.standardDeviation(values) }
+    public var meanSeconds: Double? { seconds.isEmpty ? nil : BenchStatistics.mean(seconds) }
     public var meanFinalTrainLoss: Double? { finalTrainLosses.isEmpty ? nil : BenchStatistics.mean(finalTrainLosses) }
     public var meanSourceProbeAfter: Double? { sourceProbeAfter.isEmpty ? nil : BenchStatistics.mean(sourceProbeAfter) }
     public var meanSourceProbeBefore: Double? { sourceProbeBefore.isEmpty ? nil : BenchStatistics.mean(sourceProbeBefore) }
@@ -71,6 +74,7 @@ public struct BenchResults: Sendable {
                     cell.values.append(r.testValue)
                     cell.runs.append(run.relativePath)
                     if let x = r.finalTrainLoss { cell.finalTrainLosses.append(x) }
+                    if let x = r.seconds { cell.seconds.append(x) }
                     if let x = r.sourceProbeAfter { cell.sourceProbeAfter.append(x) }
                     if let x = r.sourceProbeBefore { cell.sourceProbeBefore.append(x) }
                     if !r.reuseCurve.isEmpty { cell.reuseCurves.append(r.reuseCurve) }
@@ -163,6 +167,13 @@ public struct BenchResults: Sendable {
             [t] + methods.map { BenchResults.number(cell(t, $0)?.meanFinalTrainLoss) }
         })
 
+        md.heading("Time per run")
+        md.paragraph("Wall-clock seconds of one run (alignment, fine-tuning, evaluation), mean over seeds, as measured "
+                     + "on the machine that ran it (shared machines make these noisy).")
+        md.table(headers: ["task"] + methods, rows: tasks.map { t in
+            [t] + methods.map { m in cell(t, m)?.meanSeconds.map { String(format: "%.0f", $0) } ?? "—" }
+        })
+
         md.heading("Source knowledge reuse")
         md.paragraph("Linear-probe accuracy on held-out labelled source data through the body after fine-tuning "
                      + "(before any alignment in parentheses), mean over seeds: how much of what the body knew survives.")
@@ -225,6 +236,7 @@ public struct BenchResults: Sendable {
                     ("values", .array(c.values.map { .number($0) })), ("seeds", .array(c.seeds.map { .number(Double($0)) })),
                     ("rank", n(r[m])), ("final_train_loss", n(c.meanFinalTrainLoss)),
                     ("final_train_losses", .array(c.finalTrainLosses.map { .number($0) })),
+                    ("seconds", n(c.meanSeconds)),
                     ("source_lp_after", n(c.meanSourceProbeAfter)), ("source_lp_before", n(c.meanSourceProbeBefore)),
                     ("reuse_curve", .array(c.meanReuseCurve.map { .array([.number(Double($0.step)), .number($0.accuracy)]) })),
                     ("runs", .array(c.runs.map { .string($0) })),

@@ -22,6 +22,8 @@ public struct BenchRunRecord: Sendable {
     /// Source linear-probe accuracy over fine-tuning steps: the start of fine-tuning (after alignment when the
     /// method aligns), every tracked step, and the end.
     public var reuseCurve: [(step: Int, accuracy: Double)]
+    /// Wall-clock seconds of the process that finished the run (`timings.json` → `total`; nil when absent).
+    public var seconds: Double?
 
     /// The test record (`split: test`) of a run directory, if the run finished.
     public static func testRecord(in directory: URL) -> [(String, RunValue)]? {
@@ -70,5 +72,9 @@ public struct BenchRunRecord: Sendable {
         sourceProbeBefore = before
         sourceProbeAfter = after
         reuseCurve = deduplicated
+        if let data = try? Data(contentsOf: directory.appendingPathComponent("timings.json")),
+           case .object(let t)? = try? RunValue.parse(json: data) {
+            seconds = t.first { $0.0 == "total" }?.1.doubleValue
+        }
     }
 }
