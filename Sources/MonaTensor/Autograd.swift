@@ -26,12 +26,22 @@ public typealias BackwardRule = (_ gradOutput: Tensor, _ context: BackwardContex
 
 final class GradNode: @unchecked Sendable {
     let op: String
-    let inputs: [Tensor]
-    let rule: BackwardRule
+    private(set) var inputs: [Tensor]
+    private(set) var rule: BackwardRule
+    /// Set once a backward pass with `retainsGraph: false` has run this node and dropped what it held.
+    private(set) var isReleased = false
     init(op: String, inputs: [Tensor], rule: @escaping BackwardRule) {
         self.op = op
         self.inputs = inputs
         self.rule = rule
+    }
+
+    /// Drops the inputs and the rule (with the tensors it captured), so that their memory can be reused while
+    /// the rest of the backward pass runs.
+    func release() {
+        inputs = []
+        rule = { _, _ in [] }
+        isReleased = true
     }
 }
 
@@ -91,16 +101,22 @@ public struct Gradients: @unchecked Sendable {
 ///   - inputs: the tensors to differentiate against (leaves or intermediate values).
 ///   - createGraph: record the backward computation, so the returned gradients can be differentiated again.
 ///   - seed: gradient of the final objective with respect to `output` (defaults to ones, requires a scalar).
+///   - retainsGraph: `false` frees each node's saved tensors as soon as its backward rule has run, which lowers
+///     the peak memory of a backward pass through a graph nobody holds otherwise (e.g. the backward of a
+///     create-graph gradient, whose graph holds the forward activations and every intermediate gradient).
+///     The graph of `output` can then not be differentiated again (that is a precondition failure). Ignored
+///     (the graph is kept) with `createGraph`, whose result refers to it.
 /// - Returns: one gradient per input, zeros where `output` does not depend on the input.
 public func gradients(of output: Tensor, wrt inputs: [Tensor], createGraph: Bool = false,
-                      seed: Tensor? = nil) -> [Tensor] {
-    let store = gradientStore(of: output, wrt: inputs, createGraph: createGraph, seed: seed)
+                      seed: Tensor? = nil, retainsGraph: Bool = true) -> [Tensor] {
+    let store = gradientStore(of: output, wrt: inputs, createGraph: createGraph, seed: seed,
+                              retainsGraph: retainsGraph)
     return inputs.map { store[$0] ?? Tensor.zeros($0.shape) }
 }
 
 /// Like `gradients(of:wrt:)` but returns a store keyed by tensor identity (missing = no dependence).
 public func gradientStore(of output: Tensor, wrt inputs: [Tensor], createGraph: Bool = false,
-                          seed: Tensor? = nil) -> Gradients {
+                          seed: Tensor? = nil, retainsGraph: Bool = true) -> Gradients {
     if let seed {
         precondition(seed.shape == output.shape,
                      "gradients: seed shape \(seed.shape) does not match output shape \(output.shape)")
@@ -118,6 +134,10 @@ public func gradientStore(of output: Tensor, wrt inputs: [Tensor], createGraph: 
     var stack: [(Tensor, Int)] = [(output, 0)]
     visited[output.id] = wanted.contains(output.id)
     while let (t, start) = stack.popLast() {
+        if start == 0, let node = t.node {
+            precondition(!node.isReleased, "gradients: the graph through op \(node.op) was freed by an earlier "
+                         + "backward pass with retainsGraph: false")
+        }
         var next = start
         let parents = t.node?.inputs ?? []
         var pushed = false
@@ -141,10 +161,23 @@ public func gradientStore(of output: Tensor, wrt inputs: [Tensor], createGraph: 
 
     // Each tensor's gradient contributions, summed when the tensor is reached (and dropped once propagated):
     // one pass over all of them instead of a chain of additions (see `sumOfContributions`).
-    let contributions = GradientAccumulator()
+    // Without `retainsGraph`, each tensor is dropped from `order` and its node released once its turn has come
+    // (its consumers are done): what only the graph held is freed during the pass. `visited` and the
+    // accumulator are keyed by identity, but only ever looked up for tensors still held (by `order` or a node).
+    let releases = !retainsGraph && !createGraph
+    var pending: [Tensor?] = order
+    order = []
+    let contributions = GradientAccumulator(addsInPlace: releases)
     GradMode.$enabled.withValue(createGraph) {
         contributions.parts[output.id] = [seed ?? Tensor.ones(output.shape)]
-        for t in order.reversed() {
+        for index in pending.indices.reversed() {
+            let t = pending[index]!
+            defer {
+                if releases {
+                    t.node?.release()
+                    pending[index] = nil
+                }
+            }
             guard visited[t.id] == true, let parts = contributions.parts.removeValue(forKey: t.id) else { continue }
             let g = sumOfContributions(parts)
             if wanted.contains(t.id) { result.store[t.id] = g }

@@ -10,12 +10,32 @@ final class GradientAccumulator {
     var parts: [ObjectIdentifier: [Tensor]] = [:]
     /// The inputs of the node whose rule is running (empty when rules may not take contributions over).
     var inputs: [Tensor] = []
+    /// Add each contribution into the first one in place when that one is exclusively owned (no graph only),
+    /// so that a tensor waiting for its turn holds one gradient buffer instead of up to `maximumPending`: in the
+    /// backward of a create-graph gradient, every forward activation collects contributions from the whole
+    /// gradient graph before it is reached. The sums are the same (left to right).
+    let addsInPlace: Bool
+
+    init(addsInPlace: Bool = false) {
+        self.addsInPlace = addsInPlace
+    }
 
     func add(_ gradient: Tensor, for id: ObjectIdentifier) {
-        parts[id, default: []].append(gradient)
-        if let list = parts[id], list.count == GradientAccumulator.maximumPending {
-            parts[id] = [sumOfContributions(list)]
+        guard var list = parts.removeValue(forKey: id) else {
+            parts[id] = [gradient]
+            return
         }
+        if addsInPlace && list.count == 1 && list[0].shape == gradient.shape && !GradMode.isEnabled {
+            var sum = list.removeLast()
+            if sum.isUniquelyOwned {
+                addInPlace(sum, gradient)
+                parts[id] = [sum]
+                return
+            }
+            list = [sum]
+        }
+        list.append(gradient)
+        parts[id] = list.count == GradientAccumulator.maximumPending ? [sumOfContributions(list)] : list
     }
 
     /// The sum of input `i`'s contributions so far, removed from the store, if the caller may write into it.
@@ -67,6 +87,14 @@ func sumOfContributions(_ parts: [Tensor]) -> Tensor {
         }
     }
     return Tensor(storage: out, shape: shape)
+}
+
+/// sum += part, elementwise (same shapes; `sum` exclusively owned by the caller).
+private func addInPlace(_ sum: Tensor, _ part: Tensor) {
+    let n = sum.count, ps = sum.data, pp = UnsafePointer(part.data)
+    Parallel.forEachChunk(n, costPerItem: 1) { r in
+        addRun(ps + r.lowerBound, pp + r.lowerBound, ps + r.lowerBound, r.count)
+    }
 }
 
 /// z[i] = x[i] + y[i] for i < n (z may be x).

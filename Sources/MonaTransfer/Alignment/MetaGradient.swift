@@ -186,6 +186,13 @@ struct MetaParts {
 }
 
 /// Differentiates through the inner steps: θ' keeps the graph of every inner gradient.
+///
+/// ∇φ L_outer(θ'(φ)) = (∂θ'/∂φ)ᵀ v with v = ∇θ' L_outer, so it is computed as ∇φ Σ θ'(φ)·v with v held constant:
+/// first L_outer and v through a detached copy of θ' (the source forward pass and its graph are freed before the
+/// expensive part), then one backward pass of θ'·v through the inner-gradient graph, which frees that graph
+/// node by node as it goes (`retainsGraph: false`). The same numbers as differentiating L_outer(θ'(φ)) in one
+/// pass, at a lower peak: the source activations are never alive together with the backward of the inner
+/// gradients' graph, and that graph shrinks while its backward runs.
 private func exactOuterGradient(_ phi: [Tensor], _ theta0: [Tensor], _ o: MetaGradientOptions,
                                 _ innerLoss: ([Tensor], [Tensor]) -> Tensor, _ outerLoss: ([Tensor]) -> Tensor,
                                 sharesTask: Bool) -> MetaParts {
@@ -206,11 +213,22 @@ private func exactOuterGradient(_ phi: [Tensor], _ theta0: [Tensor], _ o: MetaGr
         }
         theta = zip(theta, g[..<theta.count]).map { $0 - o.alpha * $1 }
     }
-    let lo = outerLoss(theta)
-    // v = ∇θ' L_outer is only a diagnostic here; one backward pass gives it together with ∇φ.
-    let all = gradients(of: lo, wrt: phi + theta)
-    var parts = MetaParts(outerGradients: Array(all[..<phi.count]), outerLoss: lo.item, innerLosses: innerLosses,
-                          outerThetaGradientNorm: globalNorm(Array(all[phi.count...])))
+    // L_outer(θ') and v = ∇θ' L_outer through constants θ' (nothing of the source pass outlives this block).
+    let (outerLossValue, v): (Float, [Tensor]) = {
+        let thetaPrime = theta.map { $0.detached().requiringGradient() }
+        let lo = outerLoss(thetaPrime)
+        let v = gradients(of: lo, wrt: thetaPrime, retainsGraph: false)
+        return (lo.item, v)
+    }()
+    // ∇φ Σ θ'·v: the adjoint of θ' is v, exactly as in a backward pass of L_outer(θ'(φ)) itself.
+    // (Each dot product as a [1, n]·[n, 1] matmul: no temporary the size of θ' in the graph.)
+    let product = zip(theta, v).map { t, vt in
+        Tensor.matmul(t.reshaped(to: [1, t.count]), vt.reshaped(to: [vt.count, 1])).sum()
+    }.reduce(Tensor(0), +)
+    theta = []
+    let outer = gradients(of: product, wrt: phi, retainsGraph: false)
+    var parts = MetaParts(outerGradients: outer, outerLoss: outerLossValue, innerLosses: innerLosses,
+                          outerThetaGradientNorm: globalNorm(v))
     parts.taskLoss = taskLoss
     parts.taskGradients = taskGradients
     return parts
@@ -304,3 +322,4 @@ private func combine(_ p: MetaParts, _ o: MetaGradientOptions) -> MetaGradientRe
                               taskGradientNorm: taskNorm, gradientRatio: ratio, outerScale: scale,
                               outerThetaGradientNorm: p.outerThetaGradientNorm, finiteDifferenceSteps: p.steps)
 }
+
