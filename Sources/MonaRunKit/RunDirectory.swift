@@ -12,7 +12,8 @@ import Darwin
 /// ```
 /// <run>/config.yaml        resolved configuration
 /// <run>/metrics.jsonl      one JSON object per logged step or evaluation
-/// <run>/checkpoints/       best.safetensors, last.safetensors, *.json training state
+/// <run>/checkpoints/       best/, last/, aligned/: model.safetensors, model.json, state.json (+ optimizer)
+/// <run>/timings.json       wall-clock seconds per phase
 /// <run>/plots/             SVG plots
 /// <run>/report.md          Markdown report
 /// <run>/predictions.csv    test-set predictions
@@ -49,10 +50,10 @@ public struct RunDirectory: Sendable {
     public var plots: URL { url.appendingPathComponent("plots", isDirectory: true) }
     public var report: URL { url.appendingPathComponent("report.md") }
     public var predictions: URL { url.appendingPathComponent("predictions.csv") }
-    /// `checkpoints/best.safetensors`.
-    public var bestCheckpoint: URL { checkpoints.appendingPathComponent("best.safetensors") }
-    /// `checkpoints/last.safetensors`.
-    public var lastCheckpoint: URL { checkpoints.appendingPathComponent("last.safetensors") }
+    /// `checkpoints/best/` (the best-validation weights: model.safetensors, model.json, state.json).
+    public var bestCheckpoint: URL { checkpoints.appendingPathComponent("best", isDirectory: true) }
+    /// `checkpoints/last/` (the latest weights, with optimizer.safetensors, for `--resume`).
+    public var lastCheckpoint: URL { checkpoints.appendingPathComponent("last", isDirectory: true) }
     /// `checkpoints/<name>` (e.g. `state.json`).
     public func checkpoint(_ name: String) -> URL { checkpoints.appendingPathComponent(name) }
     /// `plots/<name>` (e.g. `loss.svg`).

@@ -14,7 +14,7 @@ import Testing
         #expect(run.metrics.lastPathComponent == "metrics.jsonl")
         #expect(run.report.lastPathComponent == "report.md")
         #expect(run.predictions.lastPathComponent == "predictions.csv")
-        #expect(run.bestCheckpoint.path.hasSuffix("checkpoints/best.safetensors"))
+        #expect(run.bestCheckpoint.path.hasSuffix("checkpoints/best"))
         #expect(run.plot("loss.svg").path.hasSuffix("plots/loss.svg"))
 
         #expect(throws: RunError.self) { try RunDirectory(dir.appendingPathComponent("missing"), create: false) }
