@@ -93,7 +93,7 @@ import Testing
 
     @Test func fromAlignedNeedsAnAlignedRun() throws {
         let dir = TemporaryDirectory()
-        var config = FitConfig(task: try FitPipelineTests().wavesTask(in: dir.url), body: "tiny-bert", method: "finetune", seed: 0)
+        var config = FitConfig(task: try wavesTask(in: dir.url), body: "tiny-bert", method: "finetune", seed: 0)
         config.fromAligned = dir.url.appendingPathComponent("nothing").path
         config.training.epochs = 1
         #expect(throws: TransferError.self) {

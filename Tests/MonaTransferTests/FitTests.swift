@@ -93,14 +93,6 @@ import Testing
 @Suite struct FitPipelineTests {
     var assets: AssetRegistry { AssetRegistry(root: repositoryAssets) }
 
-    /// The waves data as an .npz task file (exercises the .npz loader too).
-    func wavesTask(in dir: URL) throws -> String {
-        let train = try waveDataset(count: 24), test = try waveDataset(count: 10, seed: 12)
-        let url = dir.appendingPathComponent("waves.npz")
-        try NumPyArchive.save(["x_train": train.inputTensor!, "y_train": Tensor(train.labels!.map(Float.init)),
-                               "x_test": test.inputTensor!, "y_test": Tensor(test.labels!.map(Float.init))], to: url)
-        return url.path
-    }
 
     @Test func resumedFitReproducesTheUninterruptedRun() throws {
         let dir = TemporaryDirectory()

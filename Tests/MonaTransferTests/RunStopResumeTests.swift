@@ -10,14 +10,6 @@ import Testing
 @Suite struct RunStopResumeTests {
     var assets: AssetRegistry { AssetRegistry(root: repositoryAssets) }
 
-    /// The waves data as an .npz task file.
-    func wavesTask(in dir: URL) throws -> String {
-        let train = try waveDataset(count: 24), test = try waveDataset(count: 10, seed: 12)
-        let url = dir.appendingPathComponent("waves.npz")
-        try NumPyArchive.save(["x_train": train.inputTensor!, "y_train": Tensor(train.labels!.map(Float.init)),
-                               "x_test": test.inputTensor!, "y_test": Tensor(test.labels!.map(Float.init))], to: url)
-        return url.path
-    }
 
     /// metrics.jsonl as JSON lines without wall-clock fields.
     func lines(_ run: URL) throws -> [String] {

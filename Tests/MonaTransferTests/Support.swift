@@ -1,5 +1,6 @@
 import Foundation
 import MonaData
+import MonaFormats
 import MonaNN
 import MonaTensor
 @testable import MonaTransfer
@@ -63,4 +64,13 @@ let repositoryAssets: URL = {
 
 func assetExists(_ relative: String) -> Bool {
     FileManager.default.fileExists(atPath: repositoryAssets.appendingPathComponent(relative).path)
+}
+
+/// The waves data (24 training, 10 test series) as an .npz task file in `dir`; returns its path.
+func wavesTask(in dir: URL) throws -> String {
+    let train = try waveDataset(count: 24), test = try waveDataset(count: 10, seed: 12)
+    let url = dir.appendingPathComponent("waves.npz")
+    try NumPyArchive.save(["x_train": train.inputTensor!, "y_train": Tensor(train.labels!.map(Float.init)),
+                           "x_test": test.inputTensor!, "y_test": Tensor(test.labels!.map(Float.init))], to: url)
+    return url.path
 }
