@@ -66,13 +66,7 @@ public final class SeriesEmbedder: TargetEmbedder {
         rescaleToTokenEmbeddings(conv, body: body)
         projection = conv
         let tokens = (length + p - 1) / p
-        if let n = body.embeddingNorm {
-            norm = LayerNorm(d, epsilon: n.epsilon)
-            norm.weight = n.weight
-            norm.bias = n.bias
-        } else {
-            norm = LayerNorm(d, epsilon: 1e-6)
-        }
+        norm = body.makeEmbeddingNorm() ?? LayerNorm(d, epsilon: 1e-6)
         _positionEmbeddings = Parameter(wrappedValue: body.sequencePositions(tokens))
         self.channels = channels
         patchSize = p
@@ -174,14 +168,7 @@ public final class FieldEmbedder: TargetEmbedder {
             rescaleToTokenEmbeddings(conv, body: body)
         }
         projection = conv
-        if let n = body.embeddingNorm {
-            let ln = LayerNorm(d, epsilon: n.epsilon)
-            ln.weight = n.weight
-            ln.bias = n.bias
-            norm = ln
-        } else {
-            norm = nil
-        }
+        norm = body.makeEmbeddingNorm()
         if let cls = body.clsToken, let pos = body.gridPositions(rows: rows, cols: cols) {
             _clsToken = Parameter(wrappedValue: cls)
             _positionEmbeddings = Parameter(wrappedValue: pos)
@@ -264,13 +251,7 @@ public final class TokenEmbedder: TargetEmbedder {
         tokenEmbeddings = Embedding(vocabularySize, d, generator: &generator)
         tokenEmbeddings.weight = Tensor.randomNormal([vocabularySize, d], std: body.tokenEmbeddingRMS ?? 0.02,
                                                      generator: &generator)
-        if let n = body.embeddingNorm {
-            norm = LayerNorm(d, epsilon: n.epsilon)
-            norm.weight = n.weight
-            norm.bias = n.bias
-        } else {
-            norm = LayerNorm(d, epsilon: 1e-6)
-        }
+        norm = body.makeEmbeddingNorm() ?? LayerNorm(d, epsilon: 1e-6)
         _positionEmbeddings = Parameter(wrappedValue: body.sequencePositions(maxLength))
         self.vocabularySize = vocabularySize
         self.maxLength = maxLength

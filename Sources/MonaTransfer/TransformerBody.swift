@@ -162,6 +162,16 @@ public final class TransformerBody: Module {
         guard let b = source.bert else { return nil }
         return (b.layerNorm.weight.detached(), b.layerNorm.bias.detached(), b.layerNorm.epsilon)
     }
+
+    /// A new LayerNorm initialised from `embeddingNorm` (what a target embedder normalises with, so its tokens
+    /// enter the body on the scale the body was trained on); nil when the body has none (DINOv2).
+    public func makeEmbeddingNorm() -> LayerNorm? {
+        guard let n = embeddingNorm else { return nil }
+        let ln = LayerNorm(width, epsilon: n.epsilon)
+        ln.weight = n.weight
+        ln.bias = n.bias
+        return ln
+    }
 }
 
 /// Holds the source embedder outside the module tree (reflection only descends into `Module`s, arrays of them

@@ -1,4 +1,5 @@
 import CKernelRef
+import MonaRunKit
 
 /// How long to measure each figure.
 struct BenchBudget {
@@ -69,27 +70,12 @@ enum JSON {
             if !x.isFinite { return "null" }
             if x == x.rounded() && abs(x) < 1e15 { return String(Int(x)) }
             return String(format3(x))
-        case .string(let s): return "\"" + escaped(s) + "\""
+        case .string(let s): return RunValue.string(s).json
         case .bool(let b): return b ? "true" : "false"
         case .array(let a): return "[" + a.map(\.rendered).joined(separator: ", ") + "]"
         case .object(let o):
-            return "{" + o.map { "\"\(escaped($0.0))\": \($0.1.rendered)" }.joined(separator: ", ") + "}"
+            return "{" + o.map { "\(RunValue.string($0.0).json): \($0.1.rendered)" }.joined(separator: ", ") + "}"
         }
-    }
-
-    private func escaped(_ s: String) -> String {
-        var out = ""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default:
-                if c.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(c.value, radix: 16).count)
-                    + String(c.value, radix: 16) } else { out.unicodeScalars.append(c) }
-            }
-        }
-        return out
     }
 }
 
