@@ -125,6 +125,11 @@ public final class MoNAStage: AlignmentStage {
                                        seed: context.seed ^ 0x6d6f_6e61)
             let sources = BatchSampler(count: src.alignment.count, batchSize: sb, shuffle: true, dropLast: true,
                                        seed: context.seed ^ 0x736f_7572)
+            // θ is constant through stage 1, so the logged L_outer(θ) of every source batch can come from the
+            // pool's features computed once, instead of a forward pass per outer step (cheaper once T·batch > pool).
+            let featuresAtTheta: Tensor? = options.meta.measuresOuterLossBeforeStep
+                && options.outerSteps * sb > src.alignment.count
+                ? TaskModalityGap.sourceFeatures(model.body, src.alignment, batchSize: sb) : nil   // [N, D]
             var tEpoch = 0, sEpoch = 0
             var tQueue: [[Int]] = [], sQueue: [[Int]] = []
             context.recorder.beginStage(name, totalSteps: options.outerSteps)
@@ -132,9 +137,10 @@ public final class MoNAStage: AlignmentStage {
                 if tQueue.isEmpty { tQueue = targets.batches(epoch: tEpoch); tEpoch += 1 }
                 if sQueue.isEmpty { sQueue = sources.batches(epoch: sEpoch); sEpoch += 1 }
                 let targetBatch = data.train.subset(tQueue.removeFirst())
-                let sourceBatch = src.alignment.subset(sQueue.removeFirst())
+                let sourceRows = sQueue.removeFirst()
                 let r = outerStep(model: model, phi: phi, task: context.task, targetBatch: targetBatch,
-                                  sourceBatch: sourceBatch)
+                                  sourceBatch: src.alignment.subset(sourceRows),
+                                  sourceFeaturesAtTheta: featuresAtTheta?.indexSelect(axis: 0, indices: sourceRows))
                 let m = r.meta
                 guard m.taskLoss.isFinite, m.outerLoss.isFinite, m.phiGradients.allSatisfy({ globalNorm([$0]).isFinite }) else {
                     throw TransferError.nonFinite("mona: outer step \(step): non-finite loss or gradient "
@@ -172,8 +178,20 @@ public final class MoNAStage: AlignmentStage {
 
     /// The meta-gradient of one outer step (no update): θ′ from the target batch, L_align + L_uniform of the
     /// source batch through θ′, target loss at θ. `phi` are the outer step's parameters.
+    ///
+    /// - Parameter sourceFeaturesAtTheta: the pooled features [S, D] of `sourceBatch` through the body as it is
+    ///   (θ, no graph), e.g. rows of `TaskModalityGap.sourceFeatures` of the whole source pool. When given, the
+    ///   logged L_outer(θ) is computed from them instead of from one more forward pass of the source batch.
     public func outerStep(model: CrossModalModel, phi: [(name: String, parameter: Parameter)], task: TaskSpec,
-                          targetBatch: LabeledDataset, sourceBatch: LabeledDataset) -> MoNAStepResult {
+                          targetBatch: LabeledDataset, sourceBatch: LabeledDataset,
+                          sourceFeaturesAtTheta: Tensor? = nil) -> MoNAStepResult {
+        if let f = sourceFeaturesAtTheta {
+            precondition(f.shape == [sourceBatch.count, model.body.width],
+                         "outerStep: sourceFeaturesAtTheta has shape \(f.shape), expected [\(sourceBatch.count), \(model.body.width)]")
+        }
+        var metaOptions = options.meta
+        let measuresBefore = metaOptions.measuresOuterLossBeforeStep
+        if sourceFeaturesAtTheta != nil { metaOptions.measuresOuterLossBeforeStep = false }
         let phiNames = phi.map(\.name)
         let body = model.namedParameters().filter { $0.name.hasPrefix("body.") }
         let thetaNames = body.map(\.name)
@@ -181,8 +199,8 @@ public final class MoNAStage: AlignmentStage {
         let labels = sourceBatch.labels ?? []
         let t = options.uniformityT
         var parts: (Float, Float)?
-        let meta = monaMetaGradient(
-            phi: phi.map(\.parameter.value), theta: body.map(\.parameter.value), options: options.meta,
+        var meta = monaMetaGradient(
+            phi: phi.map(\.parameter.value), theta: body.map(\.parameter.value), options: metaOptions,
             innerLoss: { p, th in
                 var subs = Dictionary(uniqueKeysWithValues: zip(phiNames, p))
                 for (n, x) in zip(thetaNames, th) { subs[n] = x }
@@ -197,6 +215,12 @@ public final class MoNAStage: AlignmentStage {
                     return a + u
                 }
             })
+        if measuresBefore, let f = sourceFeaturesAtTheta {
+            meta.outerLossBeforeStep = withoutGradients {
+                let z = f.detached().l2NormalizedRows()                                  // [S, D]
+                return (alignLoss(z, labels: labels) + uniformLoss(z, t: t)).item
+            }
+        }
         return MoNAStepResult(meta: meta, align: parts?.0 ?? .nan, uniform: parts?.1 ?? .nan)
     }
 }

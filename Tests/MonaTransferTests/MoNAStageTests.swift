@@ -99,6 +99,39 @@ func parts(_ model: CrossModalModel, _ prefix: String) -> [String: [Float]] {
         }
     }
 
+    /// Stage 1 reads the logged L_outer(θ) off features of the whole source pool computed once; that must be the
+    /// number a forward pass of the batch gives, and must not change the meta-gradient.
+    @Test func beforeStepLossFromPoolFeaturesMatchesAForwardPass() throws {
+        let (model, splits) = try microModel()
+        let src = try microSource()
+        let stage = MoNAStage(options: MoNAOptions())
+        let rows = [5, 0, 11, 3, 8, 14]
+        withTrainability(of: model) {
+            model.eval()
+            let phi = stage.prepareOuterParameters(model)
+            let batch = splits.train.subset(Array(0..<4)), sourceBatch = src.alignment.subset(rows)
+            let direct = stage.outerStep(model: model, phi: phi, task: model.spec.task, targetBatch: batch,
+                                         sourceBatch: sourceBatch)
+            let pool = TaskModalityGap.sourceFeatures(model.body, src.alignment, batchSize: 4)   // [16, D]
+            #expect(pool.shape == [src.alignment.count, model.body.width])
+            let cached = stage.outerStep(model: model, phi: phi, task: model.spec.task, targetBatch: batch,
+                                         sourceBatch: sourceBatch,
+                                         sourceFeaturesAtTheta: pool.indexSelect(axis: 0, indices: rows))
+            let before = direct.meta.outerLossBeforeStep
+            #expect(before.isFinite)
+            #expect(abs(cached.meta.outerLossBeforeStep - before) <= 1e-5 * max(1, abs(before)),
+                    "cached \(cached.meta.outerLossBeforeStep) vs forward pass \(before)")
+            #expect(cached.meta.outerLoss == direct.meta.outerLoss)
+            for (a, b) in zip(cached.meta.phiGradients, direct.meta.phiGradients) { #expect(maxAbsDiff(a, b) == 0) }
+            // L_outer(θ) is L_outer(θ′) at α = 0: a check of the cached number that involves no cache.
+            var still = MoNAOptions()
+            still.meta.alpha = 0
+            let atTheta = MoNAStage(options: still).outerStep(model: model, phi: phi, task: model.spec.task,
+                                                              targetBatch: batch, sourceBatch: sourceBatch)
+            #expect(abs(atTheta.meta.outerLoss - cached.meta.outerLossBeforeStep) <= 1e-5 * max(1, abs(before)))
+        }
+    }
+
     @Test func exactAndFiniteDifferenceAgree() throws {
         let (model, splits) = try microModel()
         let src = try microSource()

@@ -3,6 +3,7 @@ import Accelerate
 #else
 import CBLAS
 #endif
+import Synchronization
 
 /// Thin wrappers over CBLAS (OpenBLAS on Linux, Accelerate on Apple platforms).
 public enum BLAS {
@@ -16,11 +17,23 @@ public enum BLAS {
             if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
+        countFLOPs(m: m, n: n, k: k)
         // Threaded OpenBLAS calls must not overlap (see BLASRuntime.swift).
         serialized(work: m * n * k) {
             cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         }
+    }
+
+    /// Floating-point operations (2·m·n·k per GEMM) of every GEMM since the process started: benchmarks read
+    /// differences of it, to compare the arithmetic two computations need independently of timing noise.
+    public static var performedFLOPs: Int { flops.load(ordering: .relaxed) }
+
+    private static let flops = Atomic<Int>(0)
+
+    @inline(__always)
+    static func countFLOPs(m: Int, n: Int, k: Int) {
+        flops.wrappingAdd(2 * m * n * k, ordering: .relaxed)
     }
 
     /// Sets the BLAS library's own thread count (no-op on Accelerate).

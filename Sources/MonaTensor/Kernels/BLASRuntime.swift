@@ -86,6 +86,7 @@ extension BLAS {
             if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
+        countFLOPs(m: m, n: n, k: k)
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

@@ -43,8 +43,10 @@ enum Runtime {
     ///
     /// glibc serves blocks above its (adaptive) mmap threshold with fresh mappings and trims the heap top once
     /// 2× that threshold is free; either way the next step's tensors page-fault on first touch, which was
-    /// measured to cost a fifth of a 2048×384×1152 GEMM. Fixed thresholds (32 MiB, glibc's maximum, and 1 GiB
-    /// of free heap) make a training loop reuse warm pages. `MONA_MALLOC_TUNING=0` leaves glibc's defaults.
+    /// measured to cost a fifth of a 2048×384×1152 GEMM. Fixed thresholds (32 MiB, glibc's maximum, and no trim
+    /// below 2 GiB of free heap: a MoNA outer step frees ~1.4 GB at its end, which a 1 GiB threshold handed back
+    /// and the next step faulted in again) make a training loop reuse warm pages. `MONA_MALLOC_TUNING=0` leaves
+    /// glibc's defaults.
     private static func tuneAllocator() {
         #if canImport(Glibc)
         if let s = getenv("MONA_MALLOC_TUNING"), String(cString: s) == "0" { return }
@@ -55,7 +57,7 @@ enum Runtime {
         guard let symbol = dlsym(handle, "mallopt") else { return }
         let mallopt = unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)
         _ = mallopt(-3, 32 << 20)
-        _ = mallopt(-1, 1 << 30)
+        _ = mallopt(-1, Int32.max)
         #endif
     }
 }

@@ -187,16 +187,18 @@ struct MetaParts {
 
 /// Differentiates through the inner steps: θ' keeps the graph of every inner gradient.
 ///
-/// ∇φ L_outer(θ'(φ)) = (∂θ'/∂φ)ᵀ v with v = ∇θ' L_outer, so it is computed as ∇φ Σ θ'(φ)·v with v held constant:
-/// first L_outer and v through a detached copy of θ' (the source forward pass and its graph are freed before the
-/// expensive part), then one backward pass of θ'·v through the inner-gradient graph, which frees that graph
-/// node by node as it goes (`retainsGraph: false`). The same numbers as differentiating L_outer(θ'(φ)) in one
-/// pass, at a lower peak: the source activations are never alive together with the backward of the inner
-/// gradients' graph, and that graph shrinks while its backward runs.
+/// ∇φ L_outer(θ'(φ)) = (∂θ'/∂φ)ᵀ v with v = ∇θ' L_outer, so it is computed as ∇φ of a scalar that is linear in v,
+/// with v held constant: first L_outer and v through the *values* of θ' (the source forward pass and its graph are
+/// freed before the expensive part), then one backward pass through the inner-gradient graph, which frees that
+/// graph node by node as it goes (`retainsGraph: false`). Since θ' = θ_{K−1} − α g_{K−1}, that scalar is
+/// θ_{K−1}·v − α g_{K−1}·v, and for K = 1 only −α g₀·v (θ₀ does not depend on φ): θ' itself never enters the
+/// graph, so neither it nor α·g is held while the source pass and the backward run. The same numbers as
+/// differentiating L_outer(θ'(φ)) in one pass, at a lower peak.
 private func exactOuterGradient(_ phi: [Tensor], _ theta0: [Tensor], _ o: MetaGradientOptions,
                                 _ innerLoss: ([Tensor], [Tensor]) -> Tensor, _ outerLoss: ([Tensor]) -> Tensor,
                                 sharesTask: Bool) -> MetaParts {
-    var theta = theta0
+    var theta = theta0                        // θ_k, a function of φ for k ≥ 1
+    var lastGradients: [Tensor] = []          // g_{K−1} = ∇θ L_inner(φ, θ_{K−1}), with its graph
     var innerLosses: [Float] = []
     var taskLoss: Float = .nan
     var taskGradients: [Tensor] = []
@@ -211,24 +213,38 @@ private func exactOuterGradient(_ phi: [Tensor], _ theta0: [Tensor], _ o: MetaGr
             taskLoss = li.item
             taskGradients = g[theta.count...].map { $0.detached() }
         }
-        theta = zip(theta, g[..<theta.count]).map { $0 - o.alpha * $1 }
+        let gTheta = Array(g[..<theta.count])
+        if k == o.innerSteps - 1 {
+            lastGradients = gTheta
+        } else {
+            theta = zip(theta, gTheta).map { $0 - o.alpha * $1 }
+        }
     }
     // L_outer(θ') and v = ∇θ' L_outer through constants θ' (nothing of the source pass outlives this block).
-    let (outerLossValue, v): (Float, [Tensor]) = {
-        let thetaPrime = theta.map { $0.detached().requiringGradient() }
+    var (outerLossValue, v): (Float, [Tensor]) = {
+        let thetaPrime = withoutGradients {
+            zip(theta, lastGradients).map { ($0.detached() - o.alpha * $1.detached()).requiringGradient() }
+        }
         let lo = outerLoss(thetaPrime)
         let v = gradients(of: lo, wrt: thetaPrime, retainsGraph: false)
         return (lo.item, v)
     }()
-    // ∇φ Σ θ'·v: the adjoint of θ' is v, exactly as in a backward pass of L_outer(θ'(φ)) itself.
+    // ∇φ (θ_{K−1}·v − α g_{K−1}·v): the adjoint of θ' is v, exactly as in a backward pass of L_outer(θ'(φ)).
     // (Each dot product as a [1, n]·[n, 1] matmul: no temporary the size of θ' in the graph.)
-    let product = zip(theta, v).map { t, vt in
-        Tensor.matmul(t.reshaped(to: [1, t.count]), vt.reshaped(to: [vt.count, 1])).sum()
-    }.reduce(Tensor(0), +)
+    func dot(_ a: Tensor, _ b: Tensor) -> Tensor {
+        Tensor.matmul(a.reshaped(to: [1, a.count]), b.reshaped(to: [b.count, 1])).sum()
+    }
+    var product = (-o.alpha) * zip(lastGradients, v).map { dot($0, $1) }.reduce(Tensor(0), +)
+    if o.innerSteps > 1 {
+        product = zip(theta, v).map { dot($0, $1) }.reduce(product, +)
+    }
+    let vNorm = globalNorm(v)
     theta = []
+    lastGradients = []
+    v = []
     let outer = gradients(of: product, wrt: phi, retainsGraph: false)
     var parts = MetaParts(outerGradients: outer, outerLoss: outerLossValue, innerLosses: innerLosses,
-                          outerThetaGradientNorm: globalNorm(v))
+                          outerThetaGradientNorm: vNorm)
     parts.taskLoss = taskLoss
     parts.taskGradients = taskGradients
     return parts
