@@ -67,12 +67,13 @@ struct MoNABench: ParsableCommand {
         }
         // Each MoNA variant timed alternately with the fine-tuning step (a steadier ratio on a shared machine).
         let ft = "finetune"
-        var ratios: [String: Double] = [ft: 1], fineTuning: [Double] = []
+        var ratios: [String: Double] = [ft: 1], fineTuning: [Double] = [], paired: [String: Double] = [:]
         let share = bench.poolShareSeconds(budget)
         for v in Self.variants where v != ft {
             let (f, m) = budget.bestPair(steps[ft]!, steps[v]!)
             seconds[v] = m + share
             ratios[v] = (m + share) / f
+            paired[v] = f
             fineTuning.append(f)
         }
         seconds[ft] = fineTuning.min()!
@@ -112,7 +113,11 @@ struct MoNABench: ParsableCommand {
         table.notes.append("MoNA ms/step includes \(format3(share * 1000)) ms, the step's share of stage 1's one-off "
                            + "L_outer(θ) features of the source pool (\(Setup.poolSize) samples in batches of "
                            + "\(sourceBatch), over T = \(Setup.outerSteps) steps); × time: each MoNA variant timed "
-                           + "alternately with the fine-tuning step")
+                           + "alternately with the fine-tuning step, "
+                           + "whose time in that pair is its denominator ("
+                           + paired.sorted { $0.key < $1.key }.map { "\($0.key): \(format3($0.value * 1000)) ms" }
+                               .joined(separator: ", ") + "; the finetune row shows the best of them)")
+        for (v, f) in paired { report.append(("\(v.replacingOccurrences(of: "-", with: "_"))_paired_finetune_ms", .number(f * 1000))) }
         table.notes.append("GEMM GFLOP: 2·m·n·k summed over the step's GEMMs (≈ 90% of its time): the arithmetic "
                            + "floor of × time, free of timing noise")
         table.notes.append("engine MB: peak live tensor bytes during one step above those before it; "
