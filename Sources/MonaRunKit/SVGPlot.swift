@@ -14,6 +14,8 @@ public enum SVGPlot {
         public var points: [(x: Double, y: Double)]
         /// Error bar half-widths, one per point (missing, negative or non-finite entries draw no bar).
         public var errors: [Double]?
+        /// Asymmetric error bars (e.g. confidence intervals), one per point; bar charts prefer them to `errors`.
+        public var intervals: [(low: Double, high: Double)?]?
 
         public init(name: String, points: [(x: Double, y: Double)], errors: [Double]? = nil) {
             self.name = name
@@ -29,6 +31,15 @@ public enum SVGPlot {
         func error(at i: Int) -> Double? {
             guard let errors, i < errors.count, errors[i].isFinite, errors[i] > 0 else { return nil }
             return errors[i]
+        }
+
+        /// The error bar's ends around `y` at point i: the interval when given, else y ± error.
+        func errorRange(at i: Int, y: Double) -> (low: Double, high: Double)? {
+            if let intervals {
+                guard i < intervals.count, let r = intervals[i], r.low.isFinite, r.high.isFinite, r.high > r.low else { return nil }
+                return r
+            }
+            return error(at: i).map { (y - $0, y + $0) }
         }
     }
 
@@ -105,7 +116,7 @@ public enum SVGPlot {
         for s in series {
             for (g, p) in s.points.prefix(groups.count).enumerated() where p.y.isFinite {
                 ys.append(p.y)
-                if let e = s.error(at: g) { ys.append(p.y + e); ys.append(p.y - e) }
+                if let r = s.errorRange(at: g, y: p.y) { ys.append(r.high); ys.append(r.low) }
             }
         }
         let legend = series.enumerated().map { (name: $0.element.name, color: color($0.offset), bar: true) }
@@ -130,9 +141,9 @@ public enum SVGPlot {
                 chart.add("<rect class=\"bar\" x=\"\(f(left + 1))\" y=\"\(f(min(top, zero)))\" "
                           + "width=\"\(f(max(barWidth - 2, 1)))\" height=\"\(f(abs(zero - top)))\" fill=\"\(color)\">"
                           + "<title>\(escape(label))</title></rect>")
-                if let e = s.error(at: g) {
-                    chart.errorBar(x: left + barWidth / 2, top: chart.y(yAxis.position(p.y + e)),
-                                   bottom: chart.y(yAxis.position(p.y - e)), color: "#333333",
+                if let r = s.errorRange(at: g, y: p.y) {
+                    chart.errorBar(x: left + barWidth / 2, top: chart.y(yAxis.position(r.high)),
+                                   bottom: chart.y(yAxis.position(r.low)), color: "#333333",
                                    cap: min(5, barWidth / 4))
                 }
             }

@@ -54,22 +54,25 @@ extension BenchResults {
             try AtomicFile.write(text, to: url)
             written.append(url)
         }
-        let tables = markdown()
+        let comparisons = BenchComparisons(results: self)
+        let tables = markdown(comparisons: comparisons)
         try put(tables, "results.md")
-        try put(csv(), "results.csv")
-        try put(json().json + "\n", "results.json")
+        try put(csv(comparisons: comparisons), "results.csv")
+        try put(json(comparisons: comparisons).json + "\n", "results.json")
+        let labels = taskLabels
 
         var figures: [(file: String, caption: String)] = []
         for t in tasks {
             let present = methods.compactMap { cell(t, $0) }
             guard let first = present.first else { continue }
-            let name = "plots/metric-\(BenchRun.pathComponent(t)).svg"
-            let svg = SVGPlot.barChart(title: "\(t): test \(first.metric) (\(first.higherIsBetter ? "higher" : "lower") is better)",
+            let name = "plots/metric-\(BenchRun.pathComponent(labels[t] ?? t)).svg"
+            var bars = SVGPlot.Series(name: "", values: present.map(\.mean))
+            bars.intervals = present.map { c in c.meanInterval.map { (low: $0.low, high: $0.high) } }
+            let svg = SVGPlot.barChart(title: "\(labels[t] ?? t): test \(first.metric) (\(first.higherIsBetter ? "higher" : "lower") is better)",
                                        yLabel: first.metric, groups: present.map(\.method),
-                                       series: [SVGPlot.Series(name: "", values: present.map(\.mean),
-                                                               errors: present.map { $0.standardDeviation ?? 0 })])
+                                       series: [bars])
             try put(svg, name)
-            figures.append((name, "\(t): test \(first.metric), mean ± std over seeds"))
+            figures.append((name, "\(labels[t] ?? t): test \(first.metric), mean over seeds with its 95 % bootstrap interval"))
         }
         for t in tasks {
             let series = methods.compactMap { m -> SVGPlot.Series? in
@@ -77,16 +80,16 @@ extension BenchResults {
                 return SVGPlot.Series(name: m, points: c.meanReuseCurve.map { (Double($0.step), $0.accuracy) })
             }
             guard !series.isEmpty else { continue }
-            let name = "plots/reuse-\(BenchRun.pathComponent(t)).svg"
-            try put(SVGPlot.lineChart(title: "\(t): source linear-probe accuracy during fine-tuning",
+            let name = "plots/reuse-\(BenchRun.pathComponent(labels[t] ?? t)).svg"
+            try put(SVGPlot.lineChart(title: "\(labels[t] ?? t): source linear-probe accuracy during fine-tuning",
                                       xLabel: "fine-tuning step", yLabel: "source LP accuracy", series: series), name)
-            figures.append((name, "\(t): source knowledge reuse over fine-tuning (mean over seeds)"))
+            figures.append((name, "\(labels[t] ?? t): source knowledge reuse over fine-tuning (mean over seeds)"))
         }
         let points = gapReusePoints
         let rho = gapReuseSpearman.map { String(format: "%.3f", $0) } ?? "n/a"
         try put(SVGPlot.scatter(title: "Modality gap vs. source knowledge reuse (Spearman ρ = \(rho))",
                                 xLabel: "OTDD gap", yLabel: "source LP accuracy after fine-tuning",
-                                points: points.map { ($0.gap, $0.reuse, $0.task) }), "plots/gap-vs-reuse.svg")
+                                points: points.map { ($0.gap, $0.reuse, labels[$0.task] ?? $0.task) }), "plots/gap-vs-reuse.svg")
         figures.append(("plots/gap-vs-reuse.svg", "modality gap vs. reuse per task, Spearman ρ = \(rho)"))
         let avg = averageRanks
         let ranked = methods.filter { avg[$0] != nil }
@@ -96,11 +99,24 @@ extension BenchResults {
                     "plots/average-rank.svg")
             figures.append(("plots/average-rank.svg", "average rank per method"))
         }
+        let cdFile = output.appendingPathComponent("plots/cd-diagram.svg")
+        if let nemenyi = comparisons.ranks.nemenyi {
+            let r = comparisons.ranks
+            let p = r.friedman.map { "Friedman p = " + BenchResults.pValue($0.pValue) } ?? "no Friedman test"
+            try put(SVGPlot.criticalDifferenceDiagram(
+                title: "Average ranks over \(r.tasks.count) tasks (Nemenyi α = \(nemenyi.alpha); \(p))",
+                names: r.methods, ranks: nemenyi.averageRanks, cliques: nemenyi.cliques,
+                criticalDifference: nemenyi.criticalDifference), "plots/cd-diagram.svg")
+            figures.append(("plots/cd-diagram.svg", "critical-difference diagram: average ranks (1 = best), methods joined "
+                            + "by a bar are not significantly different (Nemenyi)"))
+        } else if fm.fileExists(atPath: cdFile.path) {
+            try fm.removeItem(at: cdFile)    // a diagram from an earlier aggregation would no longer match the tables
+        }
 
         var report = MarkdownReport(title: "Benchmark report: \(suite)")
         let finished = outcomes.filter { $0.status == .finished }.count
         let skipped = outcomes.filter { $0.status == .skipped }.count
-        var facts = ["tasks: \(tasks.joined(separator: ", "))", "methods: \(methods.joined(separator: ", "))",
+        var facts = ["tasks: \(tasks.map { labels[$0] ?? $0 }.joined(separator: ", "))", "methods: \(methods.joined(separator: ", "))",
                      "results: [results.md](results.md), [results.csv](results.csv), [results.json](results.json) "
                         + "(run directories behind every cell)",
                      "runs: `runs/<task>/<method>/seed<k>/` (each with its own report.md, metrics.jsonl, plots)"]

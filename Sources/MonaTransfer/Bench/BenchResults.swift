@@ -24,6 +24,8 @@ public struct BenchCell: Sendable {
     public var mean: Double { BenchStatistics.mean(values) }
     /// Sample standard deviation over seeds (nil for one seed).
     public var standardDeviation: Double? { BenchStatistics.standardDeviation(values) }
+    /// 95 % percentile bootstrap interval of the mean over seeds (nil for one seed).
+    public var meanInterval: ConfidenceInterval? { BenchStatistics.bootstrapMeanInterval(values) }
     public var meanSeconds: Double? { seconds.isEmpty ? nil : BenchStatistics.mean(seconds) }
     public var meanFinalTrainLoss: Double? { finalTrainLosses.isEmpty ? nil : BenchStatistics.mean(finalTrainLosses) }
     public var meanSourceProbeAfter: Double? { sourceProbeAfter.isEmpty ? nil : BenchStatistics.mean(sourceProbeAfter) }
@@ -142,17 +144,21 @@ public struct BenchResults: Sendable {
     }
 
     /// The Markdown tables (results.md).
-    public func markdown() -> String {
+    public func markdown() -> String { markdown(comparisons: BenchComparisons(results: self)) }
+
+    func markdown(comparisons: BenchComparisons) -> String {
         var md = MarkdownReport(title: "Benchmark results: \(suite)")
-        md.paragraph("Test metric of the best-validation weights, mean ± sample standard deviation over seeds (n runs). "
+        md.paragraph("Test metric of the best-validation weights, mean ± sample standard deviation over seeds, its 95 % "
+                     + "percentile bootstrap interval over seeds in brackets (none for one seed), n runs in parentheses. "
                      + "↑: higher is better, ↓: lower is better. Rank: per task by mean (1 = best, ties averaged), "
                      + "averaged over the tasks where the method has results. Run directories behind every cell: results.json.")
         let ranksByTask = Dictionary(uniqueKeysWithValues: tasks.map { ($0, ranks(task: $0)) })
         var rows: [[String]] = tasks.map { t in
-            [t, metricLabel(t)] + methods.map { m in
+            [label(t), metricLabel(t)] + methods.map { m in
                 guard let c = cell(t, m) else { return "—" }
                 let best = ranksByTask[t]?[m] == ranksByTask[t]?.values.min()
-                let text = "\(BenchResults.number(c.mean)) ± \(BenchResults.number(c.standardDeviation)) (\(c.n))"
+                let ci = c.meanInterval.map { " " + BenchResults.interval($0) } ?? ""
+                let text = "\(BenchResults.number(c.mean)) ± \(BenchResults.number(c.standardDeviation))\(ci) (\(c.n))"
                 return best ? "**\(text)**" : text
             }
         }
@@ -160,25 +166,26 @@ public struct BenchResults: Sendable {
         rows.append(["average rank", ""] + methods.map { m in avg[m].map { String(format: "%.2f (%d)", $0.rank, $0.tasks) } ?? "—" })
         md.heading("Test metric")
         md.table(headers: ["task", "metric"] + methods, rows: rows)
+        statisticsMarkdown(comparisons, into: &md)
 
         md.heading("Final training loss")
         md.paragraph("Mean training loss of the last fine-tuning epoch, averaged over seeds.")
         md.table(headers: ["task"] + methods, rows: tasks.map { t in
-            [t] + methods.map { BenchResults.number(cell(t, $0)?.meanFinalTrainLoss) }
+            [label(t)] + methods.map { BenchResults.number(cell(t, $0)?.meanFinalTrainLoss) }
         })
 
         md.heading("Time per run")
         md.paragraph("Wall-clock seconds of one run (alignment, fine-tuning, evaluation), mean over seeds, as measured "
                      + "on the machine that ran it (shared machines make these noisy).")
         md.table(headers: ["task"] + methods, rows: tasks.map { t in
-            [t] + methods.map { m in cell(t, m)?.meanSeconds.map { String(format: "%.0f", $0) } ?? "—" }
+            [label(t)] + methods.map { m in cell(t, m)?.meanSeconds.map { String(format: "%.0f", $0) } ?? "—" }
         })
 
         md.heading("Source knowledge reuse")
         md.paragraph("Linear-probe accuracy on held-out labelled source data through the body after fine-tuning "
                      + "(before any alignment in parentheses), mean over seeds: how much of what the body knew survives.")
         md.table(headers: ["task"] + methods, rows: tasks.map { t in
-            [t] + methods.map { m in
+            [label(t)] + methods.map { m in
                 guard let c = cell(t, m), let a = c.meanSourceProbeAfter else { return "—" }
                 return "\(BenchResults.number(a)) (\(BenchResults.number(c.meanSourceProbeBefore)))"
             }
@@ -192,7 +199,7 @@ public struct BenchResults: Sendable {
         md.table(headers: ["task", "body", "OTDD", "MMD²", "labels", "reuse", "reuse method"], rows: tasks.map { t in
             let g = gaps[t]
             let m = reuseMethod(task: t)
-            return [t, bodies[t] ?? "", BenchResults.number(g?.otdd), BenchResults.number(g?.mmd),
+            return [label(t), bodies[t] ?? "", BenchResults.number(g?.otdd), BenchResults.number(g?.mmd),
                     g.map { $0.labelAware ? "classes" : "k-means" } ?? "—",
                     BenchResults.number(m.flatMap { cell(t, $0)?.meanSourceProbeAfter }), m ?? "—"]
         })
@@ -205,18 +212,27 @@ public struct BenchResults: Sendable {
     }
 
     /// One row per (task, method) cell (results.csv).
-    public func csv() -> String {
-        var lines = ["task,method,metric,higher_is_better,n,mean,std,values,final_train_loss,source_lp_after,"
-                     + "source_lp_before,average_rank_in_task,gap_otdd,gap_mmd,runs"]
+    public func csv() -> String { csv(comparisons: BenchComparisons(results: self)) }
+
+    /// `paired_*`: the reference method (`mona`) minus this method on the seeds both ran, oriented so that
+    /// positive = the reference better, with its 95 % bootstrap interval (empty for the reference itself).
+    func csv(comparisons: BenchComparisons) -> String {
+        var lines = ["task,label,method,metric,higher_is_better,n,mean,std,ci95_low,ci95_high,values,final_train_loss,"
+                     + "source_lp_after,source_lp_before,average_rank_in_task,gap_otdd,gap_mmd,reference,paired_n,"
+                     + "paired_diff,paired_ci95_low,paired_ci95_high,runs"]
         func f(_ x: Double?) -> String { x.map { $0.isFinite ? String($0) : ($0.isNaN ? "NaN" : ($0 > 0 ? "inf" : "-inf")) } ?? "" }
         for t in tasks {
             let r = ranks(task: t)
             for m in methods {
                 guard let c = cell(t, m) else { continue }
-                let row = [csvField(t), csvField(m), c.metric, String(c.higherIsBetter), String(c.n), f(c.mean),
-                           f(c.standardDeviation), c.values.map { f($0) }.joined(separator: ";"), f(c.meanFinalTrainLoss),
+                let ci = c.meanInterval
+                let p = comparisons.paired.first { $0.task == t && $0.method == m }
+                let row = [csvField(t), csvField(label(t)), csvField(m), c.metric, String(c.higherIsBetter), String(c.n),
+                           f(c.mean), f(c.standardDeviation), f(ci?.low), f(ci?.high),
+                           c.values.map { f($0) }.joined(separator: ";"), f(c.meanFinalTrainLoss),
                            f(c.meanSourceProbeAfter), f(c.meanSourceProbeBefore), f(r[m]), f(gaps[t]?.otdd),
-                           f(gaps[t]?.mmd), csvField(c.runs.joined(separator: ";"))]
+                           f(gaps[t]?.mmd), p.map { csvField($0.reference) } ?? "", p.map { String($0.differences.count) } ?? "",
+                           f(p?.mean), f(p?.interval?.low), f(p?.interval?.high), csvField(c.runs.joined(separator: ";"))]
                 lines.append(row.joined(separator: ","))
             }
         }
@@ -224,7 +240,9 @@ public struct BenchResults: Sendable {
     }
 
     /// Everything, with the run directories behind each cell (results.json).
-    public func json() -> RunValue {
+    public func json() -> RunValue { json(comparisons: BenchComparisons(results: self)) }
+
+    func json(comparisons: BenchComparisons) -> RunValue {
         func n(_ x: Double?) -> RunValue { x.map { RunValue.number($0) } ?? .null }
         let avg = averageRanks
         let taskValues: [RunValue] = tasks.map { t in
@@ -233,6 +251,7 @@ public struct BenchResults: Sendable {
                 guard let c = cell(t, m) else { return nil }
                 return .object([
                     ("method", .string(m)), ("n", .number(Double(c.n))), ("mean", n(c.mean)), ("std", n(c.standardDeviation)),
+                    ("ci95", c.meanInterval.map { RunValue.array([.number($0.low), .number($0.high)]) } ?? RunValue.null),
                     ("values", .array(c.values.map { .number($0) })), ("seeds", .array(c.seeds.map { .number(Double($0)) })),
                     ("rank", n(r[m])), ("final_train_loss", n(c.meanFinalTrainLoss)),
                     ("final_train_losses", .array(c.finalTrainLosses.map { .number($0) })),
@@ -243,7 +262,8 @@ public struct BenchResults: Sendable {
                 ])
             }
             let first = cells.first { $0.task == t }
-            var fields: [(String, RunValue)] = [("task", .string(t)), ("body", .string(bodies[t] ?? "")),
+            var fields: [(String, RunValue)] = [("task", .string(t)), ("label", .string(label(t))),
+                                                ("body", .string(bodies[t] ?? "")),
                                                 ("metric", first.map { .string($0.metric) } ?? .null),
                                                 ("higher_is_better", first.map { .bool($0.higherIsBetter) } ?? .null)]
             if let g = gaps[t] {
@@ -270,6 +290,7 @@ public struct BenchResults: Sendable {
                 ("points", .array(gapReusePoints.map { .object([("task", .string($0.task)), ("gap", .number($0.gap)),
                                                                  ("reuse", .number($0.reuse))]) })),
             ])),
+            ("statistics", statisticsJSON(comparisons)),
             ("failures", .array(failures.map { .object([("run", .string($0.run)), ("error", .string($0.error))]) })),
         ])
     }
