@@ -17,9 +17,9 @@ extension BenchResults {
         return String(format: "%+.3g", x)
     }
 
-    static func interval(_ ci: ConfidenceInterval?, signed: Bool = false) -> String {
+    static func interval(_ ci: ConfidenceInterval?, signed withSign: Bool = false) -> String {
         guard let ci else { return "" }
-        let f: (Double?) -> String = signed ? BenchResults.signed : BenchResults.number
+        func f(_ x: Double) -> String { withSign ? BenchResults.signed(x) : BenchResults.number(x) }
         return "[\(f(ci.low)), \(f(ci.high))]"
     }
 
