@@ -21,9 +21,11 @@ struct BenchCommand: ParsableCommand {
         Methods default to scratch, linear-probe, fpt, finetune, orca, warmup-only, mona (warm-up only is \
         MoNA's control). Each trains with early stopping on validation within an epoch budget.
 
-        Output: results.md / results.csv / results.json (mean ± std per task and method, average ranks, final \
-        training loss, source-knowledge reuse, modality gap; run directories behind every cell), plots/*.svg, \
-        report.md.
+        Output: results.md / results.csv / results.json (mean ± std and 95 % bootstrap interval per task and \
+        method; MoNA minus each control paired by seed with its interval; wins/ties/losses and Wilcoxon tests \
+        across tasks; Friedman, Iman–Davenport and Nemenyi's critical difference; average ranks, final training \
+        loss, source-knowledge reuse, modality gap; run directories behind every cell), plots/*.svg (with the \
+        critical-difference diagram), report.md. See docs/bench.md, "Statistics".
 
         Example:
           mona bench --suite quick --jobs 2 --output bench/quick
