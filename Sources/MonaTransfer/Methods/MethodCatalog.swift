@@ -107,6 +107,7 @@ public enum MethodCatalog {
         .create("orca", ORCAMethod.self),
         .create("orca-mmd", ORCAMethod.self, summary: "ORCA with MMD instead of OTDD",
                 preset: ["distance": ORCAOptions.Distance.mmd.rawValue]),
+        .create("no-body", NoBodyMethod.self),
     ]
 
     private final class Registry: @unchecked Sendable {
