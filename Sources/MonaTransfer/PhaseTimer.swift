@@ -17,7 +17,7 @@ public enum TrainingPhase: String, CaseIterable, Sendable {
     case epochEnd = "epoch-end"
 }
 
-/// Wall-clock seconds per training phase, for profiling (`mona-bench pipeline`). Set `Trainer.phaseTimer` to
+/// Wall-clock seconds per training phase, for profiling (`mona-perf pipeline`). Set `Trainer.phaseTimer` to
 /// measure; when it is nil (the default) the trainer only tests the optional, so timing costs nothing.
 /// `stepSeconds` is the whole optimizer step as the loop sees it (phases plus bookkeeping: metric records,
 /// progress, checkpoint and interrupt checks), so `stepSeconds − forward − backward − clipping − optimizer` is the time

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MonaBench
 import MonaFormats
 import MonaRunKit
 import MonaTransfer
@@ -9,24 +10,30 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Run a benchmark suite (tasks × methods × seeds) and aggregate it into tables, plots and a report.",
         discussion: """
-        Every run is a `mona fit` run directory <output>/runs/<task>/<method>/seed<k>/. Finished runs (test \
-        record in metrics.jsonl, same configuration) are skipped, interrupted ones are resumed from their \
+        Every run is a `mona fit` run directory <output>/runs/<task>/<method>/seed<k>/. A finished run leaves a \
+        record in <run>/record/ (resolved config.yaml, metrics.jsonl, timings.json, small predictions; \
+        record.json lists them with sizes and hashes) and its checkpoints are deleted (--keep-checkpoints keeps \
+        them). A cell whose record is complete and has the same configuration is skipped — records copied from \
+        another machine are enough — a changed configuration runs again, and an interrupted run is resumed from its \
         checkpoints, so re-running the same command continues a benchmark. With --jobs N the runs go to N child \
         processes of this executable, each with MONA_THREADS = cores / N.
 
         Suites: quick (gunpoint, italypowerdemand, darcy16 with small budgets; every method; 1 seed), full (all \
-        target modalities, 3 seeds), micro (two UCR tasks on a tiny random body, for tests). --tasks, --methods \
-        and --seeds replace the suite's lists (tasks not in the suite get default budgets and --body).
+        target modalities; 5 seeds on tasks with ≤ 500 training samples, 3 on the others; adds no-body and the \
+        expert baseline of each task's family), micro (two UCR tasks on a tiny random body, for tests). --tasks, \
+        --methods and --seeds replace the suite's lists (tasks not in the suite get default budgets and --body).
 
         Methods default to scratch, linear-probe, fpt, finetune, orca, warmup-only, mona (warm-up only is \
-        MoNA's control). Each trains with early stopping on validation within an epoch budget.
+        MoNA's control); `expert` stands for the expert baseline of each task's family. Each trains with early \
+        stopping on validation within an epoch budget. A built-in suite's method that this build does not \
+        register is left out with a note.
 
         Output: results.md / results.csv / results.json (mean ± std per task and method, average ranks, final \
         training loss, source-knowledge reuse, modality gap; run directories behind every cell), plots/*.svg, \
-        report.md.
+        report.md, convergence.md (runs that stopped early vs hit the epoch cap, per method).
 
         Example:
-          mona bench --suite quick --jobs 2 --output bench/quick
+          mona bench --suite quick --jobs 2 --output bench-quick
         """)
 
     @Option(help: "Built-in suite: quick, full or micro (default quick).")
@@ -78,6 +85,10 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("no-gap"), help: "Do not measure the modality gap.")
     var noGap = false
 
+    @Flag(name: .customLong("keep-checkpoints"),
+          help: "Keep finished runs' checkpoints (default: deleted once the run's record is written).")
+    var keepCheckpoints = false
+
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
@@ -88,10 +99,11 @@ struct BenchCommand: ParsableCommand {
             let started = Date()
             let runner = BenchRunner(suite: resolved, output: out, jobs: jobs,
                                      executable: jobs > 1 ? BenchCommand.executable() : nil)
+            runner.keepCheckpoints = keepCheckpoints
             runner.onOutcome = { o, done, total in BenchCommand.printOutcome(o, done: done, total: total, mode: mode) }
             if mode != .quiet && mode != .json && !noRun {
                 print("bench \(resolved.name): \(resolved.runs.count) runs (\(resolved.tasks.count) tasks × "
-                      + "\(resolved.methods.count) methods × \(resolved.seeds.count) seeds) → \(out.path)"
+                      + "\(resolved.methods.count) methods × \(BenchCommand.seedSummary(resolved)) seeds) → \(out.path)"
                       + (jobs > 1 ? ", \(jobs) jobs × \(runner.threadsPerJob) threads" : ""))
             }
             let outcomes = noRun ? [] : try runner.run()
@@ -104,6 +116,8 @@ struct BenchCommand: ParsableCommand {
             let results = BenchResults.collect(suite: resolved, output: out, outcomes: outcomes, gaps: gaps)
             let wall = Date().timeIntervalSince(started)
             try results.write(to: out, outcomes: outcomes, wallSeconds: wall)
+            try AtomicFile.write(BenchConvergence.collect(suite: resolved, output: out).markdown(),
+                                 to: out.appendingPathComponent("convergence.md"))
             let failed = outcomes.filter { $0.status == .failed }.count
             switch mode {
             case .json:
@@ -132,14 +146,26 @@ struct BenchCommand: ParsableCommand {
             s.tasks = list(tasks).map { t in s.tasks.first { $0.name == t.lowercased() } ?? BenchTask(t, body: body) }
             if suite == nil { s.name = "custom" }
         }
-        if let methods { s.methods = list(methods) }
+        let registered = Set(MethodCatalog.names.map(\.name))
+        if let methods {
+            s.methods = list(methods)
+            // Unknown methods fail up front.
+            for m in s.methods where m != BenchSuite.expertColumn { _ = try MethodCatalog.make(MethodConfig(name: m)) }
+        } else {
+            let missing = s.methods.filter { $0 != BenchSuite.expertColumn && !registered.contains($0) }
+            if !missing.isEmpty {
+                FileHandle.standardError.write(Data(("mona bench: suite \(s.name): left out \(missing.joined(separator: ", ")) "
+                                                     + "(not registered in this build)\n").utf8))
+                s.methods.removeAll { missing.contains($0) }
+            }
+        }
         if let seeds {
             s.seeds = try list(seeds).map {
                 guard let x = UInt64($0) else { throw ValidationError("--seeds: '\($0)' is not a non-negative integer") }
                 return x
             }
+            for i in s.tasks.indices { s.tasks[i].seeds = nil }   // --seeds replaces the per-task seed lists too
         }
-        for m in s.methods { _ = try MethodCatalog.make(MethodConfig(name: m)) }   // unknown methods fail up front
         if let analysisEvery { s.analysisEvery = analysisEvery }
         var options: [(String, String)] = []
         for a in methodOptions {
@@ -158,6 +184,13 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("the suite needs at least one task, method and seed")
         }
         return s
+    }
+
+    /// "3", or "3–5" when tasks have their own seed lists.
+    static func seedSummary(_ s: BenchSuite) -> String {
+        let counts = s.tasks.map { s.seeds(for: $0).count }
+        guard let lo = counts.min(), let hi = counts.max(), lo != hi else { return String(counts.first ?? s.seeds.count) }
+        return "\(lo)–\(hi)"
     }
 
     /// This executable, to spawn `fit` children.

@@ -1,37 +1,24 @@
 import Foundation
 import MonaFormats
 import MonaRunKit
-
-/// What happened to one run of a bench invocation.
-public struct BenchRunOutcome: Sendable {
-    public enum Status: String, Sendable {
-        /// Already finished with the same configuration: not run again.
-        case skipped
-        /// Ran to completion now (fresh, or resumed from its checkpoints).
-        case finished
-        case failed
-    }
-
-    public var run: BenchRun
-    public var directory: URL
-    public var status: Status
-    /// Whether this invocation continued an interrupted run from its checkpoints.
-    public var resumed = false
-    public var seconds: Double = 0
-    /// Why it failed (one line).
-    public var error: String?
-}
+import MonaTransfer
 
 /// Runs a suite: one `mona fit` run directory per (task, method, seed) under `<output>/runs/…`, in this
-/// process or in `jobs` child processes of the `mona` executable, skipping finished runs and resuming
+/// process or in `jobs` child processes of the `mona` executable, skipping finished cells and resuming
 /// interrupted ones.
 ///
-/// * finished = `metrics.jsonl` holds the test record (`split: test`, `test_<metric>`) and the saved
-///   `config.yaml` equals the configuration the suite asks for. A finished run with a different configuration
-///   (a changed budget) is stale: it is deleted and run again.
-/// * interrupted = checkpoints exist but no test record: continued with `fit --resume` (bit-identical to an
+/// * finished = the run's record (`<run>/record/`, `BenchRecordManifest`) is complete and its `config.yaml`
+///   decodes to the configuration the suite asks for. The record alone decides, so records copied from another
+///   machine (no checkpoints, no logs) continue the same suite there. A record of another configuration (a
+///   changed budget) is stale: the run directory is deleted and the cell runs again.
+/// * A run that finished before records existed (test record in `metrics.jsonl`, same `config.yaml`) gets its
+///   record written and counts as finished.
+/// * interrupted = checkpoints exist but no record: continued with `fit --resume` (bit-identical to an
 ///   uninterrupted run); if resuming fails, the directory is cleared and the run restarts.
-/// * a task name the catalog does not know fails its runs with "unknown task" without starting anything.
+/// * Once a run's record is written, its checkpoints are deleted (a run directory's best/last/aligned weights
+///   are ≈ 100–300 MB), unless `keepCheckpoints`.
+/// * a task name the catalog does not know, or an `expert` cell whose family method is not registered, fails
+///   its runs with one line without starting anything.
 public final class BenchRunner: @unchecked Sendable {  // configured before `run()`, then only read
     public let suite: BenchSuite
     public let output: URL
@@ -42,6 +29,8 @@ public final class BenchRunner: @unchecked Sendable {  // configured before `run
     public let executable: URL?
     /// Kernel threads per child (`MONA_THREADS`); default: cores / jobs, at least 1.
     public var threadsPerJob: Int
+    /// Keep `checkpoints/` of finished runs (default: deleted once the record is written).
+    public var keepCheckpoints = false
     /// Called once per finished, skipped or failed run (from worker threads, serialised).
     public var onOutcome: (@Sendable (BenchRunOutcome, _ done: Int, _ total: Int) -> Void)?
 
@@ -57,15 +46,38 @@ public final class BenchRunner: @unchecked Sendable {  // configured before `run
 
     public func directory(of run: BenchRun) -> URL { output.appendingPathComponent(run.relativePath, isDirectory: true) }
 
-    /// Whether `name` is a known task or an existing data path.
-    public static func taskExists(_ name: String) -> Bool {
-        TaskCatalog.known.contains { $0.name == name.lowercased() } || FileManager.default.fileExists(atPath: name)
+    public func config(of run: BenchRun) -> FitConfig { suite.config(task: run.task, method: run.method, seed: run.seed) }
+
+    /// What the bench folder holds for one cell.
+    public enum CellState: Equatable, Sendable {
+        /// A complete record of this configuration.
+        case finished
+        /// A finished run without a record (written before records existed): record it, then it is finished.
+        case finishedUnrecorded
+        /// A record, run or checkpoints of another configuration, or a partial record: run again from scratch.
+        case stale
+        /// Checkpoints of this configuration and no record: resume.
+        case interrupted
+        /// Nothing there.
+        case empty
     }
 
-    /// Whether the run directory holds a finished run of `config`.
-    public static func isFinished(_ directory: URL, config: FitConfig) -> Bool {
-        guard BenchRunRecord.testRecord(in: directory) != nil else { return false }
-        return savedConfigMatches(directory, config)
+    /// The state of `run`'s directory with respect to the configuration the suite asks for.
+    public func state(of run: BenchRun) -> CellState {
+        let dir = directory(of: run)
+        let config = config(of: run)
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: dir.path) else { return .empty }
+        if BenchRecordManifest.read(runDirectory: dir) != nil {
+            return BenchRecordManifest.matches(runDirectory: dir, config: config) ? .finished : .stale
+        }
+        let recordFolder = BenchRecordManifest.folder(in: dir)
+        let matches = BenchRunner.savedConfigMatches(dir, config)
+        // A partial record (copy interrupted) with the run itself present falls through to the run's own files.
+        if BenchRunRecord.testRecord(in: dir) != nil && matches { return .finishedUnrecorded }
+        if fm.fileExists(atPath: recordFolder.path) { return .stale }
+        if BenchRunner.hasCheckpoints(dir) && matches { return .interrupted }
+        return .stale
     }
 
     static func savedConfigMatches(_ directory: URL, _ config: FitConfig) -> Bool {
@@ -82,11 +94,40 @@ public final class BenchRunner: @unchecked Sendable {  // configured before `run
         return store.exists("last") || store.exists("aligned") || store.exists("best")
     }
 
+    /// Why `run` cannot start at all (unknown task, expert method missing), or nil.
+    func preflightError(_ run: BenchRun) -> String? {
+        if !BenchSuite.taskExists(run.task.name) {
+            let known = TaskCatalog.known.map(\.name).joined(separator: ", ")
+            return "unknown task '\(run.task.name)' (known: \(known))"
+        }
+        guard let method = suite.resolvedMethod(task: run.task, method: run.method) else {
+            return "task '\(run.task.name)' has no expert baseline (family: \(run.task.family ?? "none"))"
+        }
+        if !MethodCatalog.names.contains(where: { $0.name == method }) {
+            let role = run.method == BenchSuite.expertColumn ? " (expert baseline of \(run.task.family ?? "?") tasks)" : ""
+            return "method '\(method)'\(role) is not registered in this build"
+        }
+        return nil
+    }
+
+    /// Writes the record of a finished run and, unless kept, deletes its checkpoints.
+    func record(_ run: BenchRun, in dir: URL) throws {
+        try BenchRecordManifest.write(runDirectory: dir, task: run.task.name, method: run.method, config: config(of: run),
+                                      checkpointsKept: keepCheckpoints)
+        if !keepCheckpoints {
+            let checkpoints = dir.appendingPathComponent("checkpoints", isDirectory: true)
+            if FileManager.default.fileExists(atPath: checkpoints.path) { try FileManager.default.removeItem(at: checkpoints) }
+        }
+    }
+
     /// Runs every run of the suite that is not finished; returns one outcome per run, in suite order.
     @discardableResult
     public func run() throws -> [BenchRunOutcome] {
-        precondition(jobs == 1 || executable != nil, "BenchRunner: \(jobs) jobs need the executable to spawn")
+        guard jobs == 1 || executable != nil else {
+            throw TransferError.badConfig("bench: \(jobs) jobs need the mona executable to spawn")
+        }
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        try BenchRunner.writeIgnoreFile(in: output)
         let runs = suite.runs
         let state = SharedProgress(total: runs.count)
         var outcomes = [BenchRunOutcome?](repeating: nil, count: runs.count)
@@ -94,18 +135,27 @@ public final class BenchRunner: @unchecked Sendable {  // configured before `run
         let report = onOutcome
         for (i, run) in runs.enumerated() {
             let dir = directory(of: run)
-            if !BenchRunner.taskExists(run.task.name) {
-                let known = TaskCatalog.known.map(\.name).joined(separator: ", ")
-                let o = BenchRunOutcome(run: run, directory: dir, status: .failed,
-                                        error: "unknown task '\(run.task.name)' (known: \(known))")
-                outcomes[i] = o
-                state.finish(o, report)
-            } else if BenchRunner.isFinished(dir, config: suite.config(task: run.task, method: run.method, seed: run.seed)) {
-                let o = BenchRunOutcome(run: run, directory: dir, status: .skipped)
-                outcomes[i] = o
-                state.finish(o, report)
+            var o: BenchRunOutcome?
+            if let why = preflightError(run) {
+                o = BenchRunOutcome(run: run, directory: dir, status: .failed, error: why)
             } else {
-                pending.append(i)
+                switch self.state(of: run) {
+                case .finished:
+                    o = BenchRunOutcome(run: run, directory: dir, status: .skipped)
+                case .finishedUnrecorded:
+                    do {
+                        try record(run, in: dir)
+                        o = BenchRunOutcome(run: run, directory: dir, status: .skipped)
+                    } catch {
+                        o = BenchRunOutcome(run: run, directory: dir, status: .failed, error: "\(error)")
+                    }
+                case .stale, .interrupted, .empty:
+                    pending.append(i)
+                }
+            }
+            if let o {
+                outcomes[i] = o
+                state.finish(o, report)
             }
         }
         let results = ResultSlots(count: runs.count)
@@ -120,23 +170,21 @@ public final class BenchRunner: @unchecked Sendable {  // configured before `run
         }
         if workers == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: body) }
         for i in pending { outcomes[i] = results.get(i) }
-        return outcomes.map { $0! }
+        return outcomes.compactMap { $0 }
     }
 
-    /// Runs one run now: resumes it when it was interrupted, restarts it when its directory is stale.
+    /// Runs one run now: resumes it when it was interrupted, restarts it when its directory is stale; records it.
     func execute(_ run: BenchRun) -> BenchRunOutcome {
         let dir = directory(of: run)
-        let config = suite.config(task: run.task, method: run.method, seed: run.seed)
+        let config = config(of: run)
         let started = Date()
         var outcome = BenchRunOutcome(run: run, directory: dir, status: .finished)
         let fm = FileManager.default
         var resume = false
-        if fm.fileExists(atPath: dir.path) {
-            if BenchRunner.hasCheckpoints(dir) && BenchRunner.savedConfigMatches(dir, config) {
-                resume = true
-            } else {
-                try? fm.removeItem(at: dir)   // stale or barely started: start over
-            }
+        switch state(of: run) {
+        case .interrupted: resume = true
+        case .empty: break
+        case .stale, .finished, .finishedUnrecorded: try? fm.removeItem(at: dir)   // start over
         }
         var error = attempt(run, config: config, directory: dir, resume: resume)
         if error != nil && resume {
@@ -152,6 +200,13 @@ public final class BenchRunner: @unchecked Sendable {  // configured before `run
         } else if BenchRunRecord.testRecord(in: dir) == nil {
             outcome.status = .failed
             outcome.error = "the run ended without a test record in \(dir.path)/metrics.jsonl"
+        } else {
+            do {
+                try record(run, in: dir)
+            } catch {
+                outcome.status = .failed
+                outcome.error = "cannot write the record of \(dir.path): \(error)"
+            }
         }
         return outcome
     }
@@ -202,6 +257,24 @@ public final class BenchRunner: @unchecked Sendable {  // configured before `run
         } catch {
             return "cannot run \(executable.path): \(error)"
         }
+    }
+
+    /// The bench folder's `.gitignore` (written once, never over a user's file): everything of a run directory
+    /// but its record stays out of git, so `git add <output>` commits only what another machine needs.
+    public static let ignoreText = """
+        # Written by `mona bench`: only the runs' records (runs/<task>/<method>/seed<k>/record/) and the aggregates
+        # are meant to be committed; checkpoints, logs and the rest of each run directory stay local.
+        /runs/*/*/*/*
+        !/runs/*/*/*/record/
+        /logs/
+        /configs/
+
+        """
+
+    static func writeIgnoreFile(in output: URL) throws {
+        let file = output.appendingPathComponent(".gitignore")
+        guard !FileManager.default.fileExists(atPath: file.path) else { return }
+        try AtomicFile.write(ignoreText, to: file)
     }
 }
 
