@@ -109,10 +109,18 @@ public final class FitPipeline {
         }
         let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: resume || adopted != nil, mode: mode)
 
+        // Where the time goes besides the phases (timings.json): checkpoint writes and source-knowledge probes.
+        let timer = PhaseTimer()
+        func probe(_ body: () throws -> Void) rethrows {
+            let start = timer.now()
+            defer { timer.add("analysis", since: start) }
+            try body()
+        }
+
         // Source-knowledge analysis (KnowledgeTracker.swift), when the method asks for it.
         let knowledge = try SourceKnowledgeTracker.make(config: config, body: body, assets: assets, recorder: recorder)
         if resume, let knowledge { knowledge.restore(from: (try? MetricsLog.readOrdered(run.metrics)) ?? []) }
-        if resumeFinetune == nil && aligned == nil { try knowledge?.measure(model, point: "before-alignment", step: 0) }
+        if resumeFinetune == nil && aligned == nil { try probe { try knowledge?.measure(model, point: "before-alignment", step: 0) } }
 
         // Alignment stages (skipped when their result is already saved), then fine-tuning. A NaN/Inf stop in
         // either still leaves a report (and a `stopped` record) in the run directory before the error goes up.
@@ -140,12 +148,14 @@ public final class FitPipeline {
                     var s = TrainingState(stage: "aligned", metric: spec.metric.key, higherIsBetter: spec.higherIsBetter,
                                           seed: config.seed)
                     s.finished = true
+                    let start = timer.now()
                     try store.save("aligned", model: model.stateDict(), state: s, modelSpec: modelSpec)
+                    timer.add("checkpoints", since: start)
                 }
             }
             lap("alignment")
             if resumeFinetune == nil && (!method.stages.isEmpty || config.fromAligned != nil) {
-                try knowledge?.measure(model, point: "after-alignment", step: 0)
+                try probe { try knowledge?.measure(model, point: "after-alignment", step: 0) }
             }
 
             // Fine-tuning.
@@ -156,10 +166,13 @@ public final class FitPipeline {
             trainer = Trainer(model: model, task: spec, splits: splits, config: config.training, seed: config.seed,
                               stage: "finetune", checkpoints: store, recorder: recorder)
             trainer.modelSpec = modelSpec
+            trainer.phaseTimer = timer
             let interrupt = interruptAfter
             trainer.interruptAfter = knowledge.map { k in
                 { state in
+                    let start = timer.now()
                     try? k.afterStep(model, state)
+                    timer.add("analysis", since: start)
                     return interrupt?(state) ?? false
                 }
             } ?? interrupt
@@ -174,7 +187,7 @@ public final class FitPipeline {
             throw TransferError.nonFinite(message)
         }
         lap("finetune")
-        try knowledge?.measure(model, point: "after-finetune", step: state.step)
+        try probe { try knowledge?.measure(model, point: "after-finetune", step: state.step) }
 
         // The test split, once, with the selected weights.
         let test = trainer.evaluate(splits.test)
@@ -191,9 +204,17 @@ public final class FitPipeline {
                                state: state, parameterCount: total, trainableCount: trainable,
                                timings: timings + [("total", Date().timeIntervalSince(started))])
         // Wall-clock seconds of this process's phases, apart from metrics.jsonl so that a resumed run's log stays
-        // identical to an uninterrupted one's. `finetune_elapsed` counts fine-tuning across resumes.
+        // identical to an uninterrupted one's. `finetune_elapsed` counts fine-tuning across resumes. The
+        // breakdown overlaps the phases: `finetune_steps` (optimizer steps), `finetune_epoch_end` (validation and
+        // checkpoints at each epoch end), `checkpoints` (fine-tuning and aligned checkpoint writes), `analysis`
+        // (source-knowledge probes, in whichever phase they ran).
+        let breakdown: [(String, RunValue)] = [
+            ("finetune_steps", .number(timer.stepSeconds)), ("finetune_epoch_end", .number(timer[.epochEnd])),
+            ("checkpoints", .number(timer.extra["checkpoints"] ?? 0)), ("analysis", .number(timer.extra["analysis"] ?? 0)),
+        ]
         try AtomicFile.write(RunValue.object(result.timings.map { ($0.0, .number($0.1)) }
-                                             + [("finetune_elapsed", .number(state.elapsedSeconds))]).jsonText(pretty: true) + "\n",
+                                             + [("finetune_elapsed", .number(state.elapsedSeconds))] + breakdown)
+                                .jsonText(pretty: true) + "\n",
                              to: run.url.appendingPathComponent("timings.json"))
         let records = (try? MetricsLog.readOrdered(run.metrics)) ?? []
         try RunReport.writePlots(records: records, task: spec, run: run)

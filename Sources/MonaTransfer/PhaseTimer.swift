@@ -31,8 +31,18 @@ public final class PhaseTimer {
 
     public init() {}
 
+    /// Seconds of work that overlaps the phases above, by name: `checkpoints` (checkpoint writes, inside
+    /// `epoch-end` or a step), `analysis` (source-knowledge probes, timed by `FitPipeline`).
+    public private(set) var extra: [String: Double] = [:]
+
+    /// Adds the time since `start` to the overlapping measure `name`.
+    public func add(_ name: String, since start: UInt64) {
+        extra[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    }
+
     /// Forgets everything measured so far (e.g. after a warm-up epoch).
     public func reset() {
+        extra = [:]
         seconds = [:]
         steps = 0
         samples = 0

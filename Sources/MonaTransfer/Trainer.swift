@@ -263,11 +263,15 @@ public final class Trainer {
 
     func saveLast(_ state: TrainingState) throws {
         guard let store = checkpoints else { return }
+        let start = phaseTimer?.now()
+        defer { if let start { phaseTimer?.add("checkpoints", since: start) } }
         try store.save(lastName, model: model.stateDict(), optimizer: optimizer.stateTensors(), state: state,
                        modelSpec: modelSpec)
     }
 
     func saveBest(_ state: TrainingState) throws {
+        let start = phaseTimer?.now()
+        defer { if let start { phaseTimer?.add("checkpoints", since: start) } }
         if let store = checkpoints {
             try store.save(bestName, model: model.stateDict(), state: state, modelSpec: modelSpec)
         } else {
