@@ -31,6 +31,10 @@ public final class BenchRunner: @unchecked Sendable {  // configured before `run
     public var threadsPerJob: Int
     /// Keep `checkpoints/` of finished runs (default: deleted once the record is written).
     public var keepCheckpoints = false
+    /// Without `keepCheckpoints`, fine-tuning writes its resume checkpoint at most this often (seconds) and no
+    /// final weights: they would be deleted right after the record. A run shorter than this writes only the
+    /// aligned checkpoint of its alignment stages; an interrupted one resumes from its last write.
+    public var checkpointInterval: Double = 600
     /// Called once per finished, skipped or failed run (from worker threads, serialised).
     public var onOutcome: (@Sendable (BenchRunOutcome, _ done: Int, _ total: Int) -> Void)?
 
@@ -215,7 +219,9 @@ public final class BenchRunner: @unchecked Sendable {  // configured before `run
     func attempt(_ run: BenchRun, config: FitConfig, directory: URL, resume: Bool) -> String? {
         guard let executable else {
             do {
-                _ = try FitPipeline(config: config, runDirectory: directory, assets: assets, mode: .quiet).fit(resume: resume)
+                let pipeline = try FitPipeline(config: config, runDirectory: directory, assets: assets, mode: .quiet)
+                if !keepCheckpoints { pipeline.lastCheckpointInterval = checkpointInterval }
+                _ = try pipeline.fit(resume: resume)
                 return nil
             } catch {
                 return "\(error)".split(whereSeparator: \.isNewline).joined(separator: "; ")
@@ -237,6 +243,7 @@ public final class BenchRunner: @unchecked Sendable {  // configured before `run
             process.executableURL = executable
             process.arguments = ["fit", "--config", configFile.path, "--output", directory.path, "--quiet"]
                 + (resume ? ["--resume"] : [])
+                + (keepCheckpoints ? [] : ["--checkpoint-interval", String(checkpointInterval)])
             var environment = ProcessInfo.processInfo.environment
             environment["MONA_THREADS"] = String(threadsPerJob)
             environment["MONA_ASSETS"] = assets.root.path

@@ -34,6 +34,9 @@ public final class FitPipeline {
     public let mode: OutputMode
     /// Test hook passed to the fine-tuning trainer (see `Trainer.interruptAfter`).
     public var interruptAfter: ((TrainingState) -> Bool)?
+    /// Fine-tuning writes its resume checkpoint at most this often, in seconds, and no final `best`/`last`
+    /// (see `Trainer.lastCheckpointInterval`; nil, the default: every epoch, and the best weights for the user).
+    public var lastCheckpointInterval: Double?
 
     public init(config: FitConfig, runDirectory: URL, assets: AssetRegistry = AssetRegistry(), mode: OutputMode = .quiet) throws {
         self.config = config
@@ -167,6 +170,7 @@ public final class FitPipeline {
                               stage: "finetune", checkpoints: store, recorder: recorder)
             trainer.modelSpec = modelSpec
             trainer.phaseTimer = timer
+            trainer.lastCheckpointInterval = lastCheckpointInterval
             let interrupt = interruptAfter
             trainer.interruptAfter = knowledge.map { k in
                 { state in
