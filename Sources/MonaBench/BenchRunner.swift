@@ -215,6 +215,61 @@ public final class BenchRunner: @unchecked Sendable {  // configured before `run
         return outcome
     }
 
+    /// Runs the cell `index` of `suite.runs` in this process (one array task of a cluster job, e.g.
+    /// `mona bench … --run-index $SLURM_ARRAY_TASK_ID`): skipped when its record is complete, else run (or
+    /// resumed) and recorded.
+    public func runCell(_ index: Int) throws -> BenchRunOutcome {
+        let runs = suite.runs
+        guard runs.indices.contains(index) else {
+            throw TransferError.badConfig("--run-index \(index): the suite has runs 0..<\(runs.count)")
+        }
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let run = runs[index]
+        let dir = directory(of: run)
+        if let why = preflightError(run) { return BenchRunOutcome(run: run, directory: dir, status: .failed, error: why) }
+        switch state(of: run) {
+        case .finished: return BenchRunOutcome(run: run, directory: dir, status: .skipped)
+        case .finishedUnrecorded:
+            try record(run, in: dir)
+            return BenchRunOutcome(run: run, directory: dir, status: .skipped)
+        case .stale, .interrupted, .empty:
+            return execute(run)
+        }
+    }
+
+    /// The `mona fit` command line of every cell that is not finished (configs written under `<output>/configs/`),
+    /// for another scheduler or GNU parallel. Running them and then this bench again records and aggregates them.
+    public func commandLines(executable: URL) throws -> [String] {
+        var lines: [String] = []
+        for run in suite.runs where preflightError(run) == nil {
+            let s = state(of: run)
+            if s == .finished || s == .finishedUnrecorded { continue }
+            let dir = directory(of: run)
+            let configFile = try writeConfig(run)
+            var args = [executable.path, "fit", "--config", configFile.path, "--output", dir.path, "--quiet"]
+            if s == .interrupted { args.append("--resume") }
+            if !keepCheckpoints { args += ["--checkpoint-interval", String(checkpointInterval)] }
+            lines.append(args.map(BenchRunner.shellQuoted).joined(separator: " "))
+        }
+        return lines
+    }
+
+    static func shellQuoted(_ s: String) -> String {
+        guard s.contains(where: { !($0.isLetter || $0.isNumber || "-_./=:,+".contains($0)) }) else { return s }
+        return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// `<output>/configs/<task>-<method>-seed<k>.yaml`, the cell's resolved configuration.
+    func writeConfig(_ run: BenchRun) throws -> URL {
+        let configs = output.appendingPathComponent("configs", isDirectory: true)
+        try FileManager.default.createDirectory(at: configs, withIntermediateDirectories: true)
+        let file = configs.appendingPathComponent(stem(run) + ".yaml")
+        try ConfigFile.write(try config(of: run).pairs(), to: file)
+        return file
+    }
+
+    func stem(_ run: BenchRun) -> String { "\(BenchRun.pathComponent(run.task.name))-\(run.method)-seed\(run.seed)" }
+
     /// One fit, in process or as a child; nil on success, else the error line.
     func attempt(_ run: BenchRun, config: FitConfig, directory: URL, resume: Bool) -> String? {
         guard let executable else {
@@ -228,14 +283,10 @@ public final class BenchRunner: @unchecked Sendable {  // configured before `run
             }
         }
         do {
-            let configs = output.appendingPathComponent("configs", isDirectory: true)
             let logs = output.appendingPathComponent("logs", isDirectory: true)
-            try FileManager.default.createDirectory(at: configs, withIntermediateDirectories: true)
             try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-            let stem = "\(BenchRun.pathComponent(run.task.name))-\(run.method)-seed\(run.seed)"
-            let configFile = configs.appendingPathComponent(stem + ".yaml")
-            try ConfigFile.write(try config.pairs(), to: configFile)
-            let logFile = logs.appendingPathComponent(stem + ".log")
+            let configFile = try writeConfig(run)
+            let logFile = logs.appendingPathComponent(stem(run) + ".log")
             _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
             let log = try FileHandle(forWritingTo: logFile)
             defer { try? log.close() }

@@ -85,6 +85,13 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("no-gap"), help: "Do not measure the modality gap.")
     var noGap = false
 
+    @Option(help: "Where runs go: local (child processes of this executable, default) or print (write each unfinished cell's `mona fit` command line, for another scheduler or GNU parallel; run this bench again afterwards to record and aggregate).")
+    var executor: String = "local"
+
+    @Option(name: .customLong("run-index"),
+            help: "Run only cell N of the suite (0-based, in suite order) in this process and record it, e.g. one array task of a cluster job.")
+    var runIndex: Int?
+
     @Flag(name: .customLong("keep-checkpoints"),
           help: "Keep finished runs' checkpoints (default: deleted once the run's record is written).")
     var keepCheckpoints = false
@@ -97,9 +104,23 @@ struct BenchCommand: ParsableCommand {
             let out = URL(fileURLWithPath: output ?? "bench-\(resolved.name)", isDirectory: true)
             let mode = outputOptions.mode
             let started = Date()
+            guard ["local", "print"].contains(executor) else {
+                throw ValidationError("--executor: '\(executor)' is not one of local, print")
+            }
+            guard jobs >= 1 else { throw ValidationError("--jobs: expected ≥ 1, got \(jobs)") }
             let runner = BenchRunner(suite: resolved, output: out, jobs: jobs,
                                      executable: jobs > 1 ? BenchCommand.executable() : nil)
             runner.keepCheckpoints = keepCheckpoints
+            if let runIndex {
+                let o = try runner.runCell(runIndex)
+                BenchCommand.printOutcome(o, done: 1, total: 1, mode: mode)
+                if o.status == .failed { throw ExitCode(1) }
+                return
+            }
+            if executor == "print" && !noRun {
+                for line in try runner.commandLines(executable: BenchCommand.executable()) { print(line) }
+                return
+            }
             runner.onOutcome = { o, done, total in BenchCommand.printOutcome(o, done: done, total: total, mode: mode) }
             if mode != .quiet && mode != .json && !noRun {
                 print("bench \(resolved.name): \(resolved.runs.count) runs (\(resolved.tasks.count) tasks × "

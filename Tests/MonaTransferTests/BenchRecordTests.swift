@@ -177,5 +177,15 @@ import Testing
         let fourth = try BenchRunner(suite: suite, output: second.url, assets: assets).run()
         #expect(fourth.filter { $0.status == .finished }.map(\.run.label) == ["gunpoint/linear-probe/seed0"])
         #expect(fourth.filter { $0.status == .skipped }.count == 3)
+
+        // One cell by index (a cluster array task) and the command lines of unfinished cells (other schedulers).
+        #expect(try BenchRunner(suite: suite, output: second.url, assets: assets).runCell(1).status == .skipped)
+        let fresh = TemporaryDirectory()
+        let printer = BenchRunner(suite: suite, output: fresh.url, assets: assets)
+        #expect(throws: TransferError.self) { try printer.runCell(4) }
+        let lines = try printer.commandLines(executable: URL(fileURLWithPath: "/opt/mona bin/mona"))
+        #expect(lines.count == 4)
+        #expect(lines.allSatisfy { $0.hasPrefix("'/opt/mona bin/mona' fit --config ") && $0.contains("--checkpoint-interval ") })
+        #expect(try printer.commandLines(executable: URL(fileURLWithPath: "/m")).count == 4)
     }
 }
