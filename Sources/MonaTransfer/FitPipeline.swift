@@ -123,7 +123,7 @@ public final class FitPipeline {
         // Source-knowledge analysis (KnowledgeTracker.swift), when the method asks for it.
         let knowledge = try SourceKnowledgeTracker.make(config: config, body: body, assets: assets, recorder: recorder)
         if resume, let knowledge { knowledge.restore(from: (try? MetricsLog.readOrdered(run.metrics)) ?? []) }
-        if resumeFinetune == nil && aligned == nil { try probe { try knowledge?.measure(model, point: "before-alignment", step: 0) } }
+        if resumeFinetune == nil && aligned == nil { try probe { _ = try knowledge?.measure(model, point: "before-alignment", step: 0) } }
 
         // Alignment stages (skipped when their result is already saved), then fine-tuning. A NaN/Inf stop in
         // either still leaves a report (and a `stopped` record) in the run directory before the error goes up.
@@ -158,7 +158,7 @@ public final class FitPipeline {
             }
             lap("alignment")
             if resumeFinetune == nil && (!method.stages.isEmpty || config.fromAligned != nil) {
-                try probe { try knowledge?.measure(model, point: "after-alignment", step: 0) }
+                try probe { _ = try knowledge?.measure(model, point: "after-alignment", step: 0) }
             }
 
             // Fine-tuning.
@@ -191,7 +191,7 @@ public final class FitPipeline {
             throw TransferError.nonFinite(message)
         }
         lap("finetune")
-        try probe { try knowledge?.measure(model, point: "after-finetune", step: state.step) }
+        try probe { _ = try knowledge?.measure(model, point: "after-finetune", step: state.step) }
 
         // The test split, once, with the selected weights.
         let test = trainer.evaluate(splits.test)

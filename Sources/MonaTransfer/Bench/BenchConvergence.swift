@@ -25,7 +25,7 @@ public struct BenchConvergence: Sendable, Equatable {
     /// Reads every run of `suite` under `output` that has an epoch count.
     public static func collect(suite: BenchSuite, output: URL) -> BenchConvergence {
         var rows: [Row] = []
-        var improving: [(String, String, Int, Int)] = []
+        var improving: [(task: String, method: String, runs: Int, improving: Int)] = []
         for method in suite.methods {
             var row = Row(method: method)
             for task in suite.tasks {
@@ -47,7 +47,7 @@ public struct BenchConvergence: Sendable, Equatable {
                         }
                     }
                 }
-                if cellRuns > 0 && 2 * cellImproving >= cellRuns { improving.append((task.name, method, cellRuns, cellImproving)) }
+                if cellRuns > 0 && 2 * cellImproving >= cellRuns { improving.append((task: task.name, method: method, runs: cellRuns, improving: cellImproving)) }
             }
             if row.runs > 0 { rows.append(row) }
         }

@@ -157,12 +157,12 @@ public struct BenchSuite: Sendable, Equatable, Codable {
                       learningRate: 1e-3, family: dense, seeds: seeds(200)),
             BenchTask("fashion", body: image, epochs: 10, maxTokens: 16, trainLimit: 500, testLimit: 500,
                       family: BenchTask.Family.image, seeds: seeds(500)),
-        ], methods: fullMethods, seeds: [0, 1, 2, 3, 4], analysisEvery: 50)
+        ], methods: BenchSuite.fullMethods, seeds: [0, 1, 2, 3, 4], analysisEvery: 50)
     }()
 
     /// The full suite's methods: the default ones, the `no-body` control (embedder and head without the
     /// transformer layers) and the expert baseline of each task's family.
-    public static let fullMethods = defaultMethods + ["no-body", expertColumn]
+    public static let fullMethods = BenchSuite.defaultMethods + ["no-body", BenchSuite.expertColumn]
 
     /// Two UCR tasks on the built-in random `tiny-bert` body with a handful of samples and one epoch: seconds,
     /// for tests and for trying the machinery.
