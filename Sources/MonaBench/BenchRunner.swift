@@ -101,7 +101,7 @@ public final class BenchRunner: @unchecked Sendable {  // configured before `run
     /// Why `run` cannot start at all (unknown task, expert method missing), or nil.
     func preflightError(_ run: BenchRun) -> String? {
         if !BenchSuite.taskExists(run.task.name) {
-            let known = TaskCatalog.known.map(\.name).joined(separator: ", ")
+            let known = TaskCatalog.allNames.joined(separator: ", ")
             return "unknown task '\(run.task.name)' (known: \(known))"
         }
         guard let method = suite.resolvedMethod(task: run.task, method: run.method) else {

@@ -98,7 +98,7 @@ public struct BenchSuite: Sendable, Equatable, Codable {
 
     /// Whether `name` is a known task or an existing data path.
     public static func taskExists(_ name: String) -> Bool {
-        TaskCatalog.known.contains { $0.name == name.lowercased() } || FileManager.default.fileExists(atPath: name)
+        TaskCatalog.allNames.contains(name.lowercased()) || FileManager.default.fileExists(atPath: name)
     }
 
     /// Built-in suites by name.
