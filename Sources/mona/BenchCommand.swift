@@ -187,7 +187,10 @@ struct BenchCommand: ParsableCommand {
             }
             for i in s.tasks.indices { s.tasks[i].seeds = nil }   // --seeds replaces the per-task seed lists too
         }
-        if let analysisEvery { s.analysisEvery = analysisEvery }
+        if let analysisEvery {
+            s.analysisEvery = analysisEvery
+            for i in s.tasks.indices { s.tasks[i].analysisEvery = nil }   // the flag replaces per-task intervals too
+        }
         var options: [(String, String)] = []
         for a in methodOptions {
             guard let eq = a.firstIndex(of: "="), eq != a.startIndex else { throw ValidationError("--option \(a): expected key=value") }

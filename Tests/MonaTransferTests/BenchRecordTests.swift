@@ -93,6 +93,10 @@ import Testing
         }
         #expect(full.seeds(for: full.tasks[0]).count == 5)                                    // gunpoint, 50 samples
         #expect(full.seeds(for: full.tasks.first { $0.name == "peptides" }!).count == 3)     // 800 samples
+        // Probes: every 50 steps, at most four in fine-tuning on the large tasks (800 samples: 40 steps × 20 epochs).
+        #expect(full.config(task: full.tasks.first { $0.name == "peptides" }!, method: "mona", seed: 0)
+                    .method.options["analysisEvery"] == "200")
+        #expect(full.config(task: full.tasks[0], method: "mona", seed: 0).method.options["analysisEvery"] == "50")
         let gunpoint = full.tasks[0]
         #expect(full.resolvedMethod(task: gunpoint, method: "expert") == BenchTask.Family.expertMethods["series"])
         #expect(full.config(task: gunpoint, method: "expert", seed: 0).method.name == "minirocket")

@@ -30,6 +30,8 @@ public struct BenchTask: Sendable, Equatable, Codable {
     public var family: String?
     /// Seeds of this task (nil: the suite's seeds).
     public var seeds: [UInt64]?
+    /// Source-knowledge measurements every this many fine-tuning steps on this task (nil: the suite's).
+    public var analysisEvery: Int?
 
     /// Task families and the standard method of each field that the `expert` column runs. The names are method
     /// names of the registry (`MethodCatalog`); a family whose method is not registered in this build reports its
@@ -43,9 +45,11 @@ public struct BenchTask: Sendable, Equatable, Codable {
 
     public init(_ name: String, body: String = "minilm-l6", epochs: Int = 20, patience: Int? = 5, maxTokens: Int = 64,
                 trainLimit: Int? = nil, testLimit: Int? = nil, batchSize: Int = 16, learningRate: Float? = nil,
-                warmupEpochs: Int = 3, options: [String: String] = [:], family: String? = nil, seeds: [UInt64]? = nil) {
+                warmupEpochs: Int = 3, options: [String: String] = [:], family: String? = nil, seeds: [UInt64]? = nil,
+                analysisEvery: Int? = nil) {
         self.family = family
         self.seeds = seeds
+        self.analysisEvery = analysisEvery
         self.name = name
         self.body = body
         self.epochs = epochs
@@ -137,26 +141,40 @@ public struct BenchSuite: Sendable, Equatable, Codable {
         let series = BenchTask.Family.series, dense = BenchTask.Family.dense, tokens = BenchTask.Family.tokens
         // Training samples after the limit decide the seed count.
         func seeds(_ trainingSamples: Int) -> [UInt64] { trainingSamples <= 500 ? [0, 1, 2, 3, 4] : [0, 1, 2] }
+        // A source-knowledge probe costs about five fine-tuning steps (measured): every 50 steps, but at most four
+        // during fine-tuning at the epoch cap, so that probes stay a bounded share on the large tasks.
+        func every(_ trainingSamples: Int, batch: Int = 16, epochs: Int = 20) -> Int {
+            let steps = (trainingSamples * 4 / 5 + batch - 1) / batch * epochs
+            return max(50, (steps + 3) / 4)
+        }
         return BenchSuite(name: "full", tasks: [
             BenchTask("gunpoint", body: text, maxTokens: 64, family: series, seeds: seeds(50)),
             BenchTask("arrowhead", body: text, maxTokens: 64, family: series, seeds: seeds(36)),
             BenchTask("italypowerdemand", body: text, maxTokens: 24, family: series, seeds: seeds(67)),
             BenchTask("basicmotions", body: text, maxTokens: 64, family: series, seeds: seeds(40)),
-            BenchTask("japanesevowels", body: text, maxTokens: 32, family: series, seeds: seeds(270)),
+            BenchTask("japanesevowels", body: text, maxTokens: 32,
+                      family: series, seeds: seeds(270), analysisEvery: every(270)),
             BenchTask("pigcvp", body: text, maxTokens: 128, family: series, seeds: seeds(104)),
-            BenchTask("peptides", body: text, maxTokens: 64, trainLimit: 800, family: tokens, seeds: seeds(800)),
-            BenchTask("rrna16s", body: text, maxTokens: 128, trainLimit: 800, family: tokens, seeds: seeds(800)),
-            BenchTask("spokenwords", body: text, maxTokens: 64, family: BenchTask.Family.audio, seeds: seeds(270)),
-            BenchTask("burgers", body: text, maxTokens: 64, family: dense, seeds: seeds(1000)),
-            BenchTask("advection", body: text, maxTokens: 64, family: dense, seeds: seeds(512)),
-            BenchTask("diffreact", body: text, maxTokens: 64, family: dense, seeds: seeds(512)),
-            BenchTask("diffsorp", body: text, maxTokens: 64, family: dense, seeds: seeds(512)),
+            BenchTask("peptides", body: text, maxTokens: 64, trainLimit: 800,
+                      family: tokens, seeds: seeds(800), analysisEvery: every(800)),
+            BenchTask("rrna16s", body: text, maxTokens: 128, trainLimit: 800,
+                      family: tokens, seeds: seeds(800), analysisEvery: every(800)),
+            BenchTask("spokenwords", body: text, maxTokens: 64,
+                      family: BenchTask.Family.audio, seeds: seeds(270), analysisEvery: every(270)),
+            BenchTask("burgers", body: text, maxTokens: 64,
+                      family: dense, seeds: seeds(1000), analysisEvery: every(1000)),
+            BenchTask("advection", body: text, maxTokens: 64,
+                      family: dense, seeds: seeds(512), analysisEvery: every(512)),
+            BenchTask("diffreact", body: text, maxTokens: 64,
+                      family: dense, seeds: seeds(512), analysisEvery: every(512)),
+            BenchTask("diffsorp", body: text, maxTokens: 64,
+                      family: dense, seeds: seeds(512), analysisEvery: every(512)),
             BenchTask("darcy16", body: image, epochs: 10, maxTokens: 16, trainLimit: 200, testLimit: 200, batchSize: 8,
                       learningRate: 1e-3, family: dense, seeds: seeds(200)),
             BenchTask("darcygen", body: image, epochs: 10, maxTokens: 16, trainLimit: 200, testLimit: 128, batchSize: 8,
                       learningRate: 1e-3, family: dense, seeds: seeds(200)),
             BenchTask("fashion", body: image, epochs: 10, maxTokens: 16, trainLimit: 500, testLimit: 500,
-                      family: BenchTask.Family.image, seeds: seeds(500)),
+                      family: BenchTask.Family.image, seeds: seeds(500), analysisEvery: every(500, epochs: 10)),
         ], methods: BenchSuite.fullMethods, seeds: [0, 1, 2, 3, 4], analysisEvery: 50)
     }()
 
@@ -192,7 +210,7 @@ public struct BenchSuite: Sendable, Equatable, Codable {
         c.method.options = task.options
         // Source-knowledge reuse is part of every bench result.
         c.method.options["analysis"] = "true"
-        c.method.options["analysisEvery"] = String(analysisEvery)
+        c.method.options["analysisEvery"] = String(task.analysisEvery ?? analysisEvery)
         return c
     }
 
