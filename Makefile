@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_TESTING = -c release -Xswiftc -enable-testing
 
-.PHONY: setup assets build demo test bench clean
+.PHONY: setup assets build demo test perf clean
 
 setup:
 	./scripts/setup.sh
@@ -29,8 +29,10 @@ test: setup
 	$(SWIFT) build $(RELEASE_TESTING) --build-tests
 	$(SWIFT) test $(RELEASE_TESTING) --skip-build
 
-bench: setup
-	$(SWIFT) run -c release mona-bench engine
+# Engine micro-benchmarks (kernels against C reference loops). Benchmark suites of training runs are
+# `mona bench` (docs/bench.md); the two names are kept apart on purpose.
+perf: setup
+	$(SWIFT) run -c release mona-perf engine
 
 clean:
 	rm -rf .build

@@ -40,7 +40,7 @@ let package = Package(
         .library(name: "MonaRunKit", targets: ["MonaRunKit"]),
         .library(name: "MonaTransfer", targets: ["MonaTransfer"]),
         .executable(name: "mona", targets: ["mona"]),
-        .executable(name: "mona-bench", targets: ["mona-bench"]),
+        .executable(name: "mona-perf", targets: ["mona-perf"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -67,24 +67,27 @@ let package = Package(
         // Cross-modal models, tasks, training, baselines, MoNA, ORCA and the source-knowledge analysis.
         .target(name: "MonaTransfer", dependencies: ["MonaNN", "MonaData", "MonaFormats", "MonaTensor", "MonaRunKit"],
                 swiftSettings: cpuFlags),
+        // `mona bench` orchestration: runs a suite's cells in this process or as `mona fit` child processes and
+        // writes their shareable records (suites, records and aggregation stay in MonaTransfer).
+        .target(name: "MonaBench", dependencies: ["MonaTransfer", "MonaRunKit", "MonaFormats"], swiftSettings: cpuFlags),
         // Gradient checks and fixtures shared by the test targets (not a product).
         .target(name: "MonaTestSupport", dependencies: ["MonaTensor"], swiftSettings: cpuFlags),
         .executableTarget(
             name: "mona",
-            dependencies: ["MonaTensor", "MonaFormats", "MonaData", "MonaNN", "MonaRunKit", "MonaTransfer",
+            dependencies: ["MonaTensor", "MonaFormats", "MonaData", "MonaNN", "MonaRunKit", "MonaTransfer", "MonaBench",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: cpuFlags),
-        // C reference loops that `mona-bench engine` compares the engine's kernels with.
+        // C reference loops that `mona-perf engine` compares the engine's kernels with.
         .target(name: "CKernelRef", cSettings: [.unsafeFlags(["-O3", "-march=native"])]),
         .executableTarget(
-            name: "mona-bench",
+            name: "mona-perf",
             dependencies: ["MonaTensor", "MonaNN", "MonaFormats", "MonaData", "MonaRunKit", "MonaTransfer", "CKernelRef", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: kernelFlags),
         .testTarget(name: "MonaTensorTests", dependencies: ["MonaTensor", "MonaTestSupport"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaRunKitTests", dependencies: ["MonaRunKit"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaTransferTests",
-                    dependencies: ["MonaTransfer", "MonaNN", "MonaData", "MonaTensor", "MonaTestSupport", "MonaRunKit",
+                    dependencies: ["MonaTransfer", "MonaBench", "MonaNN", "MonaData", "MonaTensor", "MonaTestSupport", "MonaRunKit",
                                    "MonaFormats"],
                     swiftSettings: cpuFlags),
         .testTarget(name: "MonaNNTests", dependencies: ["MonaNN", "MonaTensor", "MonaFormats", "MonaTestSupport"],

@@ -52,6 +52,9 @@ public final class FitPipeline {
     public let mode: OutputMode
     /// Test hook passed to the fine-tuning trainer (see `Trainer.interruptAfter`).
     public var interruptAfter: ((TrainingState) -> Bool)?
+    /// Fine-tuning writes its resume checkpoint at most this often, in seconds, and no final `best`/`last`
+    /// (see `Trainer.lastCheckpointInterval`; nil, the default: every epoch, and the best weights for the user).
+    public var lastCheckpointInterval: Double?
 
     public init(config: FitConfig, runDirectory: URL, assets: AssetRegistry = AssetRegistry(), mode: OutputMode = .quiet) throws {
         self.config = config
@@ -118,12 +121,20 @@ public final class FitPipeline {
         if case .fromAligned = plan { appends = true } else { appends = resume }
         let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: appends, mode: mode)
 
+        // Where the time goes besides the phases (timings.json): checkpoint writes and source-knowledge probes.
+        let timer = PhaseTimer()
+        func probe(_ body: () throws -> Void) rethrows {
+            let start = timer.now()
+            defer { timer.add("analysis", since: start) }
+            try body()
+        }
+
         // Source-knowledge analysis (KnowledgeTracker.swift), when the method asks for it.
         let knowledge = try SourceKnowledgeTracker.make(analysis: method.analysis, seed: config.seed, body: model.body,
                                                         assets: assets, recorder: recorder)
         if resume, let knowledge { knowledge.restore(from: try readRecords()) }
         switch plan {
-        case .fresh, .fromAligned: try knowledge?.measure(model, point: "before-alignment", step: 0)
+        case .fresh, .fromAligned: try probe { _ = try knowledge?.measure(model, point: "before-alignment", step: 0) }
         default: break
         }
 
@@ -154,7 +165,7 @@ public final class FitPipeline {
             }
             clock.lap("alignment")
             if plan.fineTuningCheckpoint == nil && (!method.stages.isEmpty || config.fromAligned != nil) {
-                try knowledge?.measure(model, point: "after-alignment", step: 0)
+                try probe { _ = try knowledge?.measure(model, point: "after-alignment", step: 0) }
             }
 
             running = "finetune"
@@ -164,7 +175,9 @@ public final class FitPipeline {
             trainer = Trainer(model: model, task: spec, splits: splits, config: config.training, seed: config.seed,
                               stage: "finetune", checkpoints: store, recorder: recorder)
             trainer.modelSpec = modelSpec
-            if let knowledge { trainer.observers.append(knowledge) }
+            trainer.phaseTimer = timer
+            trainer.lastCheckpointInterval = lastCheckpointInterval
+            if let knowledge { trainer.observers.append(ProbeTiming(knowledge, timer: timer)) }
             trainer.interruptAfter = interruptAfter
             if case .finished(let ckpt) = plan {
                 state = ckpt.state
@@ -177,12 +190,15 @@ public final class FitPipeline {
             throw TransferError.nonFinite(message)
         }
         clock.lap("finetune")
-        try knowledge?.measure(model, point: "after-finetune", step: state.step)
+        try probe { _ = try knowledge?.measure(model, point: "after-finetune", step: state.step) }
 
         // The test split, once with the selected weights, and once with the final epoch's.
         let test = trainer.evaluate(splits.test)
         var final = test
-        if state.bestEpoch != state.epoch, let last = try store.load("last") {
+        if state.bestEpoch != state.epoch, let weights = trainer.finalWeights {
+            try model.load(stateDict: weights, strict: true, source: "final weights")
+            final = trainer.evaluate(splits.test)
+        } else if state.bestEpoch != state.epoch, let last = try store.load("last") {
             try model.load(stateDict: last.model, strict: true, source: store.folder("last").path)
             final = trainer.evaluate(splits.test)
         }
@@ -193,7 +209,7 @@ public final class FitPipeline {
         let result = FitResult(runDirectory: run.url, task: spec, testMetrics: test.metrics, testLoss: test.loss,
                                finalTestMetrics: final.metrics, state: state, parameterCount: total,
                                trainableCount: trainable, timings: clock.withTotal)
-        try writeTimings(result)
+        try writeTimings(result, breakdown: timer)
         let records = try readRecords()
         try RunReport.writePlots(records: records, task: spec, run: run)
         try RunReport.write(config: config, method: method, model: RunReport.summary(of: model, spec: modelSpec),
@@ -231,11 +247,19 @@ public final class FitPipeline {
     }
 
     /// Wall-clock seconds of this process's phases, apart from metrics.jsonl so that a resumed run's log stays
-    /// identical to an uninterrupted one's. `finetune_elapsed` counts fine-tuning across resumes.
-    func writeTimings(_ result: FitResult) throws {
-        try AtomicFile.write(RunValue.object(result.timings.map { ($0.0, .number($0.1)) }
-                                             + [("finetune_elapsed", .number(result.state.elapsedSeconds))])
-                                .jsonText(pretty: true) + "\n",
+    /// identical to an uninterrupted one's. `finetune_elapsed` counts fine-tuning across resumes. The breakdown
+    /// overlaps the phases: `finetune_steps` (optimizer steps), `finetune_epoch_end` (validation and checkpoints
+    /// at each epoch end), `checkpoints` (fine-tuning checkpoint writes), `analysis` (source-knowledge probes, in
+    /// whichever phase they ran).
+    func writeTimings(_ result: FitResult, breakdown timer: PhaseTimer? = nil) throws {
+        var fields = result.timings.map { ($0.0, RunValue.number($0.1)) }
+            + [("finetune_elapsed", .number(result.state.elapsedSeconds))]
+        if let timer {
+            fields += [("finetune_steps", .number(timer.stepSeconds)), ("finetune_epoch_end", .number(timer[.epochEnd])),
+                       ("checkpoints", .number(timer.extra["checkpoints"] ?? 0)),
+                       ("analysis", .number(timer.extra["analysis"] ?? 0))]
+        }
+        try AtomicFile.write(RunValue.object(fields).jsonText(pretty: true) + "\n",
                              to: run.url.appendingPathComponent("timings.json"))
     }
 
@@ -417,4 +441,24 @@ public final class FitPipeline {
 func csvField(_ s: String) -> String {
     guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
     return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+/// Times a training observer's work (the source-knowledge probes during fine-tuning) into `timings.json`.
+final class ProbeTiming: TrainingObserver {
+    let inner: TrainingObserver
+    let timer: PhaseTimer
+    init(_ inner: TrainingObserver, timer: PhaseTimer) {
+        self.inner = inner
+        self.timer = timer
+    }
+    func afterStep(_ model: CrossModalModel, _ state: TrainingState) throws {
+        let start = timer.now()
+        defer { timer.add("analysis", since: start) }
+        try inner.afterStep(model, state)
+    }
+    func afterEpoch(_ model: CrossModalModel, _ state: TrainingState) throws {
+        let start = timer.now()
+        defer { timer.add("analysis", since: start) }
+        try inner.afterEpoch(model, state)
+    }
 }

@@ -17,7 +17,7 @@ public enum TrainingPhase: String, CaseIterable, Sendable {
     case epochEnd = "epoch-end"
 }
 
-/// Wall-clock seconds per training phase, for profiling (`mona-bench pipeline`). Set `Trainer.phaseTimer` to
+/// Wall-clock seconds per training phase, for profiling (`mona-perf pipeline`). Set `Trainer.phaseTimer` to
 /// measure; when it is nil (the default) the trainer only tests the optional, so timing costs nothing.
 /// `stepSeconds` is the whole optimizer step as the loop sees it (phases plus bookkeeping: metric records,
 /// progress, checkpoint and interrupt checks), so `stepSeconds − forward − backward − clipping − optimizer` is the time
@@ -31,8 +31,18 @@ public final class PhaseTimer {
 
     public init() {}
 
+    /// Seconds of work that overlaps the phases above, by name: `checkpoints` (checkpoint writes, inside
+    /// `epoch-end` or a step), `analysis` (source-knowledge probes, timed by `FitPipeline`).
+    public private(set) var extra: [String: Double] = [:]
+
+    /// Adds the time since `start` to the overlapping measure `name`.
+    public func add(_ name: String, since start: UInt64) {
+        extra[name, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    }
+
     /// Forgets everything measured so far (e.g. after a warm-up epoch).
     public func reset() {
+        extra = [:]
         seconds = [:]
         steps = 0
         samples = 0

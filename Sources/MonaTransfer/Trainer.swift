@@ -84,6 +84,16 @@ public final class Trainer {
     public var keepsBest = true
     /// Profiling: wall-clock seconds per phase of each step (nil, the default, measures nothing).
     public var phaseTimer: PhaseTimer?
+    /// Write the `last` checkpoint at most every this many seconds (nil, the default: at every epoch end). The
+    /// best weights are then kept in memory and written only together with `last`, so that a resume finds the
+    /// best weights of its state, and nothing is written at the end of the stage: for runs whose checkpoints are
+    /// not kept (bench runs keep only their record), checkpoints serve resume alone and cost a bounded share.
+    public var lastCheckpointInterval: Double?
+    private var lastWritten = Date()
+    /// The state of in-memory best weights not yet on disk (`lastCheckpointInterval` mode).
+    private var pendingBest: TrainingState?
+    /// The final epoch's weights when no final `last` checkpoint was written (`lastCheckpointInterval` mode).
+    public private(set) var finalWeights: [String: Tensor]?
 
     let parameters: [(name: String, parameter: Parameter)]
     let optimizer: Optimizer
@@ -164,6 +174,10 @@ public final class Trainer {
             if interruptAfter?(state) == true && !state.finished { throw TrainingInterrupted(state: state) }
         }
         recorder.endStage(summary: state.bestMetric.map { [("best_val_\(task.metric.key)", $0)] } ?? [])
+        // Without a final `last` checkpoint, the final epoch's weights stay in memory for the final-epoch test.
+        if lastCheckpointInterval != nil && checkpoints != nil && keepsBest {
+            finalWeights = model.stateDict().mapValues { Tensor($0.scalars, shape: $0.shape) }
+        }
         if keepsBest { try loadBestWeights() }
         return state
     }
@@ -300,18 +314,28 @@ public final class Trainer {
             tick(&state)
             try saveBest(state)
         }
-        tick(&state)
-        try saveLast(state)
+        if lastIsDue(state) {
+            tick(&state)
+            try saveLast(state)
+        }
         if let epochEndStart { phaseTimer?.add(.epochEnd, since: epochEndStart) }
     }
 
-    /// Puts the best weights of this stage back into the model.
+    /// Puts the best weights of this stage back into the model (the in-memory copy when this process found them,
+    /// else the `best` checkpoint).
     public func loadBestWeights() throws {
-        if let store = checkpoints, let best = try store.load(bestName) {
-            try model.load(stateDict: best.model, strict: true, source: store.folder(bestName).path)
-        } else if let w = bestWeights {
+        if let w = bestWeights {
             try model.load(stateDict: w, strict: true, source: "best weights")
+        } else if let store = checkpoints, let best = try store.load(bestName) {
+            try model.load(stateDict: best.model, strict: true, source: store.folder(bestName).path)
         }
+    }
+
+    /// Whether the epoch end writes `last`: always by default; with `lastCheckpointInterval`, only when that much
+    /// time passed since the last write and the stage goes on.
+    func lastIsDue(_ state: TrainingState) -> Bool {
+        guard let interval = lastCheckpointInterval else { return true }
+        return !state.finished && Date().timeIntervalSince(lastWritten) >= interval
     }
 
     func restore(_ checkpoint: Checkpoint) throws {
@@ -322,15 +346,25 @@ public final class Trainer {
 
     func saveLast(_ state: TrainingState) throws {
         guard let store = checkpoints else { return }
+        let start = phaseTimer?.now()
+        defer { if let start { phaseTimer?.add("checkpoints", since: start) } }
+        if let best = pendingBest, let w = bestWeights {
+            try store.save(bestName, model: w, state: best, modelSpec: modelSpec)
+            pendingBest = nil
+        }
+        lastWritten = Date()
         try store.save(lastName, model: model.stateDict(), optimizer: optimizer.stateTensors(), state: state,
                        modelSpec: modelSpec)
     }
 
     func saveBest(_ state: TrainingState) throws {
-        if let store = checkpoints {
+        let start = phaseTimer?.now()
+        defer { if let start { phaseTimer?.add("checkpoints", since: start) } }
+        if let store = checkpoints, lastCheckpointInterval == nil {
             try store.save(bestName, model: model.stateDict(), state: state, modelSpec: modelSpec)
         } else {
             bestWeights = model.stateDict().mapValues { Tensor($0.scalars, shape: $0.shape) }
+            if checkpoints != nil { pendingBest = state }
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MonaBench
 import MonaFormats
 import MonaRunKit
 import MonaTransfer
@@ -9,26 +10,33 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Run a benchmark suite (tasks × methods × seeds) and aggregate it into tables, plots and a report.",
         discussion: """
-        Every run is a `mona fit` run directory <output>/runs/<task>/<method>/seed<k>/. Finished runs (test \
-        record in metrics.jsonl, same configuration) are skipped, interrupted ones are resumed from their \
+        Every run is a `mona fit` run directory <output>/runs/<task>/<method>/seed<k>/. A finished run leaves a \
+        record in <run>/record/ (resolved config.yaml, metrics.jsonl, timings.json, small predictions; \
+        record.json lists them with sizes and hashes) and its checkpoints are deleted (--keep-checkpoints keeps \
+        them). A cell whose record is complete and has the same configuration is skipped — records copied from \
+        another machine are enough — a changed configuration runs again, and an interrupted run is resumed from its \
         checkpoints, so re-running the same command continues a benchmark. With --jobs N the runs go to N child \
         processes of this executable, each with MONA_THREADS = cores / N.
 
         Suites: quick (gunpoint, italypowerdemand, darcy16 with small budgets; every method; 1 seed), full (all \
-        target modalities, 3 seeds), micro (two UCR tasks on a tiny random body, for tests). --tasks, --methods \
-        and --seeds replace the suite's lists (tasks not in the suite get default budgets and --body).
+        target modalities; 5 seeds on tasks with ≤ 500 training samples, 3 on the others; adds no-body and the \
+        expert baseline of each task's family), micro (two UCR tasks on a tiny random body, for tests). --tasks, \
+        --methods and --seeds replace the suite's lists (tasks not in the suite get default budgets and --body).
 
         Methods default to scratch, linear-probe, fpt, finetune, orca, warmup-only, mona (warm-up only is \
-        MoNA's control). Each trains with early stopping on validation within an epoch budget.
+        MoNA's control); `expert` stands for the expert baseline of each task's family. Each trains with early \
+        stopping on validation within an epoch budget. A built-in suite's method that this build does not \
+        register is left out with a note.
 
         Output: results.md / results.csv / results.json (mean ± std and 95 % bootstrap interval per task and \
         method; MoNA minus each control paired by seed with its interval; wins/ties/losses and Wilcoxon tests \
         across tasks; Friedman, Iman–Davenport and Nemenyi's critical difference; average ranks, final training \
         loss, source-knowledge reuse, modality gap; run directories behind every cell), plots/*.svg (with the \
-        critical-difference diagram), report.md. See docs/bench.md, "Statistics".
+        critical-difference diagram), report.md, convergence.md (runs that stopped early vs hit the epoch cap, per \
+        method). See docs/bench.md, "Statistics".
 
         Example:
-          mona bench --suite quick --jobs 2 --output bench/quick
+          mona bench --suite quick --jobs 2 --output bench-quick
         """)
 
     @Option(help: "Built-in suite: quick, full or micro (default quick).")
@@ -80,6 +88,17 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("no-gap"), help: "Do not measure the modality gap.")
     var noGap = false
 
+    @Option(help: "Where runs go: local (child processes of this executable, default) or print (write each unfinished cell's `mona fit` command line, for another scheduler or GNU parallel; run this bench again afterwards to record and aggregate).")
+    var executor: String = "local"
+
+    @Option(name: .customLong("run-index"),
+            help: "Run only cell N of the suite (0-based, in suite order) in this process and record it, e.g. one array task of a cluster job.")
+    var runIndex: Int?
+
+    @Flag(name: .customLong("keep-checkpoints"),
+          help: "Keep finished runs' checkpoints (default: deleted once the run's record is written).")
+    var keepCheckpoints = false
+
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
@@ -88,12 +107,27 @@ struct BenchCommand: ParsableCommand {
             let out = URL(fileURLWithPath: output ?? "bench-\(resolved.name)", isDirectory: true)
             let mode = outputOptions.mode
             let started = Date()
+            guard ["local", "print"].contains(executor) else {
+                throw ValidationError("--executor: '\(executor)' is not one of local, print")
+            }
+            guard jobs >= 1 else { throw ValidationError("--jobs: expected ≥ 1, got \(jobs)") }
             let runner = BenchRunner(suite: resolved, output: out, jobs: jobs,
                                      executable: jobs > 1 ? BenchCommand.executable() : nil)
+            runner.keepCheckpoints = keepCheckpoints
+            if let runIndex {
+                let o = try runner.runCell(runIndex)
+                BenchCommand.printOutcome(o, done: 1, total: 1, mode: mode)
+                if o.status == .failed { throw ExitCode(1) }
+                return
+            }
+            if executor == "print" && !noRun {
+                for line in try runner.commandLines(executable: BenchCommand.executable()) { print(line) }
+                return
+            }
             runner.onOutcome = { o, done, total in BenchCommand.printOutcome(o, done: done, total: total, mode: mode) }
             if mode != .quiet && mode != .json && !noRun {
                 print("bench \(resolved.name): \(resolved.runs.count) runs (\(resolved.tasks.count) tasks × "
-                      + "\(resolved.methods.count) methods × \(resolved.seeds.count) seeds) → \(out.path)"
+                      + "\(resolved.methods.count) methods × \(BenchCommand.seedSummary(resolved)) seeds) → \(out.path)"
                       + (jobs > 1 ? ", \(jobs) jobs × \(runner.threadsPerJob) threads" : ""))
             }
             let outcomes = noRun ? [] : try runner.run()
@@ -106,6 +140,8 @@ struct BenchCommand: ParsableCommand {
             let results = BenchResults.collect(suite: resolved, output: out, outcomes: outcomes, gaps: gaps)
             let wall = Date().timeIntervalSince(started)
             try results.write(to: out, outcomes: outcomes, wallSeconds: wall)
+            try AtomicFile.write(BenchConvergence.collect(suite: resolved, output: out).markdown(),
+                                 to: out.appendingPathComponent("convergence.md"))
             let failed = outcomes.filter { $0.status == .failed }.count
             switch mode {
             case .json:
@@ -134,15 +170,30 @@ struct BenchCommand: ParsableCommand {
             s.tasks = list(tasks).map { t in s.tasks.first { $0.name == t.lowercased() } ?? BenchTask(t, body: body) }
             if suite == nil { s.name = "custom" }
         }
-        if let methods { s.methods = list(methods) }
+        let registered = Set(MethodCatalog.names.map(\.name))
+        if let methods {
+            s.methods = list(methods)
+            // Unknown methods fail up front.
+            for m in s.methods where m != BenchSuite.expertColumn { _ = try MethodCatalog.make(MethodConfig(name: m)) }
+        } else {
+            let missing = s.methods.filter { $0 != BenchSuite.expertColumn && !registered.contains($0) }
+            if !missing.isEmpty {
+                FileHandle.standardError.write(Data(("mona bench: suite \(s.name): left out \(missing.joined(separator: ", ")) "
+                                                     + "(not registered in this build)\n").utf8))
+                s.methods.removeAll { missing.contains($0) }
+            }
+        }
         if let seeds {
             s.seeds = try list(seeds).map {
                 guard let x = UInt64($0) else { throw ValidationError("--seeds: '\($0)' is not a non-negative integer") }
                 return x
             }
+            for i in s.tasks.indices { s.tasks[i].seeds = nil }   // --seeds replaces the per-task seed lists too
         }
-        for m in s.methods { _ = try MethodCatalog.make(MethodConfig(name: m)) }   // unknown methods fail up front
-        if let analysisEvery { s.analysisEvery = analysisEvery }
+        if let analysisEvery {
+            s.analysisEvery = analysisEvery
+            for i in s.tasks.indices { s.tasks[i].analysisEvery = nil }   // the flag replaces per-task intervals too
+        }
         var options: [(String, String)] = []
         for a in methodOptions {
             guard let eq = a.firstIndex(of: "="), eq != a.startIndex else { throw ValidationError("--option \(a): expected key=value") }
@@ -160,6 +211,13 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("the suite needs at least one task, method and seed")
         }
         return s
+    }
+
+    /// "3", or "3–5" when tasks have their own seed lists.
+    static func seedSummary(_ s: BenchSuite) -> String {
+        let counts = s.tasks.map { s.seeds(for: $0).count }
+        guard let lo = counts.min(), let hi = counts.max(), lo != hi else { return String(counts.first ?? s.seeds.count) }
+        return "\(lo)–\(hi)"
     }
 
     /// This executable, to spawn `fit` children.

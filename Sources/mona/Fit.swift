@@ -111,6 +111,10 @@ struct Fit: ParsableCommand {
     @Flag(help: "Continue the run in --output from its last checkpoint (same configuration required).")
     var resume = false
 
+    @Option(name: .customLong("checkpoint-interval"),
+            help: ArgumentHelp("Write the resume checkpoint at most every N seconds and no final best/last weights (what `mona bench` uses when it deletes checkpoints anyway).", valueName: "seconds"))
+    var checkpointInterval: Double?
+
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
@@ -121,6 +125,12 @@ struct Fit: ParsableCommand {
             }
             let pipeline = try FitPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
                                            mode: outputOptions.mode)
+            if let interval = checkpointInterval {
+                guard interval.isFinite, interval >= 0 else {
+                    throw ValidationError("--checkpoint-interval: expected a number of seconds ≥ 0, got \(interval)")
+                }
+                pipeline.lastCheckpointInterval = interval
+            }
             let result = try pipeline.fit(resume: resume)
             printResult(result, mode: outputOptions.mode)
         }

@@ -3,6 +3,7 @@ import MonaData
 import MonaFormats
 import MonaRunKit
 import MonaTensor
+import MonaBench
 import Testing
 @testable import MonaTransfer
 
@@ -114,7 +115,9 @@ import Testing
         let dir = TemporaryDirectory()
         let assets = AssetRegistry(root: repositoryAssets)
         let suite = BenchRunnerTests.suite
-        let outcomes = try BenchRunner(suite: suite, output: dir.url, assets: assets).run()
+        let runner = BenchRunner(suite: suite, output: dir.url, assets: assets)
+        runner.keepCheckpoints = true   // the interrupted-run case below resumes from them
+        let outcomes = try runner.run()
         #expect(outcomes.count == 8)
         #expect(outcomes.allSatisfy { $0.status == .finished }, "\(outcomes.compactMap(\.error))")
 
@@ -190,6 +193,7 @@ import Testing
         let kept = try String(contentsOf: victim, encoding: .utf8).split(separator: "\n")
             .filter { !$0.contains("\"split\": \"test\"") }
         try AtomicFile.write(kept.joined(separator: "\n") + "\n", to: victim)
+        try FileManager.default.removeItem(at: BenchRecordManifest.folder(in: victim.deletingLastPathComponent()))
         let third = try BenchRunner(suite: suite, output: dir.url, assets: assets).run()
         let rerun = third.filter { $0.status == .finished }
         #expect(rerun.count == 1 && rerun.first?.run.label == "gunpoint/finetune/seed1" && rerun.first?.resumed == true)

@@ -4,7 +4,7 @@ import Testing
 @testable import MonaTransfer
 
 /// The trainer's profiling hook: counts what it should and changes nothing (no durations are checked here;
-/// `mona-bench pipeline` reports them).
+/// `mona-perf pipeline` reports them).
 @Suite struct PhaseTimerTests {
     @Test func timingLeavesTrainingUnchangedAndCountsEveryStep() throws {
         let setup = try WaveSetup(dropout: 0.1)

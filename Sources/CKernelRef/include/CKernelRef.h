@@ -1,4 +1,4 @@
-// Reference loops for `mona-bench engine`: what a C programmer would write, compiled -O3 -march=native, so the
+// Reference loops for `mona-perf engine`: what a C programmer would write, compiled -O3 -march=native, so the
 // benchmark can show the engine's Swift kernels next to them. Not used by the engine itself.
 #ifndef CKERNELREF_H
 #define CKERNELREF_H

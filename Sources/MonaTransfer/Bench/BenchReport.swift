@@ -19,7 +19,7 @@ public enum BenchGaps {
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let seed = suite.seeds.first ?? 0
         var gaps: [String: TaskModalityGap] = [:]
-        for task in suite.tasks where BenchRunner.taskExists(task.name) {
+        for task in suite.tasks where BenchSuite.taskExists(task.name) {
             let file = folder.appendingPathComponent(BenchRun.pathComponent(task.name) + ".json")
             if let data = try? Data(contentsOf: file), let cached = try? JSONDecoder().decode(Cached.self, from: data),
                cached.task == task, cached.seed == seed {

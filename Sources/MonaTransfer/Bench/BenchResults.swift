@@ -66,7 +66,7 @@ public struct BenchResults: Sendable {
                 var cell = BenchCell(task: task.name, method: method, metric: "", higherIsBetter: true, seeds: [], values: [],
                                      runs: [], finalTrainLosses: [], sourceProbeAfter: [], sourceProbeBefore: [],
                                      reuseCurves: [])
-                for seed in suite.seeds {
+                for seed in suite.seeds(for: task) {
                     let run = BenchRun(task: task, method: method, seed: seed)
                     guard let r = BenchRunRecord(directory: output.appendingPathComponent(run.relativePath, isDirectory: true))
                     else { continue }

@@ -2,9 +2,12 @@ import Foundation
 import MonaData
 import MonaRunKit
 
-/// What the bench reads back from one finished run directory's `metrics.jsonl`.
+/// What the bench reads back from one finished run: from its record (`<run>/record/`, see
+/// `BenchRecordManifest`) when there is one, else from the run directory's own `metrics.jsonl`.
 public struct BenchRunRecord: Sendable {
     public var directory: URL
+    /// The complete record the values were read from (nil: read from the run directory itself).
+    public var manifest: BenchRecordManifest?
     /// The selection metric's key (`accuracy`, `relative_l2`, …: the first `test_<metric>` of the test record).
     public var metric: String
     public var higherIsBetter: Bool
@@ -15,6 +18,8 @@ public struct BenchRunRecord: Sendable {
     public var finalTrainLoss: Double?
     /// Fine-tuning epochs run (early stopping can end before the budget).
     public var epochs: Int?
+    /// The epoch whose weights were selected (the test record's `selected_epoch`).
+    public var selectedEpoch: Int?
     /// Source linear-probe accuracy (held-out source data through the body) before alignment and after
     /// fine-tuning: the source-knowledge tracker's `before-alignment` and `after-finetune` points.
     public var sourceProbeBefore: Double?
@@ -32,9 +37,19 @@ public struct BenchRunRecord: Sendable {
         return records.last { r in r.contains { $0.0 == "split" && $0.1.stringValue == "test" } }
     }
 
-    /// Reads a finished run (nil when it has no test record).
-    public init?(directory: URL) {
-        let url = directory.appendingPathComponent("metrics.jsonl")
+    /// Reads a finished run (nil when it has no test record). With `readingRecord`, a complete record folder
+    /// is read instead of the run directory's files (a record with missing or altered files reads as nil).
+    public init?(directory: URL, readingRecord: Bool = true) {
+        var source = directory
+        if readingRecord {
+            let folder = BenchRecordManifest.folder(in: directory)
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent(BenchRecordManifest.fileName).path) {
+                guard let m = BenchRecordManifest.read(runDirectory: directory) else { return nil }
+                manifest = m
+                source = folder
+            }
+        }
+        let url = source.appendingPathComponent("metrics.jsonl")
         guard let records = try? MetricsLog.readOrdered(url),
               let test = records.last(where: { r in r.contains { $0.0 == "split" && $0.1.stringValue == "test" } }),
               let primary = test.first(where: { $0.0.hasPrefix("test_") && $0.0 != "test_loss" })
@@ -46,6 +61,7 @@ public struct BenchRunRecord: Sendable {
         higherIsBetter = MetricKind.allCases.first { $0.key == key }?.higherIsBetter ?? true
         testValue = primary.1.doubleValue ?? .nan
         testLoss = value(test, "test_loss")?.doubleValue
+        selectedEpoch = value(test, "selected_epoch")?.intValue
         let epochRecords = records.filter {
             value($0, "stage")?.stringValue == "finetune" && value($0, "split")?.stringValue == "validation"
         }
@@ -72,7 +88,7 @@ public struct BenchRunRecord: Sendable {
         sourceProbeBefore = before
         sourceProbeAfter = after
         reuseCurve = deduplicated
-        if let data = try? Data(contentsOf: directory.appendingPathComponent("timings.json")),
+        if let data = try? Data(contentsOf: source.appendingPathComponent("timings.json")),
            case .object(let t)? = try? RunValue.parse(json: data) {
             seconds = t.first { $0.0 == "total" }?.1.doubleValue
         }

@@ -26,10 +26,30 @@ public struct BenchTask: Sendable, Equatable, Codable {
     /// Method options for every method of this task (`outerSteps`, `orcaSteps`, `sourcePerClass`, …; a method
     /// ignores the options it does not read).
     public var options: [String: String]
+    /// The task family (`BenchTask.Family`), which decides the method of the suite's `expert` column.
+    public var family: String?
+    /// Seeds of this task (nil: the suite's seeds).
+    public var seeds: [UInt64]?
+    /// Source-knowledge measurements every this many fine-tuning steps on this task (nil: the suite's).
+    public var analysisEvery: Int?
+
+    /// Task families and the standard method of each field that the `expert` column runs. The names are method
+    /// names of the registry (`MethodCatalog`); a family whose method is not registered in this build reports its
+    /// expert runs as failed ("not registered") and the rest of the suite runs.
+    public enum Family {
+        public static let series = "series", dense = "dense", tokens = "tokens", audio = "audio", image = "image"
+        public static let expertMethods: [String: String] = [
+            series: "minirocket", dense: "cnn", tokens: "kmer-logreg", audio: "minirocket", image: "cnn",
+        ]
+    }
 
     public init(_ name: String, body: String = "minilm-l6", epochs: Int = 20, patience: Int? = 5, maxTokens: Int = 64,
                 trainLimit: Int? = nil, testLimit: Int? = nil, batchSize: Int = 16, learningRate: Float? = nil,
-                warmupEpochs: Int = 3, options: [String: String] = [:]) {
+                warmupEpochs: Int = 3, options: [String: String] = [:], family: String? = nil, seeds: [UInt64]? = nil,
+                analysisEvery: Int? = nil) {
+        self.family = family
+        self.seeds = seeds
+        self.analysisEvery = analysisEvery
         self.name = name
         self.body = body
         self.epochs = epochs
@@ -67,6 +87,24 @@ public struct BenchSuite: Sendable, Equatable, Codable {
     /// from knowledge alignment or just from the extra embedder training?).
     public static let defaultMethods = ["scratch", "linear-probe", "fpt", "finetune", "orca", "warmup-only", "mona"]
 
+    /// The method name that stands for "the expert baseline of the task's family" in `methods`.
+    public static let expertColumn = "expert"
+
+    /// The method a cell runs: its own name, or for the `expert` column the family's expert method (nil when the
+    /// task has no family or the family no expert method).
+    public func resolvedMethod(task: BenchTask, method: String) -> String? {
+        guard method == BenchSuite.expertColumn else { return method }
+        return task.family.flatMap { BenchTask.Family.expertMethods[$0] }
+    }
+
+    /// The seeds of `task`.
+    public func seeds(for task: BenchTask) -> [UInt64] { task.seeds ?? seeds }
+
+    /// Whether `name` is a known task or an existing data path.
+    public static func taskExists(_ name: String) -> Bool {
+        TaskCatalog.allNames.contains(name.lowercased()) || FileManager.default.fileExists(atPath: name)
+    }
+
     /// Built-in suites by name.
     public static func named(_ name: String) -> BenchSuite? {
         switch name.lowercased() {
@@ -94,32 +132,55 @@ public struct BenchSuite: Sendable, Equatable, Codable {
         ], seeds: [0])
     }()
 
-    /// The paper-style suite: every target modality, three seeds, 20 epochs with patience 5 for the 1-D tasks.
-    /// The vision-body tasks use a 4×4 patch grid (16 tokens), 10 epochs and a few hundred samples, and the two
-    /// large token tasks (peptides, rrna16s) 800 training samples, so that one run stays within minutes on 2 cores.
+    /// The paper-style suite: every target modality; every method of `fullMethods`, with the expert baseline
+    /// of each task's family; 5 seeds on tasks with at most 500 training samples (after the limit), 3 on the
+    /// others. The vision-body tasks use a 4×4 patch grid (16 tokens) and a few hundred samples, and the two large
+    /// token tasks (peptides, rrna16s) 800 training samples, so that one run stays within minutes on 2 cores.
     public static let full: BenchSuite = {
         let text = "minilm-l6", image = "dinov2-s14"
+        let series = BenchTask.Family.series, dense = BenchTask.Family.dense, tokens = BenchTask.Family.tokens
+        // Training samples after the limit decide the seed count.
+        func seeds(_ trainingSamples: Int) -> [UInt64] { trainingSamples <= 500 ? [0, 1, 2, 3, 4] : [0, 1, 2] }
+        // A source-knowledge probe costs about five fine-tuning steps (measured): every 50 steps, but at most four
+        // during fine-tuning at the epoch cap, so that probes stay a bounded share on the large tasks.
+        func every(_ trainingSamples: Int, batch: Int = 16, epochs: Int = 20) -> Int {
+            let steps = (trainingSamples * 4 / 5 + batch - 1) / batch * epochs
+            return max(50, (steps + 3) / 4)
+        }
         return BenchSuite(name: "full", tasks: [
-            BenchTask("gunpoint", body: text, maxTokens: 64),
-            BenchTask("arrowhead", body: text, maxTokens: 64),
-            BenchTask("italypowerdemand", body: text, maxTokens: 24),
-            BenchTask("basicmotions", body: text, maxTokens: 64),
-            BenchTask("japanesevowels", body: text, maxTokens: 32),
-            BenchTask("pigcvp", body: text, maxTokens: 128),
-            BenchTask("peptides", body: text, maxTokens: 64, trainLimit: 800),
-            BenchTask("rrna16s", body: text, maxTokens: 128, trainLimit: 800),
-            BenchTask("spokenwords", body: text, maxTokens: 64),
-            BenchTask("burgers", body: text, maxTokens: 64),
-            BenchTask("advection", body: text, maxTokens: 64),
-            BenchTask("diffreact", body: text, maxTokens: 64),
-            BenchTask("diffsorp", body: text, maxTokens: 64),
+            BenchTask("gunpoint", body: text, maxTokens: 64, family: series, seeds: seeds(50)),
+            BenchTask("arrowhead", body: text, maxTokens: 64, family: series, seeds: seeds(36)),
+            BenchTask("italypowerdemand", body: text, maxTokens: 24, family: series, seeds: seeds(67)),
+            BenchTask("basicmotions", body: text, maxTokens: 64, family: series, seeds: seeds(40)),
+            BenchTask("japanesevowels", body: text, maxTokens: 32,
+                      family: series, seeds: seeds(270), analysisEvery: every(270)),
+            BenchTask("pigcvp", body: text, maxTokens: 128, family: series, seeds: seeds(104)),
+            BenchTask("peptides", body: text, maxTokens: 64, trainLimit: 800,
+                      family: tokens, seeds: seeds(800), analysisEvery: every(800)),
+            BenchTask("rrna16s", body: text, maxTokens: 128, trainLimit: 800,
+                      family: tokens, seeds: seeds(800), analysisEvery: every(800)),
+            BenchTask("spokenwords", body: text, maxTokens: 64,
+                      family: BenchTask.Family.audio, seeds: seeds(270), analysisEvery: every(270)),
+            BenchTask("burgers", body: text, maxTokens: 64,
+                      family: dense, seeds: seeds(1000), analysisEvery: every(1000)),
+            BenchTask("advection", body: text, maxTokens: 64,
+                      family: dense, seeds: seeds(512), analysisEvery: every(512)),
+            BenchTask("diffreact", body: text, maxTokens: 64,
+                      family: dense, seeds: seeds(512), analysisEvery: every(512)),
+            BenchTask("diffsorp", body: text, maxTokens: 64,
+                      family: dense, seeds: seeds(512), analysisEvery: every(512)),
             BenchTask("darcy16", body: image, epochs: 10, maxTokens: 16, trainLimit: 200, testLimit: 200, batchSize: 8,
-                      learningRate: 1e-3),
+                      learningRate: 1e-3, family: dense, seeds: seeds(200)),
             BenchTask("darcygen", body: image, epochs: 10, maxTokens: 16, trainLimit: 200, testLimit: 128, batchSize: 8,
-                      learningRate: 1e-3),
-            BenchTask("fashion", body: image, epochs: 10, maxTokens: 16, trainLimit: 500, testLimit: 500),
-        ], seeds: [0, 1, 2], analysisEvery: 50)
+                      learningRate: 1e-3, family: dense, seeds: seeds(200)),
+            BenchTask("fashion", body: image, epochs: 10, maxTokens: 16, trainLimit: 500, testLimit: 500,
+                      family: BenchTask.Family.image, seeds: seeds(500), analysisEvery: every(500, epochs: 10)),
+        ], methods: BenchSuite.fullMethods, seeds: [0, 1, 2, 3, 4], analysisEvery: 50)
     }()
+
+    /// The full suite's methods: the default ones, the `no-body` control (embedder and head without the
+    /// transformer layers) and the expert baseline of each task's family.
+    public static let fullMethods = BenchSuite.defaultMethods + ["no-body", BenchSuite.expertColumn]
 
     /// Two UCR tasks on the built-in random `tiny-bert` body with a handful of samples and one epoch: seconds,
     /// for tests and for trying the machinery.
@@ -134,9 +195,10 @@ public struct BenchSuite: Sendable, Equatable, Codable {
         ], methods: ["finetune", "linear-probe"], seeds: [0, 1], analysisEvery: 2)
     }()
 
-    /// The fit configuration of one run.
+    /// The fit configuration of one run (the `expert` column runs the family's expert method).
     public func config(task: BenchTask, method: String, seed: UInt64) -> FitConfig {
-        var c = FitConfig(task: task.name, body: task.body, method: method, seed: seed)
+        var c = FitConfig(task: task.name, body: task.body, method: resolvedMethod(task: task, method: method) ?? method,
+                          seed: seed)
         c.training.epochs = task.epochs
         c.training.patience = task.patience
         c.training.batchSize = task.batchSize
@@ -148,7 +210,7 @@ public struct BenchSuite: Sendable, Equatable, Codable {
         c.method.options = task.options
         // Source-knowledge reuse is part of every bench result.
         c.method.options["analysis"] = "true"
-        c.method.options["analysisEvery"] = String(analysisEvery)
+        c.method.options["analysisEvery"] = String(task.analysisEvery ?? analysisEvery)
         // One option list serves every method of the suite; each method keeps the keys it has.
         c.method = c.method.keepingKnownOptions()
         return c
@@ -156,7 +218,7 @@ public struct BenchSuite: Sendable, Equatable, Codable {
 
     /// Every run, task-major then method then seed.
     public var runs: [BenchRun] {
-        tasks.flatMap { t in methods.flatMap { m in seeds.map { s in BenchRun(task: t, method: m, seed: s) } } }
+        tasks.flatMap { t in methods.flatMap { m in seeds(for: t).map { s in BenchRun(task: t, method: m, seed: s) } } }
     }
 }
 
@@ -171,7 +233,7 @@ public struct BenchRun: Sendable, Equatable {
     public var label: String { "\(task.name)/\(method)/seed\(seed)" }
 
     /// A task name usable as one path component (data paths are flattened).
-    static func pathComponent(_ name: String) -> String {
+    public static func pathComponent(_ name: String) -> String {
         String(name.map { $0 == "/" || $0 == "\\" || $0 == ":" ? "_" : $0 })
     }
 }

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""PyTorch CPU reference for `mona-bench encoder`: the same pre-LN encoder stack, timed the same way.
+"""PyTorch CPU reference for `mona-perf encoder`: the same pre-LN encoder stack, timed the same way.
 
 6 layers, d=384, 6 heads, FFN 1536, GELU, pre-LN, no dropout, batch 16 x 128 tokens, loss = mean of squared
 outputs. Prints one JSON object: forward+backward tokens/s and with an AdamW step, at the given thread count.
 usage: torch_encoder.py THREADS [REPEATS]
        torch_encoder.py --serve THREADS   (prints "ready", then for each input line "fwd" or "adamw" runs one
-                                           step and prints its seconds; `mona-bench encoder` alternates these
+                                           step and prints its seconds; `mona-perf encoder` alternates these
                                            steps with its own so both see the same machine load)
 """
 import json, sys, time

@@ -6,7 +6,7 @@ import MonaRunKit
 import MonaTensor
 import MonaTransfer
 
-/// `mona-bench pipeline`: a whole fine-tuning epoch as `mona fit` runs it, split into phases.
+/// `mona-perf pipeline`: a whole fine-tuning epoch as `mona fit` runs it, split into phases.
 struct PipelineBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline",
@@ -95,7 +95,7 @@ struct PipelineBench: ParsableCommand {
         try MethodCatalog.make(MethodConfig(name: "finetune")).trainability.apply(to: model)
 
         // A real run directory, so the bookkeeping (metrics.jsonl, checkpoints) is what `mona fit` pays.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mona-bench-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mona-perf-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = try RunDirectory(dir)
         let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: false, mode: .quiet)

@@ -7,7 +7,7 @@ import MonaNN
 import MonaTensor
 import MonaTransfer
 
-/// `mona-bench mona`: one MoNA outer step (exact and finite-difference meta-gradient) against one fine-tuning
+/// `mona-perf mona`: one MoNA outer step (exact and finite-difference meta-gradient) against one fine-tuning
 /// step, in time and in peak memory, on MiniLM-L6.
 struct MoNABench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,7 +25,7 @@ struct MoNABench: ParsableCommand {
 
         Memory, two ways: (1) engine tensor memory — the peak of live tensor bytes during one step above the live \
         bytes before it (after one warm-up step, so optimizer state is not counted as the step's); (2) process \
-        RSS — each variant in a fresh subprocess of mona-bench: VmHWM after one full step minus VmRSS before it \
+        RSS — each variant in a fresh subprocess of mona-perf: VmHWM after one full step minus VmRSS before it \
         (after a warm-up step on a 2-sample batch). Targets: exact ≤ 3× time and ≤ 2.5× memory, \
         finite-difference ≤ 2× memory, each relative to the fine-tuning step.
         """)
@@ -126,7 +126,7 @@ struct MoNABench: ParsableCommand {
         if json { print(JSON.object(report).rendered) } else { print(table.rendered) }
     }
 
-    /// Runs `mona-bench mona --child <variant>` and returns its RSS delta in MB.
+    /// Runs `mona-perf mona --child <variant>` and returns its RSS delta in MB.
     func childRSS(_ variant: String) throws -> Double {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -139,7 +139,7 @@ struct MoNABench: ParsableCommand {
         guard p.terminationStatus == 0,
               let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let mb = obj["rss_delta_mb"] as? Double else {
-            throw ValidationError("mona-bench mona --child \(variant) failed")
+            throw ValidationError("mona-perf mona --child \(variant) failed")
         }
         return mb
     }
@@ -165,7 +165,7 @@ struct MoNABench: ParsableCommand {
                                  maxTokens: MoNABench.tokens)
             model = CrossModalModel(spec: spec, body: body, seed: 1)
             model.eval()
-            precondition(model.tokenCount == MoNABench.tokens, "mona-bench mona: \(model.tokenCount) tokens, expected \(MoNABench.tokens)")
+            precondition(model.tokenCount == MoNABench.tokens, "mona-perf mona: \(model.tokenCount) tokens, expected \(MoNABench.tokens)")
         }
 
         /// Sets the trainability `variant` needs and returns its step (one optimizer for all calls).

@@ -5,7 +5,7 @@ import MonaFormats
 import MonaNN
 import MonaTensor
 
-/// `mona-bench encoder`: whole encoders forward+backward, against PyTorch CPU on the same machine in the same run.
+/// `mona-perf encoder`: whole encoders forward+backward, against PyTorch CPU on the same machine in the same run.
 struct EncoderBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encoder",
@@ -14,7 +14,7 @@ struct EncoderBench: ParsableCommand {
         (a) MiniLM-L6 (post-LN BERT, 6 layers, d=384, 12 heads) from .assets, batch 16×128 tokens; (b) the \
         configuration PyTorch was measured with: 6 pre-LN layers, d=384, 6 heads, FFN 1536, GELU, no dropout, \
         batch 16×128, loss = mean of squared outputs, with and without an AdamW step. With --torch (default when \
-        python3 can import torch), bench/torch_encoder.py runs the same configuration in PyTorch as a server \
+        python3 can import torch), perf/torch_encoder.py runs the same configuration in PyTorch as a server \
         process whose steps alternate with ours, so the ratios compare steps taken under the same machine load.
         """)
 
@@ -99,7 +99,7 @@ struct EncoderBench: ParsableCommand {
 
     var torchScript: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("bench/torch_encoder.py").path
+            .deletingLastPathComponent().appendingPathComponent("perf/torch_encoder.py").path
     }
 
     func shell(_ args: [String]) throws -> String {
@@ -172,7 +172,7 @@ final class ReferenceStack: Module {
     }
 }
 
-/// bench/torch_encoder.py --serve: one PyTorch process that runs a training step per request and reports its
+/// perf/torch_encoder.py --serve: one PyTorch process that runs a training step per request and reports its
 /// seconds, so that its steps can be interleaved with ours.
 final class TorchServer {
     private let process = Process()

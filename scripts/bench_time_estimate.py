@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Where a bench run's time goes, and what the whole `full` suite would take, from a measured slice.
+
+The slice runs every cell of interest with one epoch on small sample limits, each through `mona fit` with one
+kernel thread, its CPU seconds taken from the OS (on a shared machine wall time measures the other tenants;
+the CPU time of a one-thread run is what it would take alone):
+
+    mona bench --suite full --methods finetune --seeds 0 --epochs 1 --train-limit 48 --test-limit 64 \
+        --executor print -o SLICE > lines      # then run each line, recording {"output", "wall", "cpu"} per run
+    mona bench ... -o SLICE                     # records the finished runs
+
+Usage: bench_time_estimate.py SLICE [SLICE ...] --times TIMES.json [--jobs 2] [--assume METHOD=SECONDS ...]
+
+Each run's `timings.json` phases are scaled by cpu/wall. Per (task, method): optimizer steps cost per step, the
+epoch end per validation sample, the test evaluation per test sample, each source-knowledge probe its measured
+cost; the warm-up of `warmup-only` and `mona` per step (3 warm-up epochs); the rest (data, model, MoNA's outer
+steps, ORCA's embedder steps) is fixed. The full suite then runs every epoch up to the cap — an upper bound,
+since early stopping ends many runs sooner. Cells the slice did not run are scaled from the task's `finetune` by
+the method's median ratio over the measured tasks of the same body; `--assume` gives methods with no
+measurement (e.g. the expert baselines) a fixed number of seconds per run.
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+
+# The full suite (Sources/MonaTransfer/Bench/BenchSuite.swift): task -> (body, epoch cap, seeds, batch,
+# training samples after the limit, test samples after the limit).
+FULL = {
+    "gunpoint": ("text", 20, 5, 16, 50, 150), "arrowhead": ("text", 20, 5, 16, 36, 175),
+    "italypowerdemand": ("text", 20, 5, 16, 67, 1029), "basicmotions": ("text", 20, 5, 16, 40, 40),
+    "japanesevowels": ("text", 20, 5, 16, 270, 370), "pigcvp": ("text", 20, 5, 16, 104, 208),
+    "peptides": ("text", 20, 3, 16, 800, 1300), "rrna16s": ("text", 20, 3, 16, 800, 1220),
+    "spokenwords": ("text", 20, 5, 16, 270, 90), "burgers": ("text", 20, 3, 16, 1000, 200),
+    "advection": ("text", 20, 3, 16, 512, 128), "diffreact": ("text", 20, 3, 16, 512, 128),
+    "diffsorp": ("text", 20, 3, 16, 512, 128), "darcy16": ("image", 10, 5, 8, 200, 200),
+    "darcygen": ("image", 10, 5, 8, 200, 128), "fashion": ("image", 10, 5, 16, 500, 500),
+}
+# Tasks the slice could not run, measured by a stand-in of the same body, token count and output kind.
+STAND_IN = {"advection": "burgers", "diffreact": "burgers", "diffsorp": "burgers", "darcygen": "darcy16",
+            "arrowhead": "gunpoint", "basicmotions": "gunpoint", "spokenwords": "gunpoint"}
+VALIDATION = 0.2
+ANALYSIS_EVERY = 50
+# Tasks whose probe interval the suite raises (BenchSuite.full's `every`): at most four probes in fine-tuning.
+BOUNDED_PROBES = {"japanesevowels", "peptides", "rrna16s", "spokenwords", "burgers", "advection", "diffreact",
+                  "diffsorp", "fashion"}
+WARMUP_EPOCHS = 3
+METHODS = ["scratch", "linear-probe", "fpt", "finetune", "orca", "warmup-only", "mona", "no-body", "expert"]
+
+
+def steps(n_train, batch):
+    return math.ceil(n_train * (1 - VALIDATION) / batch)
+
+
+def read_run(path, scale):
+    folder = os.path.join(path, "record") if os.path.exists(os.path.join(path, "record", "record.json")) else path
+    try:
+        t = json.load(open(os.path.join(folder, "timings.json")))
+        lines = [json.loads(l) for l in open(os.path.join(folder, "metrics.jsonl")) if l.strip()]
+    except (OSError, ValueError):
+        return None
+    val = [r for r in lines if r.get("stage") == "finetune" and r.get("split") == "validation"]
+    if not val or not any(r.get("split") == "test" for r in lines):
+        return None
+    probes = [r for r in lines if r.get("stage") == "analysis"]
+    warm = [r for r in lines if r.get("stage") == "warmup" and r.get("split") == "validation"]
+    t = {k: v * scale for k, v in t.items() if isinstance(v, (int, float))}
+    return {"t": t, "steps": val[0].get("step", 0), "probes": len(probes),
+            "after_alignment": any(r.get("point") == "after-alignment" for r in probes),
+            "warmup_steps": warm[-1].get("step", 0) if warm else 0}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("slices", nargs="+")
+    ap.add_argument("--times", required=True)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--train-limit", type=int, default=48)
+    ap.add_argument("--test-limit", type=int, default=64)
+    ap.add_argument("--assume", action="append", default=[])
+    ap.add_argument("--add", action="append", default=[],
+                    help="METHOD=BASE+SECONDS[@BODY]: a method measured elsewhere as a fixed extra over BASE")
+    a = ap.parse_args()
+    assumed = {k: float(v) for k, v in (x.split("=", 1) for x in a.assume)}
+    added = {}
+    for x in a.add:
+        m, rest = x.split("=", 1)
+        base, rest = rest.split("+", 1)
+        secs, _, body = rest.partition("@")
+        added[(m, body or "text")] = (base, float(secs))
+    times = {os.path.normpath(r["output"]): r for r in json.load(open(a.times)) if r.get("status", 0) == 0}
+
+    runs = {}
+    for root in a.slices:
+        base = os.path.join(root, "runs")
+        for task in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+            for method in sorted(os.listdir(os.path.join(base, task))):
+                for seed in sorted(os.listdir(os.path.join(base, task, method))):
+                    path = os.path.normpath(os.path.join(base, task, method, seed))
+                    if path not in times:
+                        continue
+                    scale = times[path]["cpu"] / times[path]["wall"]
+                    r = read_run(path, scale)
+                    if r:
+                        r["cpu"], r["wall"] = times[path]["cpu"], times[path]["wall"]
+                        runs[(task, method)] = r
+    if not runs:
+        sys.exit("no timed, finished runs")
+
+    keys = ["data", "model", "alignment", "finetune_steps", "finetune_epoch_end", "checkpoints", "analysis", "test"]
+    tot = sum(r["t"]["total"] for r in runs.values())
+    print(f"slice: {len(runs)} runs, {sum(r['wall'] for r in runs.values()):.0f} s wall, {tot:.0f} CPU s\n")
+    print("| phase | CPU s | share |\n|---|---:|---:|")
+    for k in keys:
+        s = sum(r["t"].get(k, 0) for r in runs.values())
+        print(f"| {k} | {s:.0f} | {100 * s / tot:.1f} % |")
+    print()
+
+    def parts(task, method):
+        """Per-unit costs of a measured cell."""
+        r, t = runs[(task, method)], runs[(task, method)]["t"]
+        body, cap, seeds, batch, n, n_test = FULL[task]
+        n_s = min(n, a.train_limit)
+        probe = t.get("analysis", 0) / r["probes"] if r["probes"] else 0
+        ft = runs.get((task, "finetune"))
+        make = (ft["t"]["alignment"] - ft["t"]["analysis"] / max(ft["probes"], 1)) if ft else 0
+        probes_in_alignment = 1 + (1 if r["after_alignment"] else 0)
+        stages = max(t["alignment"] - probes_in_alignment * probe - make, 0)
+        warm = 0.0
+        if method == "warmup-only":
+            warm = stages
+        elif method == "mona" and (task, "warmup-only") in runs:
+            w = runs[(task, "warmup-only")]["t"]
+            wp = w["analysis"] / max(runs[(task, "warmup-only")]["probes"], 1)
+            warm = min(max(w["alignment"] - 2 * wp - make, 0), stages)
+        return {
+            "fixed": t["data"] + t["model"] + make + (stages - warm) + t.get("checkpoints", 0) * 0,
+            "warm_per_step": warm / max(WARMUP_EPOCHS * r["steps"], 1),
+            "step": t["finetune_steps"] / max(r["steps"], 1),
+            "val_per_sample": t["finetune_epoch_end"] / max(VALIDATION * n_s, 1),
+            "test_per_sample": max(t["test"] - probe, 0) / min(n_test, a.test_limit),
+            "probe": probe,
+            "fixed_probes": r["probes"],
+        }
+
+    def probes_in_finetune(task, total_steps):
+        every = max(ANALYSIS_EVERY, (total_steps + 3) // 4) if task in BOUNDED_PROBES else ANALYSIS_EVERY
+        return total_steps // every
+
+    def predict(task, method, source):
+        body, cap, seeds, batch, n, n_test = FULL[task]
+        p = parts(source, method)
+        s = steps(n, batch)
+        return (p["fixed"] + WARMUP_EPOCHS * s * p["warm_per_step"] + cap * s * p["step"]
+                + cap * VALIDATION * n * p["val_per_sample"] + n_test * p["test_per_sample"]
+                + (p["fixed_probes"] + probes_in_finetune(task, cap * s)) * p["probe"])
+
+    ratios = {}
+    for m in METHODS:
+        for body in ("text", "image"):
+            r = [predict(t, m, t) / predict(t, "finetune", t) for t in FULL
+                 if FULL[t][0] == body and (t, m) in runs and (t, "finetune") in runs]
+            if r:
+                ratios[(m, body)] = statistics.median(r)
+
+    print("CPU seconds per run at the epoch cap (upper bound); ~ scaled by the method's ratio to finetune, "
+          "s: stand-in task, +: fixed extra over a measured method (--add), a: assumed\n")
+    print("| task | seeds | " + " | ".join(METHODS) + " | task total |")
+    print("|---|---:|" + "---:|" * len(METHODS) + "---:|")
+    grand, longest, missing = 0.0, 0.0, []
+    for task, (body, cap, seeds, batch, n, n_test) in FULL.items():
+        src = task if (task, "finetune") in runs else STAND_IN.get(task)
+        cells, row = [], 0.0
+        for m in METHODS:
+            tag = "" if src == task else "s"
+            if src and (src, m) in runs:
+                x = predict(task, m, src)
+            elif (m, body) in added and src and (src, added[(m, body)][0]) in runs:
+                base, extra = added[(m, body)]
+                x, tag = predict(task, base, src) + extra, tag + "+"
+            elif src and (m, body) in ratios and (src, "finetune") in runs:
+                x, tag = ratios[(m, body)] * predict(task, "finetune", src), tag + "~"
+            elif m in assumed:
+                x, tag = assumed[m], "a"
+            else:
+                missing.append(f"{task}/{m}")
+                cells.append("?")
+                continue
+            cells.append(f"{tag}{x:.0f}")
+            row += x * seeds
+            longest = max(longest, x)
+        grand += row
+        print(f"| {task} | {seeds} | " + " | ".join(cells) + f" | {row:.0f} |")
+    wall = grand / a.jobs + longest
+    print(f"\nsuite: {grand:.0f} CPU s = {grand / 3600:.2f} h of one-thread runs; with --jobs {a.jobs} "
+          f"≈ {wall / 3600:.2f} h wall at most (a balanced queue plus the longest run)")
+    if missing:
+        print("not estimated:", ", ".join(missing))
+
+
+if __name__ == "__main__":
+    main()
