@@ -116,11 +116,15 @@ struct Fit: ParsableCommand {
     @Flag(help: "Continue the run in --output from its last checkpoint (same configuration required).")
     var resume = false
 
+    @OptionGroup var dataOptions: DataOptions
+
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
         try reportingErrors(command: "fit", mode: outputOptions.mode) {
-            let resolved = try resolveConfig()
+            // A data path or spec file becomes data.spec, saved in config.yaml (TaskInference.swift).
+            let (resolved, inferred) = try TaskInference.resolve(try resolveConfig(), label: dataOptions.label)
+            if let inferred { announce(inferred, mode: outputOptions.mode) }
             guard let out = options.output ?? resolved.output else {
                 throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
             }
