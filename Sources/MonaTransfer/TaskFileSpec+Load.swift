@@ -193,14 +193,14 @@ extension TaskFileSpec {
     func numericInputs(_ t: CSVTable, _ features: [Int], _ shape: [Int], _ missing: inout Int) throws -> LabeledDataset.Inputs {
         let f = features.count, n = t.rows.count
         var flat = [Float](repeating: 0, count: n * f)
-        let interpolate = input.missing == .interpolate
+        let interpolate = input.missing != .error
         for (i, row) in t.rows.enumerated() {
             for (j, p) in features.enumerated() {
                 let cell = row[p]
                 if TaskFileSpec.missingMarkers.contains(cell.lowercased()) {
                     guard interpolate else {
                         throw DataError(file: t.file, line: t.rowLines[i],
-                                        "missing value in column \(t.header?[p] ?? String(p)) (set input.missing: interpolate to fill it)")
+                                        "missing value in column \(t.header?[p] ?? String(p)) (input.missing: error)")
                     }
                     missing += 1
                     flat[i * f + j] = .nan
@@ -313,7 +313,8 @@ extension TaskFileSpec {
     var splitDescription: String {
         let rule = effectiveSplit ?? SplitRule()
         let how = target.type == .regression || target.type == .dense ? "random" : "stratified by class"
-        return String(format: "%.0f%% of train", rule.testFraction * 100) + ", \(how), seed \(rule.seed)"
+        let seed = rule.seed == TaskCatalog.splitSeed ? "the fixed split seed" : "seed \(rule.seed)"
+        return String(format: "%.0f%% of train", rule.testFraction * 100) + ", \(how), \(seed)"
     }
 
     func splitRows(_ all: LabeledDataset) throws -> (train: [Int], test: [Int]) {

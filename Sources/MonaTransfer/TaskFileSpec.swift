@@ -50,7 +50,8 @@ public struct TaskFileSpec: Sendable, Equatable {
         public var columns: [String]?
         /// series/fields: per-sample shape [C, L] or [C, H, W] of the feature values (default [1, F]).
         public var shape: [Int]?
-        /// Numeric tables: what a missing value (empty, `?`, `NA`, `NaN`) does. Default `error`.
+        /// Numeric tables: what a missing value (empty, `?`, `NA`, `NaN`) does. Default `interpolate`, as the
+        /// series loaders do.
         public var missing: MissingPolicy?
         /// tokens from a table: the sequence column (default: the only column that is not a target).
         public var column: String?

@@ -55,7 +55,9 @@ struct DataCommand: ParsableCommand {
 /// One informational line: printed as is, or as a JSON `message` event; nothing in quiet mode.
 func announce(_ line: String, mode: OutputMode) {
     switch mode {
-    case .auto: print(line)
+    case .auto:
+        print(line)
+        fflush(stdout)  // before the progress lines on standard error
     case .json: print(RunValue.object([("event", "message"), ("message", .string(line))]).json)
     case .quiet: break
     }
