@@ -56,8 +56,8 @@ struct DataCommand: ParsableCommand {
 func announce(_ line: String, mode: OutputMode) {
     switch mode {
     case .auto:
-        print(line)
-        fflush(stdout)  // before the progress lines on standard error
+        // Unbuffered, so it shows before the progress lines on standard error.
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     case .json: print(RunValue.object([("event", "message"), ("message", .string(line))]).json)
     case .quiet: break
     }
