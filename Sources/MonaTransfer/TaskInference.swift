@@ -167,7 +167,14 @@ public enum TaskInference {
             spec.input.type = .logMel
             return spec
         }
-        guard !(try TaskFileSpec.audioFiles(in: url)).isEmpty else { return nil }
+        guard !(try TaskFileSpec.audioFiles(in: url)).isEmpty else {
+            let flat = (try? fm.contentsOfDirectory(atPath: url.path))?.contains { $0.lowercased().hasSuffix(".wav") } ?? false
+            if flat {
+                throw TransferError.badTask("\(url.path): .wav files need one sub-folder per class (<folder>/<class>/*.wav); "
+                                            + "this folder holds the clips directly")
+            }
+            return nil
+        }
         var spec = TaskFileSpec(format: .wav, train: .init(url.path))
         spec.input.type = .logMel
         return spec
