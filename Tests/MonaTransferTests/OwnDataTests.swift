@@ -110,6 +110,61 @@ func ownDataPath(_ relative: String) -> String { ownData.appendingPathComponent(
         #expect(r.task.spec.sampleShape == [1, 3] && r.task.training.count + r.task.test.count == 12)
     }
 
+    /// The table rules: no header, TSV, `--label` by name, a flat WAV folder, and paths the catalog keeps.
+    @Test func inferenceRules() throws {
+        let dir = TemporaryDirectory()
+        func write(_ name: String, _ text: String) throws -> String {
+            let url = dir.url.appendingPathComponent(name)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return url.path
+        }
+        let rows = (0..<12).map { i in "\(i),\(i * i),\(i % 2 == 0 ? "a" : "b")" }.joined(separator: "\n")
+        let plain = try #require(try TaskInference.spec(forPath: try write("plain.csv", rows)))
+        #expect(plain.header == false && plain.target.column == "2" && plain.inputType == .series)
+        #expect(try plain.load().task.spec.sampleShape == [1, 2])
+        let tsv = try #require(try TaskInference.spec(forPath: try write("t.tsv", "y\tf1\tf2\n"
+            + (0..<12).map { i in "\(i % 3)\t\(i)\t\(-i)" }.joined(separator: "\n"))))
+        #expect(tsv.format == .tsv && tsv.target.column == "f2")  // no `label` column: the last one
+        let byFlag = try #require(try TaskInference.spec(forPath: tsv.train.inputs, label: "y"))
+        #expect(byFlag.target.column == "y" && byFlag.header == true)
+        #expect(try byFlag.load().task.spec.classNames == ["0", "1", "2"])
+        // Mixed text and numbers, or a regression-like label, are not guessed.
+        #expect(throws: TransferError.self) {
+            try TaskInference.spec(forPath: try write("mixed.csv", "name,x,label\n" + (0..<6).map { "n\($0),\($0),\($0 % 2)" }.joined(separator: "\n")))
+        }
+        #expect(throws: TransferError.self) {
+            try TaskInference.spec(forPath: try write("reg.csv", (0..<60).map { "\($0),\(Double($0) * 0.37)" }.joined(separator: "\n")))
+        }
+        // Clips directly in the folder (no class folders): a clear error rather than the UCR reader's.
+        let flat = dir.url.appendingPathComponent("clips", isDirectory: true)
+        try FileManager.default.createDirectory(at: flat, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: ownData.appendingPathComponent("words/high/high0.wav"), to: flat.appendingPathComponent("a.wav"))
+        #expect(throws: TransferError.badTask("\(flat.path): .wav files need one sub-folder per class (<folder>/<class>/*.wav); "
+                                              + "this folder holds the clips directly")) { try TaskInference.spec(forPath: flat.path) }
+        // UCR names and archives stay with TaskCatalog.
+        #expect(try TaskInference.spec(forPath: try write("Name_TRAIN.tsv", "1\t2\t3\n")) == nil)
+        #expect(try TaskInference.spec(forPath: try wavesTask(in: dir.url)) == nil)
+    }
+
+    /// `data.spec` in a config: used when `task` is left out; a different `--task` replaces a saved spec; a
+    /// hand-written spec next to another task is refused.
+    @Test func configResolution() throws {
+        var spec = TaskFileSpec(format: .csv, train: .init(ownDataPath("sensors.csv")))
+        spec.name = "mine"
+        var config = FitConfig(task: "")
+        config.data.spec = spec
+        let (resolved, line) = try TaskInference.resolve(config, label: nil)
+        #expect(resolved.task == "mine" && resolved.data.spec == spec && line == nil)
+        config.task = "gunpoint"
+        #expect(throws: TransferError.self) { try TaskInference.resolve(config, label: nil) }
+        var saved = try TaskInference.resolve(FitConfig(task: ownDataPath("peptides.csv")), label: nil).config
+        #expect(saved.data.spec?.from == ownDataPath("peptides.csv"))
+        saved.task = ownDataPath("sensors.csv")
+        let replaced = try TaskInference.resolve(saved, label: nil)
+        #expect(replaced.config.data.spec?.inputType == .series && replaced.inferred?.hasPrefix("inferred task 'sensors'") == true)
+        #expect(throws: TransferError.self) { try TaskInference.resolve(FitConfig(task: "gunpoint"), label: "field:1") }
+    }
+
     /// Hostile or mistaken specs: one error naming the file and the field.
     @Test(arguments: [
         ("format: csv\n", "train: missing"),
