@@ -255,7 +255,7 @@ public struct TaskFileSpec: Sendable, Equatable {
         i.hopLength = try r.integer(o["hopLength"], "input.hopLength", 1...(1 << 20))
         i.minFrequency = try r.number(o["minFrequency"], "input.minFrequency", 0...1e6)
         i.maxFrequency = try r.number(o["maxFrequency"], "input.maxFrequency", 1...1e6)
-        i.frames = try r.integer(o["frames"], "input.frames", 1...100_000)
+        i.frames = try r.integer(o["frames"], "input.frames", 1...10_000)
         i.scale = try r.number(o["scale"], "input.scale", -1e6...1e6)
         if i.scale == 0 { throw r.error("input.scale", "must not be 0") }
         return i
@@ -346,6 +346,9 @@ public struct TaskFileSpec: Sendable, Equatable {
         if input.tokenizer == .kmers && input.k == nil { throw r.error("input.k", "missing; k-mer tokens need k (and optionally stride)") }
         if input.tokenizer != .kmers && (input.k != nil || input.stride != nil) {
             throw r.error(input.k != nil ? "input.k" : "input.stride", "only used with tokenizer: kmers")
+        }
+        if (input.bands ?? 40) * (input.frames ?? 1) > 1 << 20 {
+            throw r.error("input.frames", "bands × frames must stay within \(1 << 20) values per clip")
         }
         if let w = input.windowLength, let n = input.fftSize, w > n {
             throw r.error("input.windowLength", "must not exceed fftSize (\(n)), got \(w)")

@@ -184,6 +184,8 @@ func ownDataPath(_ relative: String) -> String { ownData.appendingPathComponent(
         ("train: GENES\ntarget: {rule: \"field:x\"}\n", "target.rule: field index"),
         ("train: WORDS\ninput: {fftSize: 1000}\n", "input.fftSize: must be a power of two"),
         ("train: WORDS\ninput: {type: tokens}\n", "input.type: wav data can be read as log-mel"),
+        ("train: WORDS\ninput: {bands: 512, frames: 10000}\n", "input.frames: bands × frames must stay within"),
+        ("train: WORDS\ninput: {k: 3}\n", "input.k: only used with input type tokens"),
         ("train: SENSORS\nseparator: \";;\"\n", "separator: expected one character"),
         ("train: [1, 2\n", "invalid YAML"),
     ])
