@@ -145,13 +145,13 @@ public struct TaskFileSpec: Sendable, Equatable {
         do { pairs = try ConfigFile.load(url) } catch {
             throw TransferError.badTask("\(error)")
         }
-        var tree: [(String, RunValue)] = []
-        for (key, value) in pairs {
-            let parts = key.split(separator: ".").map(String.init)
-            guard !parts.isEmpty else { continue }
-            FitConfig.insert(value, at: parts[...], into: &tree)
+        var tree = ConfigTree()
+        do {
+            for (key, value) in pairs { try tree.set(value, at: key) }
+        } catch {
+            throw TransferError.badTask("\(url.path): \(error)")
         }
-        return try TaskFileSpec(value: .object(tree), source: url.path, base: url.deletingLastPathComponent())
+        return try TaskFileSpec(value: tree.value, source: url.path, base: url.deletingLastPathComponent())
     }
 
     /// Reads a spec from a YAML/JSON value; `source` names it in errors, `base` anchors relative paths.
@@ -514,7 +514,8 @@ extension TaskFileSpec: Codable {
 
     /// Decodes the config's `data.spec`; relative paths are taken from the working directory.
     public init(from decoder: Decoder) throws {
-        let v = try RunValue(from: decoder)
+        // The config decoder holds the YAML tree itself; other decoders (JSON) go through RunValue.
+        let v = try (decoder as? ConfigTreeDecoder)?.value ?? RunValue(from: decoder)
         try self.init(value: v, source: "config data.spec",
                       base: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
     }
