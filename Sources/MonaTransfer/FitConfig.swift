@@ -29,10 +29,12 @@ public struct DataConfig: Codable, Sendable, Equatable {
     public var trainLimit: Int? = nil
     /// Use only the first N test samples (nil: all). Default nil.
     public var testLimit: Int? = nil
+    /// The task described by the user's own files (TaskFileSpec.swift); replaces `task` when set. Default nil.
+    public var spec: TaskFileSpec? = nil
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case normalize, trainLimit, testLimit }
+    enum CodingKeys: String, CodingKey, CaseIterable { case normalize, trainLimit, testLimit, spec }
 
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue), section: "data")
@@ -40,6 +42,7 @@ public struct DataConfig: Codable, Sendable, Equatable {
         normalize = try c.decodeIfPresent(Bool.self, forKey: .normalize) ?? true
         trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
         testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+        spec = try c.decodeIfPresent(TaskFileSpec.self, forKey: .spec)
     }
 }
 
@@ -100,7 +103,7 @@ public struct FitConfig: Codable, Sendable, Equatable {
 
     /// Checks every section; throws `TransferError.badConfig` naming the option.
     public func validate() throws {
-        if task.isEmpty { throw TransferError.badConfig("no task given (--task <name|path> or `task:` in the config file)") }
+        if task.isEmpty && data.spec == nil { throw TransferError.badConfig("no task given (--task <name|path> or `task:` in the config file)") }
         try training.validate()
         if model.maxTokens < 1 { throw TransferError.badConfig("model.maxTokens: must be ≥ 1, got \(model.maxTokens)") }
         if let p = model.patchSize, p < 1 { throw TransferError.badConfig("model.patchSize: must be ≥ 1, got \(p)") }

@@ -311,7 +311,8 @@ public final class FitPipeline {
     /// fits the input normalisation on the training split only.
     public static func prepareData(_ config: FitConfig, assets: AssetRegistry) throws
         -> (spec: TaskSpec, splits: DataSplits, normalizer: ChannelNormalizer?) {
-        let loaded = try TaskCatalog.load(config.task, dataRoot: assets.root.appendingPathComponent("data", isDirectory: true))
+        let loaded = try config.data.spec.map { try $0.load().task }
+            ?? TaskCatalog.load(config.task, dataRoot: assets.root.appendingPathComponent("data", isDirectory: true))
         var training = loaded.training, test = loaded.test
         if let n = config.data.trainLimit, n < training.count { training = training.subset(Array(0..<n)) }
         if let n = config.data.testLimit, n < test.count { test = test.subset(Array(0..<n)) }

@@ -103,6 +103,7 @@ public enum TaskCatalog {
             let names = allNames.joined(separator: ", ")
             throw TransferError.badTask("unknown task '\(path)': not a known task (\(names)) and no such file or folder")
         }
+        if let inferred = try TaskInference.loadInferred(url) { return inferred }  // CSV, FASTA, WAV, npy, IDX, spec files
         if isDirectory.boolValue {
             return try ucr(name: url.lastPathComponent, directory: url, taskName: url.lastPathComponent.lowercased())
         }
@@ -129,7 +130,8 @@ public enum TaskCatalog {
             let name = stem.replacingOccurrences(of: "train", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "_-"))
             return try torchPair(train: url, test: testURL, taskName: name.lowercased())
         default:
-            throw TransferError.badTask("\(path): unsupported data file (use .ts/.arff/.txt/.tsv, .npz or .pt)")
+            throw TransferError.badTask("\(path): unsupported data file (use .csv/.tsv, .fasta, a folder of class folders of "
+                                        + ".wav, .npy, IDX, .ts/.arff/.txt, .npz, .pt or a task spec .yaml; see docs/own-data.md)")
         }
     }
 

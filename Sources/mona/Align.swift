@@ -22,11 +22,13 @@ struct Align: ParsableCommand {
         """)
 
     @OptionGroup var options: RunOptions
+    @OptionGroup var dataOptions: DataOptions
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
         try reportingErrors(command: "align", mode: outputOptions.mode, badInputStatus: 2) {
-            let resolved = try options.resolveConfig()
+            let (resolved, inferred) = try TaskInference.resolve(try options.resolveConfig(), label: dataOptions.label)
+            if let inferred { announce(inferred, mode: outputOptions.mode) }
             guard let out = options.output ?? resolved.output else {
                 throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
             }

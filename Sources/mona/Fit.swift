@@ -115,11 +115,15 @@ struct Fit: ParsableCommand {
             help: ArgumentHelp("Write the resume checkpoint at most every N seconds and no final best/last weights (what `mona bench` uses when it deletes checkpoints anyway).", valueName: "seconds"))
     var checkpointInterval: Double?
 
+    @OptionGroup var dataOptions: DataOptions
+
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
         try reportingErrors(command: "fit", mode: outputOptions.mode, badInputStatus: 2) {
-            let resolved = try resolveConfig()
+            // A data path or spec file becomes data.spec, saved in config.yaml (TaskInference.swift).
+            let (resolved, inferred) = try TaskInference.resolve(try resolveConfig(), label: dataOptions.label)
+            if let inferred { announce(inferred, mode: outputOptions.mode) }
             guard let out = options.output ?? resolved.output else {
                 throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
             }

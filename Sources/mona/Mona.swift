@@ -17,6 +17,7 @@ struct Mona: ParsableCommand {
             Evaluate.self,
             Predict.self,
             Inspect.self,
+            DataCommand.self,
             Convert.self,
             Bodies.self,
             Generate.self,

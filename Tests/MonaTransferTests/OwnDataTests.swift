@@ -1,0 +1,296 @@
+import Foundation
+import MonaData
+import MonaRunKit
+import Testing
+@testable import MonaTransfer
+
+/// The committed "your own data" fixtures (scripts/make-own-data-fixtures.py).
+let ownData = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures/own-data", isDirectory: true)
+
+func ownDataPath(_ relative: String) -> String { ownData.appendingPathComponent(relative).path }
+
+/// Task specs, inference from a bare path, and `mona data` / `mona fit` on one fixture of each format.
+@Suite struct OwnDataTests {
+    // MARK: Inference and loading (library)
+
+    @Test func seriesCSVByPath() throws {
+        let spec = try #require(try TaskInference.spec(forPath: ownDataPath("sensors.csv")))
+        #expect(spec.format == .csv && spec.inputType == .series && spec.header == true)
+        #expect(spec.target.column == "label" && spec.input.missing == .interpolate && spec.test == nil)
+        let d = try spec.load()
+        #expect(d.task.training.count == 24 && d.task.test.count == 8)
+        #expect(d.task.spec.input == .series && d.task.spec.sampleShape == [1, 16])
+        #expect(d.task.spec.classNames == ["ramp", "sine"])
+        #expect(d.task.training.classCounts == [12, 12] && d.task.test.classCounts == [4, 4])
+        #expect(d.missingValues == 1)
+        #expect(d.task.training.inputTensor!.scalars.allSatisfy { $0.isFinite })
+        // The same split every time (fixed seed), whatever the run's seed.
+        let again = try spec.load()
+        #expect(again.task.test.inputTensor!.scalars == d.task.test.inputTensor!.scalars)
+    }
+
+    @Test func sequenceCSVByPath() throws {
+        let spec = try #require(try TaskInference.spec(forPath: ownDataPath("peptides.csv")))
+        #expect(spec.inputType == .tokens && spec.input.column == "sequence" && spec.input.tokenizer == .characters)
+        let d = try spec.load()
+        #expect(d.task.spec.input == .tokens && d.task.spec.classNames == ["0", "1"])
+        #expect(d.task.training.count == 24 && d.task.test.count == 8)
+        // Vocabulary from the training split only: <pad>, <unk> and the letters seen there.
+        guard case .tokens(let ids) = d.task.training.inputs else { Issue.record("not tokens"); return }
+        let letters = Set(try String(contentsOfFile: ownDataPath("peptides.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().flatMap { $0.split(separator: ",")[0] })
+        #expect(d.task.spec.vocabularySize! <= letters.count + 2)
+        #expect(ids.allSatisfy { $0.allSatisfy { $0 >= 2 } })  // no <unk> or <pad> in training
+    }
+
+    @Test func fastaNeedsALabelRule() throws {
+        #expect(throws: TransferError.self) { try TaskInference.spec(forPath: ownDataPath("genes.fasta")) }
+        let spec = try #require(try TaskInference.spec(forPath: ownDataPath("genes.fasta"), label: "field:1"))
+        let d = try spec.load()
+        #expect(d.task.spec.classNames == ["alpha", "beta"] && d.task.spec.input == .tokens)
+        #expect(d.task.training.count == 24 && d.task.test.count == 8)
+        #expect(d.task.spec.vocabularySize == 6)  // ACGT + <pad> + <unk>
+    }
+
+    @Test func wavFolderByPath() throws {
+        let spec = try #require(try TaskInference.spec(forPath: ownDataPath("words")))
+        #expect(spec.format == .wav && spec.inputType == .logMel)
+        let d = try spec.load()
+        #expect(d.task.spec.classNames == ["high", "low"])
+        #expect(d.task.training.count == 8 && d.task.test.count == 4)
+        // 8 kHz clips, 25 ms windows in a 256-point FFT, 10 ms hop: 40 bands × (1 + 1760 / 80) frames.
+        #expect(d.task.spec.input == .series && d.task.spec.sampleShape == [40, 23])
+    }
+
+    @Test func npyAndIDXPairsByPath() throws {
+        let npy = try #require(try TaskInference.spec(forPath: ownDataPath("arrays/y_train.npy")))
+        #expect(npy.train.inputs.hasSuffix("X_train.npy") && npy.test?.targets?.hasSuffix("y_test.npy") == true)
+        let a = try npy.load()
+        #expect(a.task.training.count == 24 && a.task.test.count == 8 && a.task.spec.sampleShape == [1, 16])
+        let idx = try #require(try TaskInference.spec(forPath: ownDataPath("images/train-images-idx3-ubyte")))
+        #expect(idx.test?.inputs.hasSuffix("t10k-images-idx3-ubyte") == true)
+        let b = try idx.load()
+        #expect(b.task.spec.input == .fields && b.task.spec.sampleShape == [1, 8, 8])
+        #expect(b.task.training.count == 24 && b.task.test.count == 8)
+        #expect(b.task.training.inputTensor!.scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
+
+    /// A spec with k-mers, a regression target and a given metric; the spec survives config.yaml's round trip.
+    @Test func specFileOptionsAndConfigRoundTrip() throws {
+        let dir = TemporaryDirectory()
+        let file = dir.url.appendingPathComponent("genes.yaml")
+        try """
+        name: genes
+        train: \(ownDataPath("genes.fasta"))
+        split: {testFraction: 0.5, seed: 3}
+        input: {tokenizer: kmers, k: 3, stride: 3, maxLength: 8}
+        target: {rule: "field:1"}
+        metric: macro_f1
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let spec = try TaskFileSpec.load(file)
+        let d = try spec.load()
+        #expect(d.task.training.count == 16 && d.task.test.count == 16)
+        #expect(d.task.spec.metric == .macroF1 && d.task.spec.reportedMetrics.first == .macroF1)
+        #expect(d.task.spec.sampleShape == [8] && d.truncatedSequences > 0)
+        var config = FitConfig(task: "genes", body: "tiny-bert")
+        config.data.spec = spec
+        let back = try FitConfig(pairs: try ConfigFile.parse(try ConfigFile.yaml(try config.pairs())))
+        #expect(back == config)
+
+        // Regression from a table: two target columns, RMSE.
+        let csv = dir.url.appendingPathComponent("reg.csv")
+        let rows = (0..<12).map { i in "\(i),\(2 * i),1,\(Double(i) / 2),\(i % 3)" }
+        try ("a,b,c,y1,y2\n" + rows.joined(separator: "\n")).write(to: csv, atomically: true, encoding: .utf8)
+        let regSpec = dir.url.appendingPathComponent("reg.yaml")
+        try "train: reg.csv\ntarget: {type: regression, columns: [y1, y2]}\nmetric: rmse\n"
+            .write(to: regSpec, atomically: true, encoding: .utf8)
+        let r = try TaskFileSpec.load(regSpec).load()
+        #expect(r.task.spec.output == .regression && r.task.spec.outputs == 2 && r.task.spec.metric == .rmse)
+        #expect(r.task.spec.sampleShape == [1, 3] && r.task.training.count + r.task.test.count == 12)
+    }
+
+    /// The table rules: no header, TSV, `--label` by name, a flat WAV folder, and paths the catalog keeps.
+    @Test func inferenceRules() throws {
+        let dir = TemporaryDirectory()
+        func write(_ name: String, _ text: String) throws -> String {
+            let url = dir.url.appendingPathComponent(name)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return url.path
+        }
+        let rows = (0..<12).map { i in "\(i),\(i * i),\(i % 2 == 0 ? "a" : "b")" }.joined(separator: "\n")
+        let plain = try #require(try TaskInference.spec(forPath: try write("plain.csv", rows)))
+        #expect(plain.header == false && plain.target.column == "2" && plain.inputType == .series)
+        #expect(try plain.load().task.spec.sampleShape == [1, 2])
+        let tsv = try #require(try TaskInference.spec(forPath: try write("t.tsv", "y\tf1\tf2\n"
+            + (0..<12).map { i in "\(i % 3)\t\(i)\t\(-i)" }.joined(separator: "\n"))))
+        #expect(tsv.format == .tsv && tsv.target.column == "f2")  // no `label` column: the last one
+        let byFlag = try #require(try TaskInference.spec(forPath: tsv.train.inputs, label: "y"))
+        #expect(byFlag.target.column == "y" && byFlag.header == true)
+        #expect(try byFlag.load().task.spec.classNames == ["0", "1", "2"])
+        // Mixed text and numbers, or a regression-like label, are not guessed.
+        #expect(throws: TransferError.self) {
+            try TaskInference.spec(forPath: try write("mixed.csv", "name,x,label\n" + (0..<6).map { "n\($0),\($0),\($0 % 2)" }.joined(separator: "\n")))
+        }
+        #expect(throws: TransferError.self) {
+            try TaskInference.spec(forPath: try write("reg.csv", (0..<60).map { "\($0),\(Double($0) * 0.37)" }.joined(separator: "\n")))
+        }
+        // Clips directly in the folder (no class folders): a clear error rather than the UCR reader's.
+        let flat = dir.url.appendingPathComponent("clips", isDirectory: true)
+        try FileManager.default.createDirectory(at: flat, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: ownData.appendingPathComponent("words/high/high0.wav"), to: flat.appendingPathComponent("a.wav"))
+        #expect(throws: TransferError.badTask("\(flat.path): .wav files need one sub-folder per class (<folder>/<class>/*.wav); "
+                                              + "this folder holds the clips directly")) { try TaskInference.spec(forPath: flat.path) }
+        // UCR names and archives stay with TaskCatalog.
+        #expect(try TaskInference.spec(forPath: try write("Name_TRAIN.tsv", "1\t2\t3\n")) == nil)
+        #expect(try TaskInference.spec(forPath: try wavesTask(in: dir.url)) == nil)
+    }
+
+    /// `data.spec` in a config: used when `task` is left out; a different `--task` replaces a saved spec; a
+    /// hand-written spec next to another task is refused.
+    @Test func configResolution() throws {
+        var spec = TaskFileSpec(format: .csv, train: .init(ownDataPath("sensors.csv")))
+        spec.name = "mine"
+        var config = FitConfig(task: "")
+        config.data.spec = spec
+        let (resolved, line) = try TaskInference.resolve(config, label: nil)
+        #expect(resolved.task == "mine" && resolved.data.spec == spec && line == nil)
+        config.task = "gunpoint"
+        #expect(throws: TransferError.self) { try TaskInference.resolve(config, label: nil) }
+        var saved = try TaskInference.resolve(FitConfig(task: ownDataPath("peptides.csv")), label: nil).config
+        #expect(saved.data.spec?.from == ownDataPath("peptides.csv"))
+        saved.task = ownDataPath("sensors.csv")
+        let replaced = try TaskInference.resolve(saved, label: nil)
+        #expect(replaced.config.data.spec?.inputType == .series && replaced.inferred?.hasPrefix("inferred task 'sensors'") == true)
+        #expect(throws: TransferError.self) { try TaskInference.resolve(FitConfig(task: "gunpoint"), label: "field:1") }
+    }
+
+    /// Hostile or mistaken specs: one error naming the file and the field.
+    @Test(arguments: [
+        ("format: csv\n", "train: missing"),
+        ("train: 5\n", "train: expected a path"),
+        ("train: nope.csv\n", "train: no such file or folder"),
+        ("train: SENSORS\ninput: {tokenizer: kmers, k: 1e12}\n", "input.k: must be in 1...32"),
+        ("train: SENSORS\nsplit: {testFraction: 1.5}\n", "split.testFraction: must be in (0, 1)"),
+        ("train: SENSORS\nsplit: {testFraction: .nan}\n", "split.testFraction: expected a finite number"),
+        ("train: SENSORS\ninputs: {}\n", "inputs: unknown key"),
+        ("train: SENSORS\ninput: {shape: [3, 7]}\n", "input.shape: [3, 7] holds 21 values but there are 16 feature columns"),
+        ("train: SENSORS\ninput: {shape: [100000000, 100000000, 100000000]}\n", "input.shape[0]: must be in 1..."),
+        ("train: SENSORS\nmetric: mse\n", "metric: mse does not score a classification task"),
+        ("train: SENSORS\nmetric: f2\n", "metric: unknown metric"),
+        ("train: SENSORS\ninput: {missing: error}\n", "sensors.csv:7: missing value in column t7"),
+        ("train: SENSORS\ntarget: {column: nope}\n", "target.column: no column 'nope'"),
+        ("train: GENES\n", "target.rule: missing"),
+        ("train: GENES\ntarget: {rule: \"field:x\"}\n", "target.rule: field index"),
+        ("train: WORDS\ninput: {fftSize: 1000}\n", "input.fftSize: must be a power of two"),
+        ("train: WORDS\ninput: {type: tokens}\n", "input.type: wav data can be read as log-mel"),
+        ("train: WORDS\ninput: {bands: 512, frames: 10000}\n", "input.frames: bands × frames must stay within"),
+        ("train: WORDS\ninput: {k: 3}\n", "input.k: only used with input type tokens"),
+        ("train: SENSORS\nseparator: \";;\"\n", "separator: expected one character"),
+        ("train: [1, 2\n", "invalid YAML"),
+    ])
+    func hostileSpecs(text: String, message: String) throws {
+        let dir = TemporaryDirectory()
+        let file = dir.url.appendingPathComponent("task.yaml")
+        try text.replacingOccurrences(of: "SENSORS", with: ownDataPath("sensors.csv"))
+            .replacingOccurrences(of: "GENES", with: ownDataPath("genes.fasta"))
+            .replacingOccurrences(of: "WORDS", with: ownDataPath("words"))
+            .write(to: file, atomically: true, encoding: .utf8)
+        do {
+            _ = try TaskFileSpec.load(file).load()
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect("\(error)".contains(message), "\(error)")
+            let e = "\(error)"
+            #expect(e.contains(file.path) || e.contains("task '") || e.contains(ownData.path), "\(e)")
+        }
+        guard monaExecutable() != nil else { return }
+        let r = try runMona(["data", file.path])
+        #expect(r.status == 2 && r.err.contains(message), "\(r.status) \(r.err)")
+        #expect(r.err.split(separator: "\n").count == 1)
+    }
+
+    /// Relative paths are taken from the spec's folder, and `..` is allowed (a spec names data like a path does).
+    @Test func relativePathsAndTraversal() throws {
+        let dir = TemporaryDirectory()
+        let sub = dir.url.appendingPathComponent("specs/deeper", isDirectory: true)
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: ownData.appendingPathComponent("sensors.csv"),
+                                         to: dir.url.appendingPathComponent("sensors.csv"))
+        let file = sub.appendingPathComponent("t.yaml")
+        try "train: ../../sensors.csv\n".write(to: file, atomically: true, encoding: .utf8)
+        let spec = try TaskFileSpec.load(file)
+        #expect(spec.train.inputs == dir.url.appendingPathComponent("sensors.csv").standardizedFileURL.path)
+        let loaded = try spec.load()
+        #expect(loaded.task.training.count == 24)
+    }
+
+    // MARK: The mona executable
+
+    /// `mona data` then `mona fit` (tiny-bert, one epoch) on each format, given by path (FASTA with --label)
+    /// or by a spec; the guess is announced in one line and the resolved spec lands in config.yaml.
+    @Test(arguments: [
+        ("sensors.csv", [String](), "2 classes"),
+        ("peptides.csv", [], "vocabulary:"),
+        ("genes.fasta", ["--label", "field:1"], "vocabulary: 6 tokens"),
+        ("words", [], "series [C, L] = [40, 23]"),
+        ("arrays/X_train.npy", [], "series [C, L] = [1, 16]"),
+        ("images/train-images-idx3-ubyte", [], "fields [C, H, W] = [1, 8, 8]"),
+        ("SPEC", [], "vocabulary:"),
+    ])
+    func dataAndFitCommands(path: String, flags: [String], expected: String) throws {
+        guard monaExecutable() != nil else {
+            print("SKIPPED dataAndFitCommands: the mona executable is not built next to the tests")
+            return
+        }
+        let dir = TemporaryDirectory()
+        var task = ownDataPath(path)
+        if path == "SPEC" {
+            task = dir.url.appendingPathComponent("peptides.yaml").path
+            try """
+            train: \(ownDataPath("peptides.csv"))
+            input: {type: tokens, column: sequence, tokenizer: kmers, k: 2, stride: 1}
+            target: {type: classification, column: label}
+            metric: accuracy
+            """.write(toFile: task, atomically: true, encoding: .utf8)
+        }
+        let shown = try runMona(["data", task] + flags)
+        #expect(shown.status == 0, "\(shown.err)")
+        #expect(shown.out.contains(expected) && shown.out.contains("samples: train"), "\(shown.out)")
+        if path != "SPEC" { #expect(shown.out.hasPrefix("inferred task"), "\(shown.out)") }
+
+        let run = dir.url.appendingPathComponent("run").path
+        let fit = try runMona(["fit", "--task", task, "--body", "tiny-bert", "--epochs", "1", "--batch-size", "8",
+                               "--max-tokens", "32", "--output", run] + flags)
+        #expect(fit.status == 0, "\(fit.err)")
+        let lines = fit.out.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("inferred task") }.count == (path == "SPEC" ? 0 : 1), "\(fit.out)")
+        #expect(lines.last?.hasPrefix("test accuracy") == true, "\(fit.out)")
+        // The saved config holds the resolved spec, so the run can be repeated from it alone.
+        let saved = try FitConfig(pairs: try ConfigFile.load(URL(fileURLWithPath: run).appendingPathComponent("config.yaml")))
+        let spec = try #require(saved.data.spec)
+        #expect(spec.from == task)
+        let reloaded = try spec.load().task.test.count
+        let summary = try DataSummary.load(task, label: flags.last, dataRoot: ownData)
+        #expect(reloaded == summary.task.test.count)
+        let again = try runMona(["data", "--json", task] + flags)
+        #expect(again.status == 0)
+        let json = try RunValue.parse(json: again.out)
+        #expect(json["task"]?.stringValue == spec.taskName)
+    }
+
+    /// Bad paths and flags from the command line: exit 2 and one line.
+    @Test func commandLineMistakes() throws {
+        guard monaExecutable() != nil else { return }
+        let fasta = try runMona(["data", ownDataPath("genes.fasta")])
+        #expect(fasta.status == 2 && fasta.err.contains("needs a label rule"), "\(fasta.err)")
+        let column = try runMona(["data", ownDataPath("sensors.csv"), "--label", "nope"])
+        #expect(column.status == 2 && column.err.contains("--label nope: no such column"), "\(column.err)")
+        let missing = try runMona(["data", "/nonexistent/file.csv"])
+        #expect(missing.status == 2 && missing.err.contains("no such file or folder"), "\(missing.err)")
+        let dir = TemporaryDirectory()
+        let fit = try runMona(["fit", "--task", ownDataPath("genes.fasta"), "--body", "tiny-bert", "--output",
+                               dir.url.appendingPathComponent("run").path])
+        #expect(fit.status != 0 && fit.status < 128 && fit.err.contains("needs a label rule"), "\(fit.err)")
+    }
+}
