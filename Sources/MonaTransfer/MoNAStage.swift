@@ -87,7 +87,7 @@ public struct MoNAStepResult {
     public var uniform: Float
 }
 
-/// MoNA (DESIGN §2): stage 0 warm-up, then T meta-learning outer steps that update the embedder (optionally the
+/// MoNA (docs/mona.md): stage 0 warm-up, then T meta-learning outer steps that update the embedder (optionally the
 /// head) with ∇φ[λ·(L_align + L_uniform)(θ′(φ)) + L_task(φ, θ)], θ′ = θ − α∇θ L_task. The body is only ever
 /// substituted through `withParameters`, never modified. Dropout is off during stage 1 (evaluation mode), which
 /// the finite-difference mode needs (it compares calls at nearby θ). One record per outer step (stage and phase
@@ -118,7 +118,7 @@ public final class MoNAStage: AlignmentStage {
             let phi = prepareOuterParameters(model)
             var config = context.training
             config.learningRate = options.outerLearningRate ?? options.warmupLearningRate ?? config.learningRate
-            let optimizer = config.makeOptimizer(for: model)
+            let optimizer = try config.makeOptimizer(for: model)
             let tb = min(options.targetBatchSize ?? config.batchSize, data.train.count)
             let sb = min(options.sourceBatchSize, src.alignment.count)
             let targets = BatchSampler(count: data.train.count, batchSize: tb, shuffle: true, dropLast: true,
