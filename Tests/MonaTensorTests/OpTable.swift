@@ -115,14 +115,14 @@ enum OpTable {
 
     static let reductions: [OpInfo] = [
         OpInfo("sum", [
-            .init(inputs: [u([2, 3, 2], 50)]) { $0[0].sum(alongAxes: [0, 2]) },
-            .init(inputs: [u([2, 3], 51)]) { $0[0].sum(alongAxis: 1, keepingDims: true) },
-            .init(inputs: [u([3], 52)]) { $0[0].sum() },
+            OpInfo.Sample(inputs: [u([2, 3, 2], 50)]) { $0[0].sum(alongAxes: [0, 2]) },
+            OpInfo.Sample(inputs: [u([2, 3], 51)]) { $0[0].sum(alongAxis: 1, keepingDims: true) },
+            OpInfo.Sample(inputs: [u([3], 52)]) { $0[0].sum() },
         ]),
         OpInfo("mean", [u([2, 3, 2], 53)]) { $0[0].mean(alongAxes: [1]) },
         OpInfo("maximum along axes", [
-            .init(inputs: [distinct([3, 4], 54)]) { $0[0].maximum(alongAxis: 1) },
-            .init(inputs: [distinct([2, 3, 2], 55)]) { $0[0].maximum(alongAxes: [0, 2], keepingDims: true) },
+            OpInfo.Sample(inputs: [distinct([3, 4], 54)]) { $0[0].maximum(alongAxis: 1) },
+            OpInfo.Sample(inputs: [distinct([2, 3, 2], 55)]) { $0[0].maximum(alongAxes: [0, 2], keepingDims: true) },
         ]),
         OpInfo("minimum along axes", [distinct([3, 4], 56)]) { $0[0].minimum(alongAxis: 0) },
         OpInfo("logSumExp", [u([3, 4], 57, -2, 2)], reference: { $0[0].exp().sum(alongAxis: 1).log() }) {
@@ -160,10 +160,10 @@ enum OpTable {
 
     static let linearAlgebra: [OpInfo] = [
         OpInfo("matmul", [
-            .init(inputs: [u([2, 3], 90), u([3, 4], 91)]) { Tensor.matmul($0[0], $0[1]) },
-            .init(inputs: [u([2, 2, 3], 92), u([2, 3, 2], 93)]) { Tensor.matmul($0[0], $0[1]) },
-            .init(inputs: [u([2, 3, 2], 94), u([4, 2], 95)]) { Tensor.matmul($0[0], $0[1], transposeB: true) },
-            .init(inputs: [u([3, 2], 96), u([3, 4], 97)]) { Tensor.matmul($0[0], $0[1], transposeA: true) },
+            OpInfo.Sample(inputs: [u([2, 3], 90), u([3, 4], 91)]) { Tensor.matmul($0[0], $0[1]) },
+            OpInfo.Sample(inputs: [u([2, 2, 3], 92), u([2, 3, 2], 93)]) { Tensor.matmul($0[0], $0[1]) },
+            OpInfo.Sample(inputs: [u([2, 3, 2], 94), u([4, 2], 95)]) { Tensor.matmul($0[0], $0[1], transposeB: true) },
+            OpInfo.Sample(inputs: [u([3, 2], 96), u([3, 4], 97)]) { Tensor.matmul($0[0], $0[1], transposeA: true) },
         ]),
         OpInfo("linear", [u([2, 2, 3], 98), u([4, 3], 99), u([4], 100), u([2, 2, 4], 101)],
                reference: { Tensor.matmul($0[0], $0[1], transposeB: true) + $0[2] + $0[3] }) {
@@ -173,11 +173,11 @@ enum OpTable {
 
     static let network: [OpInfo] = [
         OpInfo("softmax", [
-            .init(inputs: [u([3, 4], 110, -2, 2)], reference: { t in
+            OpInfo.Sample(inputs: [u([3, 4], 110, -2, 2)], reference: { t in
                 let e = t[0].exp()
                 return e / e.sum(alongAxis: -1, keepingDims: true)
             }) { $0[0].softmax(alongAxis: -1) },
-            .init(inputs: [u([2, 3, 2], 111, -2, 2)]) { $0[0].softmax(alongAxis: 1) },
+            OpInfo.Sample(inputs: [u([2, 3, 2], 111, -2, 2)]) { $0[0].softmax(alongAxis: 1) },
         ]),
         OpInfo("logSoftmax", [u([3, 4], 113, -2, 2)],
                reference: { $0[0] - $0[0].logSumExp(alongAxis: -1, keepingDims: true) }) {
@@ -245,11 +245,11 @@ enum OpTable {
 
     static let losses: [OpInfo] = [
         OpInfo("crossEntropy", [
-            .init(inputs: [u([3, 4], 160, -2, 2)], reference: { t in
+            OpInfo.Sample(inputs: [u([3, 4], 160, -2, 2)], reference: { t in
                 let labels = Tensor([1, 3, 0], shape: [3, 1])
                 return -t[0].logSoftmax(alongAxis: -1).gathered(alongAxis: 1, indices: labels).mean()
             }) { Tensor.crossEntropy(logits: $0[0], labels: [1, 3, 0]) },
-            .init(inputs: [u([4, 3], 161, -2, 2)]) {
+            OpInfo.Sample(inputs: [u([4, 3], 161, -2, 2)]) {
                 Tensor.crossEntropy(logits: $0[0], labels: [2, -100, 0, 1], labelSmoothing: 0.1, reduction: .sum)
             },
         ]),

@@ -35,12 +35,12 @@ import Testing
             """)
 
         // Control: with the CPU flag forced on, SwiftPM rejects the version dependency, so the flag is what matters.
-        let forced = try run(["swift", "build", "--disable-dependency-cache"], in: app,
+        let forced = try run(["swift", "build", "--disable-dependency-cache", "--manifest-cache", "none"], in: app,
                              environment: ["MONA_TARGET_CPU": "x86-64"])
         #expect(forced.status != 0)
         #expect(forced.output.contains("contains unsafe build flags"), "\(forced.output.suffix(2000))")
 
-        let build = try run(["swift", "build", "--disable-dependency-cache"], in: app)
+        let build = try run(["swift", "build", "--disable-dependency-cache", "--manifest-cache", "none"], in: app)
         #expect(build.status == 0, "\(build.output.suffix(4000))")
         guard build.status == 0 else { return }
         let resolved = try String(contentsOf: app.appendingPathComponent("Package.resolved"), encoding: .utf8)
