@@ -24,12 +24,14 @@ func hostTargetCPU() -> String {
 // `-target-cpu` is an unsafe flag, and SwiftPM refuses to build a product whose targets carry one when the
 // package is a dependency resolved by version ("contains unsafe build flags"). So the flag is only added when
 // this package is not a checkout of another package's dependency: SwiftPM clones those into
-// `<scratch>/checkouts/<name>` (Xcode: `SourcePackages/checkouts/<name>`), and reads the manifest with the
-// directory `/` while it compares versions straight from git. Root builds and local `path:` dependencies keep
-// the tuned kernels. An explicit MONA_TARGET_CPU applies everywhere (a version dependency then fails as above).
+// `<scratch>/checkouts/<name>` (Xcode: `SourcePackages/checkouts/<name>`; registry downloads go to
+// `<scratch>/registry/downloads/…`), and reads the manifest with the directory `/` while it compares versions
+// straight from git. Root builds and local `path:` dependencies keep the tuned kernels. An explicit
+// MONA_TARGET_CPU applies everywhere (a version dependency then fails as above).
 let isDependencyCheckout: Bool = {
     let directory = Context.packageDirectory
-    return directory == "/" || URL(fileURLWithPath: directory).deletingLastPathComponent().lastPathComponent == "checkouts"
+    return directory == "/" || directory.contains("/registry/downloads/")
+        || URL(fileURLWithPath: directory).deletingLastPathComponent().lastPathComponent == "checkouts"
 }()
 let targetCPU: String? = {
     switch Context.environment["MONA_TARGET_CPU"] {

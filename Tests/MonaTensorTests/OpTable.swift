@@ -281,6 +281,20 @@ enum OpTable {
             $0[0].layerNorm(weight: $0[1], bias: $0[2])
         },
         derivative("maxPool2d′", [distinct([1, 1, 4, 4], 187)]) { $0[0].maxPool2d(kernel: 2, stride: 2).mul2() },
+        {
+            // maxPool2d's backward scatters the output gradient g into the input's shape; the backward of that
+            // scatter gathers (maxPoolGather). Here the gather's input h is the op's input, so that its own
+            // backward rule is checked to first order.
+            let x = distinct([1, 1, 4, 4], 196), g = u([1, 1, 2, 2], 197)
+            return OpInfo("maxPool2d backward′ (gather)", [u([1, 1, 4, 4], 198)]) { h in
+                withGradients(enabled: true) {
+                    let xv = x.requiringGradient(), gv = g.requiringGradient()
+                    let scattered = gradients(of: xv.maxPool2d(kernel: 2, stride: 2), wrt: [xv], createGraph: true,
+                                              seed: gv)[0]
+                    return gradients(of: (scattered * h[0]).sum(), wrt: [gv], createGraph: true)[0].mul2()
+                }
+            }
+        }(),
         derivative("binaryCrossEntropyWithLogits′", [u([2, 3], 188, -3, 3), u([2, 3], 189, 0, 1)]) {
             Tensor.binaryCrossEntropyWithLogits(logits: $0[0], targets: $0[1])
         },

@@ -37,7 +37,6 @@ import MonaTestSupport
     }
 
     @Test(arguments: OpTable.entries) func secondOrderGradients(_ op: OpInfo) {
-        guard op.checksSecondOrder else { return }
         for (k, sample) in op.samples.enumerated() {
             let r = gradientCheck(sample.inputs, atol: op.atol, rtol: op.rtol, Self.directionalGradient(sample))
             #expect(r.passed, "\(op.name), sample \(k): \(r.detail)")
@@ -116,6 +115,6 @@ import MonaTestSupport
         let x = rand([3], seed: 1).requiringGradient()
         #expect(rand([3], seed: 1).graphOps.isEmpty)
         #expect(x.graphOps.isEmpty)
-        #expect((x.exp() * x + x.exp()).sum().graphOps == [.exp, .mul, .add, .sum, .reshape])
+        #expect((x.exp() * x + x.exp()).sum().graphOps == [.exp, .mul, .add, .sum])
     }
 }
