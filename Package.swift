@@ -6,7 +6,7 @@ import PackageDescription
 // which was measured 2–4× slower on the SIMD loops. With AVX-512 (read from /proc/cpuinfo on Linux) the target
 // is skylake-avx512, so the 16-lane kernels use 512-bit registers (exp and GELU measured 1.6–1.7× faster than
 // with AVX2); otherwise haswell (AVX2/FMA). The binaries then need a CPU like the build machine: set
-// MONA_TARGET_CPU (e.g. haswell, or x86-64 for old CPUs) to build for another one.
+// MONA_TARGET_CPU (e.g. haswell, or x86-64 for old CPUs) to build for another one, or `none` for no flag.
 // Not -Ounchecked: it strips the preconditions that are the engine's error policy (kernels use unsafe pointers,
 // so they pay no bounds checks anyway).
 func hostTargetCPU() -> String {
@@ -20,12 +20,29 @@ func hostTargetCPU() -> String {
     #endif
     return "haswell"
 }
-let targetCPU = Context.environment["MONA_TARGET_CPU"] ?? hostTargetCPU()
+
+// `-target-cpu` is an unsafe flag, and SwiftPM refuses to build a product whose targets carry one when the
+// package is a dependency resolved by version ("contains unsafe build flags"). So the flag is only added when
+// this package is not a checkout of another package's dependency: SwiftPM clones those into
+// `<scratch>/checkouts/<name>` (Xcode: `SourcePackages/checkouts/<name>`; registry downloads go to
+// `<scratch>/registry/downloads/…`), and reads the manifest with the directory `/` while it compares versions
+// straight from git. Root builds and local `path:` dependencies keep the tuned kernels. An explicit
+// MONA_TARGET_CPU applies everywhere (a version dependency then fails as above).
+let isDependencyCheckout: Bool = {
+    let directory = Context.packageDirectory
+    return directory == "/" || directory.contains("/registry/downloads/")
+        || URL(fileURLWithPath: directory).deletingLastPathComponent().lastPathComponent == "checkouts"
+}()
+let targetCPU: String? = {
+    switch Context.environment["MONA_TARGET_CPU"] {
+    case "none", "": return nil
+    case let cpu?: return cpu
+    case nil: return isDependencyCheckout ? nil : hostTargetCPU()
+    }
+}()
 #if arch(x86_64)
-let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU])]
-let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU])]
+let cpuFlags: [SwiftSetting] = targetCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
 #else
-let kernelFlags: [SwiftSetting] = []
 let cpuFlags: [SwiftSetting] = []
 #endif
 
@@ -55,7 +72,7 @@ let package = Package(
         .target(
             name: "MonaTensor",
             dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
-            swiftSettings: kernelFlags),
+            swiftSettings: cpuFlags),
         .target(
             name: "MonaFormats",
             dependencies: ["MonaTensor", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
@@ -83,7 +100,7 @@ let package = Package(
             name: "mona-perf",
             dependencies: ["MonaTensor", "MonaNN", "MonaFormats", "MonaData", "MonaRunKit", "MonaTransfer", "CKernelRef", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: kernelFlags),
+            swiftSettings: cpuFlags),
         .testTarget(name: "MonaTensorTests", dependencies: ["MonaTensor", "MonaTestSupport"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaRunKitTests", dependencies: ["MonaRunKit"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaTransferTests",
@@ -94,6 +111,8 @@ let package = Package(
                     swiftSettings: cpuFlags),
         .testTarget(name: "MonaFormatsTests", dependencies: ["MonaFormats", "MonaTensor"],
                     swiftSettings: cpuFlags),
+        // Builds a package that depends on this one by version (runs `swift build` in a temporary directory).
+        .testTarget(name: "PackageTests"),
         .testTarget(name: "MonaDataTests", dependencies: ["MonaData", "MonaTensor"], exclude: ["Fixtures"],
                     swiftSettings: cpuFlags),
     ],

@@ -25,8 +25,90 @@ public struct BackwardContext {
 /// the gradient itself — that is what makes gradients of gradients work.
 public typealias BackwardRule = (_ gradOutput: Tensor, _ context: BackwardContext) -> [Tensor?]
 
+/// The name of every differentiable op, as recorded in the graph. One closed list, so that the engine's op test
+/// table can check that each op has sample inputs (a new op needs a case here, and the table fails until it has
+/// an entry). Backward rules that are themselves ops (e.g. `softmaxGradient`) are listed too: their own
+/// gradients are what second-order derivatives run through.
+public enum GradOp: String, CaseIterable, Sendable {
+    case abs
+    case add
+    case addScalar
+    case batchSummedMatmulNT
+    case bceWithLogits
+    case clamp
+    case col2im
+    case concat
+    case crossEntropy
+    case div
+    case dropout
+    case embedding
+    case embeddingBackward
+    case erf
+    case exp
+    case expand
+    case gather
+    case gelu
+    case geluGradient
+    case geluSecondDerivative
+    case geluTanh
+    case im2col
+    case indexAdd
+    case indexSelect
+    case layerNorm
+    case layerNormInputGradient
+    case layerNormNormalized
+    case layerNormRsqrt
+    case layerNormWeightGradient
+    case linear
+    case log
+    case logSoftmax
+    case logSumExp
+    case lossAbs
+    case lossRowNorm
+    case lossSigmoid
+    case lossSoftplus
+    case matmul
+    case maxPool2d
+    case maxPoolGather
+    case maxPoolScatter
+    case maximum
+    case maximumAlongAxes
+    case minimum
+    case minimumAlongAxes
+    case mul
+    case mulScalar
+    case neg
+    case pad
+    case patchGather
+    case patchScatter
+    case permute
+    case pow
+    case powTensor
+    case relu
+    case resample2d
+    case resample2dAdjoint
+    case reshape
+    case rsqrt
+    case scatterAdd
+    case sharedWeightMatmul
+    case sigmoid
+    case slice
+    case softmax
+    case softmaxGradient
+    case softplus
+    case sqrt
+    case squared
+    case standardDeviation
+    case sub
+    case sum
+    case swapLastTwoAxes
+    case tanh
+    case variance
+    case `where`
+}
+
 final class GradNode: @unchecked Sendable {
-    let op: String
+    let op: GradOp
     /// Creation order (process-wide). A node's inputs were made before it, so descending sequence is a
     /// topological order for the backward pass — the one that keeps the fewest gradients waiting (see
     /// `gradientStore`).
@@ -35,7 +117,7 @@ final class GradNode: @unchecked Sendable {
     private(set) var rule: BackwardRule
     /// Set once a backward pass with `retainsGraph: false` has run this node and dropped what it held.
     private(set) var isReleased = false
-    init(op: String, inputs: [Tensor], rule: @escaping BackwardRule) {
+    init(op: GradOp, inputs: [Tensor], rule: @escaping BackwardRule) {
         self.op = op
         self.inputs = inputs
         self.rule = rule
@@ -73,7 +155,7 @@ public func withGradients<R>(enabled: Bool, _ body: () throws -> R) rethrows -> 
 extension Tensor {
     /// Attaches `output` to the graph as the result of `op` over `inputs`, if grad mode is on and some input
     /// requires a gradient; otherwise returns it untracked. Every differentiable op ends with this call.
-    public static func record(_ output: Tensor, op: String, inputs: [Tensor], rule: @escaping BackwardRule) -> Tensor {
+    public static func record(_ output: Tensor, op: GradOp, inputs: [Tensor], rule: @escaping BackwardRule) -> Tensor {
         guard GradMode.enabled, inputs.contains(where: { $0.requiresGrad }) else { return output }
         let node = GradNode(op: op, inputs: inputs, rule: rule)
         return Tensor(impl: TensorImpl(storage: output.storage, shape: output.shape, requiresGrad: true, node: node))
@@ -82,6 +164,19 @@ extension Tensor {
     /// A leaf that requires gradients, sharing this tensor's storage.
     public func requiringGradient(_ flag: Bool = true) -> Tensor {
         Tensor(impl: TensorImpl(storage: storage, shape: shape, requiresGrad: flag, node: nil))
+    }
+
+    /// The ops of the graph that produced this tensor, each once (empty for leaves and untracked tensors).
+    public var graphOps: Set<GradOp> {
+        var ops: Set<GradOp> = []
+        var seen: Set<ObjectIdentifier> = []
+        var stack = [self]
+        while let t = stack.popLast() {
+            guard let node = t.node, seen.insert(ObjectIdentifier(node)).inserted else { continue }
+            ops.insert(node.op)
+            stack.append(contentsOf: node.inputs)
+        }
+        return ops
     }
 
     /// The same values cut from the graph.

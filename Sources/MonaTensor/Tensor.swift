@@ -47,7 +47,7 @@ public struct Tensor: @unchecked Sendable {
     /// Autograd identity: stable for the lifetime of this tensor value, shared by its copies.
     public var id: ObjectIdentifier { ObjectIdentifier(impl) }
     /// The op that produced this tensor inside the graph, if any (nil for leaves and untracked tensors).
-    public var gradOp: String? { impl.node?.op }
+    public var gradOp: String? { impl.node?.op.rawValue }
     var node: GradNode? { impl.node }
 
     /// Size of `axis` (negative axes count from the end).
@@ -67,20 +67,34 @@ public struct Tensor: @unchecked Sendable {
         try body(UnsafeBufferPointer(impl.storage.buffer))
     }
 
-    /// Raw pointer to the elements, for kernels that only read.
-    @inlinable public var data: UnsafeMutablePointer<Float> { impl.storage.base }
+    /// Read-only pointer to the elements (row-major), valid while this tensor value is alive. To write, use
+    /// `mutableData` or `withUnsafeMutableBufferPointer`, which copy shared storage first.
+    @inlinable public var data: UnsafePointer<Float> { UnsafePointer(impl.storage.base) }
 
-    /// Mutable access with copy-on-write: if the storage is shared (another tensor or a graph holds it), it is
-    /// copied first, so no other tensor observes the write. The result keeps `requiresGrad` but leaves the graph.
+    /// Pointer for writing the elements in place, after copy-on-write: if the storage is shared (another tensor
+    /// or a graph holds it) it is copied first, so no other tensor observes the writes. The tensor keeps
+    /// `requiresGrad` but leaves the graph. Valid until this value is next copied or mutated.
+    public var mutableData: UnsafeMutablePointer<Float> {
+        mutating get {
+            makeStorageUnique()
+            return impl.storage.base
+        }
+    }
+
+    /// Mutable access with copy-on-write (see `mutableData`).
     public mutating func withUnsafeMutableBufferPointer<R>(
         _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
     ) rethrows -> R {
+        makeStorageUnique()
+        return try body(impl.storage.buffer)
+    }
+
+    private mutating func makeStorageUnique() {
         if !isKnownUniquelyReferenced(&impl) || !impl.storageIsUnique || impl.node != nil {
             let copy = TensorStorage(count: count)
             if count > 0 { copy.base.update(from: impl.storage.base, count: count) }
             impl = TensorImpl(storage: copy, shape: shape, requiresGrad: impl.requiresGrad, node: nil)
         }
-        return try body(impl.storage.buffer)
     }
 
     /// Element access by multi-index (for tests and I/O, not for hot loops).

@@ -172,7 +172,7 @@ public final class FitPipeline {
             method.trainability.apply(to: model)
             trainable = model.parameterCount(trainableOnly: true)
             total = model.parameterCount()
-            trainer = Trainer(model: model, task: spec, splits: splits, config: config.training, seed: config.seed,
+            trainer = try Trainer(model: model, task: spec, splits: splits, config: config.training, seed: config.seed,
                               stage: "finetune", checkpoints: store, recorder: recorder)
             trainer.modelSpec = modelSpec
             trainer.phaseTimer = timer

@@ -65,7 +65,7 @@ public final class WarmupStage: AlignmentStage {
             config.patience = nil
             config.checkpointEvery = 0
             if let lr = learningRate { config.learningRate = lr }
-            let trainer = Trainer(model: model, task: context.task, splits: data, config: config, seed: context.seed,
+            let trainer = try Trainer(model: model, task: context.task, splits: data, config: config, seed: context.seed,
                                   stage: name, checkpoints: nil, recorder: context.recorder)
             trainer.keepsBest = false
             try trainer.run()

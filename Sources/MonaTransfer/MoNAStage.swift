@@ -80,7 +80,7 @@ public final class MoNAStage: AlignmentStage {
             let phi = prepareOuterParameters(model)
             var config = context.training
             config.learningRate = options.outerLearningRate ?? options.warmupLearningRate ?? config.learningRate
-            let optimizer = config.makeOptimizer(for: model)
+            let optimizer = try config.makeOptimizer(for: model)
             let tb = min(options.targetBatchSize ?? config.batchSize, data.train.count)
             let sb = min(options.sourceBatchSize, src.alignment.count)
             let targets = BatchSampler(count: data.train.count, batchSize: tb, shuffle: true, dropLast: true,

@@ -91,7 +91,7 @@ public final class ORCAStage: AlignmentStage {
             let params = model.trainableParameters()
             var config = context.training
             if let lr = options.learningRate { config.learningRate = lr }
-            let optimizer = config.makeOptimizer(for: model)
+            let optimizer = try config.makeOptimizer(for: model)
             let sampler = BatchSampler(count: data.train.count, batchSize: min(options.batchSize, data.train.count),
                                        shuffle: true, dropLast: true, seed: context.seed ^ 0x6f72_6361)
             var queue: [[Int]] = [], epoch = 0

@@ -131,6 +131,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         }
         if checkpointEvery < 0 { throw bad("checkpointEvery", "must be ≥ 0, got \(checkpointEvery)") }
         if logEvery < 1 { throw bad("logEvery", "must be ≥ 1, got \(logEvery)") }
+        _ = try makeOptimizer(groups: [], section: section)   // the optimizer's own hyperparameter checks
     }
 
     /// The learning-rate schedule for a run of `totalSteps` optimizer steps.
@@ -145,17 +146,26 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     }
 
     /// An optimizer over `module`'s trainable parameters, with no weight decay on biases, norms, position and
-    /// CLS embeddings.
-    public func makeOptimizer(for module: Module) -> Optimizer {
-        let groups = ParameterGroup.decayGroups(module, weightDecay: weightDecay).filter { !$0.parameters.isEmpty }
-        switch optimizer {
-        case .adamw:
-            return Adam(groups: groups, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                        decoupledWeightDecay: true)
-        case .adam:
-            return Adam(groups: groups, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
-        case .sgd:
-            return SGD(groups: groups, learningRate: learningRate, momentum: momentum)
+    /// CLS embeddings. Throws `TransferError.badConfig` naming the `training.*` key of a hyperparameter out of
+    /// range (an optimizer's check, e.g. β₂ ∉ [0, 1)).
+    public func makeOptimizer(for module: Module) throws -> Optimizer {
+        try makeOptimizer(groups: ParameterGroup.decayGroups(module, weightDecay: weightDecay)
+            .filter { !$0.parameters.isEmpty })
+    }
+
+    func makeOptimizer(groups: [ParameterGroup], section: String = "training") throws -> Optimizer {
+        do {
+            switch optimizer {
+            case .adamw:
+                return try Adam(groups: groups, learningRate: learningRate, beta1: beta1, beta2: beta2,
+                                epsilon: epsilon, decoupledWeightDecay: true)
+            case .adam:
+                return try Adam(groups: groups, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
+            case .sgd:
+                return try SGD(groups: groups, learningRate: learningRate, momentum: momentum)
+            }
+        } catch let error as OptimizerError {
+            throw TransferError.badConfig("\(section).\(error.parameter): must be \(error.accepted), got \(error.value)")
         }
     }
 }

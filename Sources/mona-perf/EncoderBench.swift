@@ -57,7 +57,7 @@ struct EncoderBench: ParsableCommand {
             // Our steps and PyTorch's alternate (PyTorch runs as a server process), so that both see the same
             // machine load: on a shared machine, figures taken minutes apart are not comparable.
             let x = reference.input
-            let opt = AdamW(groups: [ParameterGroup(reference.namedParameters())], learningRate: 1e-4)
+            let opt = try AdamW(groups: [ParameterGroup(reference.namedParameters())], learningRate: 1e-4)
             let server = runTorch ? TorchServer(script: torchScript, threads: t) : nil
             if runTorch && server == nil { table.notes.append("PyTorch server failed to start at \(t) threads") }
             let best = interleavedBest(rounds: quick ? 2 : 5, [

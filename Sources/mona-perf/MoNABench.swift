@@ -55,7 +55,7 @@ struct MoNABench: ParsableCommand {
         let batch = bench.target
         var steps: [String: () -> Void] = [:]
         for v in Self.variants {
-            let prepared = bench.prepare(v)
+            let prepared = try bench.prepare(v)
             let step = { prepared(batch) }
             step()                                                      // optimizer state, caches
             let base = TensorStorage.liveBytes.current, flops0 = BLAS.performedFLOPs
@@ -169,7 +169,7 @@ struct MoNABench: ParsableCommand {
         }
 
         /// Sets the trainability `variant` needs and returns its step (one optimizer for all calls).
-        func prepare(_ variant: String) -> (LabeledDataset) -> Void {
+        func prepare(_ variant: String) throws -> (LabeledDataset) -> Void {
             var config = TrainingConfig()
             config.learningRate = 1e-5
             let model = self.model, task = self.task, source = self.source
@@ -177,7 +177,7 @@ struct MoNABench: ParsableCommand {
             case "finetune":
                 model.unfreeze()
                 let params = model.trainableParameters().map(\.parameter)
-                let optimizer = config.makeOptimizer(for: model)
+                let optimizer = try config.makeOptimizer(for: model)
                 return { batch in
                     model.unfreeze()                                   // (MoNA's steps freeze the body)
                     let loss = task.lossValue(model(model.input(for: batch)), batch)
@@ -188,7 +188,7 @@ struct MoNABench: ParsableCommand {
                 if variant == "mona-fd" { o.meta.mode = .finiteDifference(epsilon: 0.01) }
                 let stage = MoNAStage(options: o)
                 let phi = stage.prepareOuterParameters(model)
-                let optimizer = config.makeOptimizer(for: model)
+                let optimizer = try config.makeOptimizer(for: model)
                 // Stage 1 computes L_outer(θ)'s features once for the whole pool (MoNAStage.run); its share per
                 // step is added to the timing by `poolShareSeconds`.
                 let featuresAtTheta = TaskModalityGap.sourceFeatures(model.body, source, batchSize: source.count)
@@ -218,7 +218,7 @@ struct MoNABench: ParsableCommand {
         /// One variant in this (fresh) process: warm-up on a 2-sample batch, then RSS around a full step.
         func childMeasurement(_ variant: String) throws -> [(String, JSON)] {
             guard MoNABench.variants.contains(variant) else { throw ValidationError("--child: unknown variant \(variant)") }
-            let step = prepare(variant)
+            let step = try prepare(variant)
             step(target.subset([0, 1]))
             let before = Self.status("VmRSS:")
             let base = TensorStorage.liveBytes.current

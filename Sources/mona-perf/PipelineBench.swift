@@ -99,7 +99,7 @@ struct PipelineBench: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = try RunDirectory(dir)
         let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: false, mode: .quiet)
-        let trainer = Trainer(model: model, task: spec, splits: splits, config: config.training, seed: config.seed,
+        let trainer = try Trainer(model: model, task: spec, splits: splits, config: config.training, seed: config.seed,
                               stage: "finetune", checkpoints: CheckpointStore(directory: run.checkpoints),
                               recorder: recorder)
         trainer.modelSpec = modelSpec

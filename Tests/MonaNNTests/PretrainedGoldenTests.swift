@@ -4,7 +4,7 @@ import MonaFormats
 import MonaTensor
 @testable import MonaNN
 
-/// Golden values from independent implementations: DESIGN.md §4 (PyTorch/HF for MiniLM-L6), onnxruntime runs of
+/// Golden values from independent implementations: PyTorch/Hugging Face (MiniLM-L6), onnxruntime runs of
 /// the shipped ONNX files (scripts/golden_minilm_onnx.py, scripts/golden_dinov2.py → Tests/Fixtures/*.json).
 enum Golden {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -1,4 +1,5 @@
 import Foundation
+import MonaNN
 import MonaTensor
 import MonaTestSupport
 import Testing

@@ -45,8 +45,9 @@ struct TinyMoNA {
 
     func meta(_ alpha: Float, lambda: Float = 1, steps: Int = 1, mode: MetaGradientMode = .exact,
               normalization: OuterGradientNormalization = .none) -> MetaGradientResult {
-        monaMetaGradient(phi: phi, theta: theta, alpha: alpha, lambda: lambda, innerSteps: steps, mode: mode,
-                         outerGradientNormalization: normalization,
+        monaMetaGradient(phi: phi, theta: theta,
+                         options: MetaGradientOptions(alpha: alpha, lambda: lambda, innerSteps: steps, mode: mode,
+                                                      outerGradientNormalization: normalization),
                          innerLoss: task, outerLoss: outer)
     }
 }
@@ -140,7 +141,9 @@ func centralDifferences(_ xs: [Tensor], step: Float = 1e-2, _ f: ([Tensor]) -> F
 
     @Test func separateTaskLossMatchesShared() {
         let shared = s.meta(0.3)
-        let separate = monaMetaGradient(phi: s.phi, theta: s.theta, alpha: 0.3, lambda: 1, outerGradientNormalization: .none,
+        let separate = monaMetaGradient(phi: s.phi, theta: s.theta,
+                                        options: MetaGradientOptions(alpha: 0.3, lambda: 1,
+                                                                     outerGradientNormalization: .none),
                                         innerLoss: s.task, outerLoss: s.outer, taskLoss: s.task)
         #expect(relativeError(separate.phiGradients, shared.phiGradients) < 1e-6)
         #expect(separate.taskLoss == shared.taskLoss)
@@ -157,7 +160,7 @@ func centralDifferences(_ xs: [Tensor], step: Float = 1e-2, _ f: ([Tensor]) -> F
         var phi = s.phi
         var first: Float = 0, last: Float = 0
         for step in 0..<15 {
-            let r = monaMetaGradient(phi: phi, theta: s.theta, alpha: 0.5, lambda: 1,
+            let r = monaMetaGradient(phi: phi, theta: s.theta, options: MetaGradientOptions(alpha: 0.5, lambda: 1),
                                      innerLoss: s.task, outerLoss: s.outer)
             if step == 0 { first = r.outerLoss }
             last = r.outerLoss
@@ -199,14 +202,16 @@ func centralDifferences(_ xs: [Tensor], step: Float = 1e-2, _ f: ([Tensor]) -> F
             return alignLoss(z, labels: ys) + uniformLoss(z, t: 2)
         }
         let alpha: Float = 0.5
-        let r = monaMetaGradient(phi: phi, theta: theta, alpha: alpha, lambda: 1, innerLoss: task, outerLoss: outer)
+        let r = monaMetaGradient(phi: phi, theta: theta, options: MetaGradientOptions(alpha: alpha, lambda: 1),
+                                 innerLoss: task, outerLoss: outer)
         let outerFD = centralDifferences(phi) { p in
             let tv = theta.map { $0.requiringGradient() }
             let g = gradients(of: task(p, tv), wrt: tv)
             return outer(zip(theta, g).map { $0 - alpha * $1 }).item
         }
         let e = relativeError(r.outerGradients, outerFD)
-        let fd = monaMetaGradient(phi: phi, theta: theta, alpha: alpha, lambda: 1, mode: .finiteDifference(),
+        let fd = monaMetaGradient(phi: phi, theta: theta,
+                                  options: MetaGradientOptions(alpha: alpha, lambda: 1, mode: .finiteDifference()),
                                   innerLoss: task, outerLoss: outer)
         let eFD = relativeError(fd.outerGradients, r.outerGradients)
         print("MEASURED: BertLayer width 8, α=\(alpha): ‖∇φL_outer‖ \(r.outerGradientNorm), ratio \(r.gradientRatio), exact vs central differences \(e), finite-difference mode vs exact \(eFD)")

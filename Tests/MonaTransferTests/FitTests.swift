@@ -60,6 +60,30 @@ import Testing
         #expect(throws: TransferError.self) { try FitConfig(task: "x", method: "nope").validate() }
     }
 
+    /// Optimizer hyperparameters out of range are config errors naming the key, not traps in the optimizer.
+    @Test func optimizerHyperparametersAreValidated() throws {
+        let cases: [(String, RunValue)] = [("beta1", .number(1)), ("beta2", .number(-0.5)), ("epsilon", .number(0)),
+                                              ("learningRate", .number(-1))]
+        for (key, value) in cases {
+            let c = try FitConfig(pairs: [("task", .string("gunpoint")), ("training.\(key)", value)])
+            #expect(throws: TransferError.self) { try c.validate() }
+            do { try c.validate() } catch let TransferError.badConfig(m) {
+                #expect(m.hasPrefix("training.\(key): must be"), "\(m)")
+            }
+        }
+        var sgd = FitConfig(task: "gunpoint")
+        sgd.training.optimizer = .sgd
+        sgd.training.momentum = -0.9
+        do {
+            try sgd.validate()
+            Issue.record("negative momentum accepted")
+        } catch let TransferError.badConfig(m) {
+            #expect(m == "training.momentum: must be a finite number ≥ 0, got -0.9")
+        }
+        sgd.training.momentum = 0.9
+        try sgd.validate()
+    }
+
     @Test func unknownTaskAndBodyAreOneLineErrors() {
         do {
             _ = try TaskCatalog.load("no-such-task", dataRoot: URL(fileURLWithPath: "/nonexistent"))

@@ -172,7 +172,7 @@ import Testing
         let recorder = MemoryRecorder()
         var config = setup.config(epochs: 2)
         config.checkpointEvery = 0
-        let trainer = Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: config, seed: 3,
+        let trainer = try Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: config, seed: 3,
                               checkpoints: store, recorder: recorder)
         var state = TrainingState(stage: "finetune", metric: "accuracy", higherIsBetter: true, seed: 3)
         let before = trainer.model.stateDict()
@@ -197,7 +197,7 @@ import Testing
 
     @Test func selectionRules() throws {
         let setup = try WaveSetup(dropout: 0)
-        let trainer = Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: setup.config(), seed: 3)
+        let trainer = try Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: setup.config(), seed: 3)
         #expect(SelectionSetting.auto.resolved(validationCount: 49) == .loss)
         #expect(SelectionSetting.auto.resolved(validationCount: 50) == .metric)
         #expect(SelectionSetting.metric.resolved(validationCount: 6) == .metric)
@@ -220,7 +220,7 @@ import Testing
             }
         }
         let setup = try WaveSetup(dropout: 0)
-        let trainer = Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: setup.config(), seed: 3)
+        let trainer = try Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: setup.config(), seed: 3)
         let observer = Failing()
         trainer.observers = [observer]
         #expect(throws: Broken.self) { try trainer.run() }

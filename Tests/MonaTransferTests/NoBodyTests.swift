@@ -29,7 +29,7 @@ import Testing
 
         let dir = TemporaryDirectory()
         let store = CheckpointStore(directory: dir.url)
-        let trainer = Trainer(model: model, task: setup.task, splits: setup.splits, config: setup.config(epochs: 2),
+        let trainer = try Trainer(model: model, task: setup.task, splits: setup.splits, config: setup.config(epochs: 2),
                               seed: 3, checkpoints: store)
         trainer.modelSpec = spec
         let state = try trainer.run()

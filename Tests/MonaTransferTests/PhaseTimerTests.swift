@@ -9,8 +9,8 @@ import Testing
     @Test func timingLeavesTrainingUnchangedAndCountsEveryStep() throws {
         let setup = try WaveSetup(dropout: 0.1)
         let config = setup.config(epochs: 3)
-        let plain = Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: config, seed: 3)
-        let timed = Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: config, seed: 3)
+        let plain = try Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: config, seed: 3)
+        let timed = try Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: config, seed: 3)
         let timer = PhaseTimer()
         timed.phaseTimer = timer
         var a = try plain.run(), b = try timed.run()

@@ -28,23 +28,34 @@ public struct ParameterGroup {
 /// Base class of optimizers. Subclasses only write the per-parameter update (`update(_:gradient:state:…)`); the
 /// base walks the groups, skips frozen parameters and those without a gradient, and keeps per-parameter state.
 open class Optimizer {
+    /// Changed between steps by learning-rate schedules; must stay finite and ≥ 0 (checked by `step`).
     public var learningRate: Float
-    public var groups: [ParameterGroup]
+    public let groups: [ParameterGroup]
     /// Number of `step` calls so far.
     public private(set) var stepCount = 0
     private var states: [ObjectIdentifier: [Tensor]] = [:]
 
-    public init(groups: [ParameterGroup], learningRate: Float) {
+    /// Throws `OptimizerError` for a negative or non-finite learning rate, weight decay or learning-rate scale.
+    public init(groups: [ParameterGroup], learningRate: Float) throws {
+        try OptimizerError.check("learningRate", learningRate, learningRate >= 0 && learningRate.isFinite,
+                                 accepts: "a finite number ≥ 0")
+        for group in groups {
+            try OptimizerError.check("weightDecay", group.weightDecay,
+                                     group.weightDecay >= 0 && group.weightDecay.isFinite, accepts: "a finite number ≥ 0")
+            try OptimizerError.check("learningRateScale", group.learningRateScale,
+                                     group.learningRateScale >= 0 && group.learningRateScale.isFinite,
+                                     accepts: "a finite number ≥ 0")
+        }
         self.groups = groups
         self.learningRate = learningRate
     }
 
-    public convenience init(_ module: Module, learningRate: Float, weightDecay: Float = 0) {
-        self.init(groups: [ParameterGroup(module.trainableParameters(), weightDecay: weightDecay)], learningRate: learningRate)
-    }
+    /// Names of the per-parameter state buffers (zero-initialised, same shape as the parameter), as PyTorch
+    /// names them in `optimizer.state_dict()` (e.g. Adam's `exp_avg`, `exp_avg_sq`).
+    open var stateNames: [String] { [] }
 
-    /// Number of state buffers per parameter (zero-initialised, same shape as the parameter).
-    open var stateBuffers: Int { 0 }
+    /// Number of state buffers per parameter.
+    public var stateBuffers: Int { stateNames.count }
 
     /// Writes one parameter's update in place. `step` counts from 1.
     open func update(_ parameter: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
@@ -54,6 +65,8 @@ open class Optimizer {
 
     /// Applies one update to every trainable parameter that has a gradient in `gradients`.
     public func step(_ gradients: Gradients) {
+        precondition(learningRate >= 0 && learningRate.isFinite,
+                     "Optimizer: learning rate \(learningRate) is not a finite number ≥ 0 (set by a schedule?)")
         stepCount += 1
         withoutGradients {
             for group in groups {
@@ -80,30 +93,32 @@ open class Optimizer {
 }
 
 extension Optimizer {
-    /// Per-parameter state buffers (e.g. Adam's first and second moments) keyed `<parameter name>/<buffer index>`,
-    /// for checkpoints. Parameters that have not been updated yet have no entry.
+    /// Per-parameter state buffers (e.g. Adam's first and second moments) keyed `<parameter name>/<state name>`
+    /// (`encoder.weight/exp_avg`), for checkpoints. Parameters that have not been updated yet have no entry.
     public func stateTensors() -> [String: Tensor] {
         var out: [String: Tensor] = [:]
+        let names = stateNames
         for group in groups {
             for (name, p) in group.parameters {
                 guard let buffers = states[ObjectIdentifier(p)] else { continue }
-                for (i, t) in buffers.enumerated() { out["\(name)/\(i)"] = t }
+                for (i, t) in buffers.enumerated() { out["\(name)/\(names[i])"] = t }
             }
         }
         return out
     }
 
     /// Restores buffers saved by `stateTensors()` (matched to this optimizer's parameters by name) and the step
-    /// count, so that training continues exactly where it stopped. Throws a `LoadError` listing buffers of unknown
-    /// parameters or of the wrong shape; parameters without saved buffers start from zero state.
+    /// count, so that training continues exactly where it stopped. Keys written before the buffers were named,
+    /// `<parameter name>/<buffer index>`, load too. Throws a `LoadError` listing buffers of unknown parameters or
+    /// of the wrong shape; parameters without saved buffers start from zero state.
     public func loadState(_ tensors: [String: Tensor], stepCount: Int, source: String = "optimizer state") throws {
         var byName: [String: Parameter] = [:]
         for group in groups { for (name, p) in group.parameters { byName[name] = p } }
         var report = LoadReport()
         var restored: [ObjectIdentifier: [Int: Tensor]] = [:]
         for (key, t) in tensors {
-            guard let slash = key.lastIndex(of: "/"), let index = Int(key[key.index(after: slash)...]),
-                  index >= 0, index < stateBuffers, let p = byName[String(key[..<slash])] else {
+            guard let slash = key.lastIndex(of: "/"), let index = stateIndex(String(key[key.index(after: slash)...])),
+                  let p = byName[String(key[..<slash])] else {
                 report.unexpected.append(key)
                 continue
             }
@@ -127,20 +142,26 @@ extension Optimizer {
         }
         self.stepCount = stepCount
     }
+
+    /// The buffer a saved state name refers to: a name from `stateNames`, or a legacy buffer index.
+    private func stateIndex(_ name: String) -> Int? {
+        if let i = stateNames.firstIndex(of: name) { return i }
+        guard let i = Int(name), i >= 0, i < stateBuffers else { return nil }
+        return i
+    }
 }
 
-/// Scales gradients in place so that their global L2 norm is at most `maxNorm`; returns the norm before clipping.
-@discardableResult
-public func clipGradients(_ gradients: inout Gradients, parameters: [Parameter], maxNorm: Float) -> Float {
-    var total: Double = 0
-    for p in parameters {
-        guard let g = gradients[p.value] else { continue }
-        g.withUnsafeBufferPointer { for x in $0 { total += Double(x) * Double(x) } }
+/// An optimizer hyperparameter outside its range (PyTorch raises `ValueError: Invalid beta parameter …`).
+public struct OptimizerError: Error, Equatable, CustomStringConvertible {
+    /// The hyperparameter's name as the initializer spells it (`learningRate`, `beta1`, `epsilon`, …).
+    public let parameter: String
+    public let value: Float
+    /// What is accepted, e.g. "a number in [0, 1)".
+    public let accepted: String
+
+    public var description: String { "\(parameter) must be \(accepted), got \(value)" }
+
+    static func check(_ parameter: String, _ value: Float, _ valid: Bool, accepts accepted: String) throws {
+        if !valid { throw OptimizerError(parameter: parameter, value: value, accepted: accepted) }
     }
-    let norm = Float(total.squareRoot())
-    if norm > maxNorm && norm.isFinite {
-        let scale = maxNorm / (norm + 1e-6)
-        for p in parameters { if let g = gradients[p.value] { gradients[p.value] = withoutGradients { g * scale } } }
-    }
-    return norm
 }

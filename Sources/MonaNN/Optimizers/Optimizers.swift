@@ -3,17 +3,21 @@ import MonaTensor
 /// SGD with optional momentum (PyTorch's form: v ← μv + g, with dampening 0) and Nesterov, and L2 weight decay
 /// added to the gradient.
 public final class SGD: Optimizer {
-    public var momentum: Float
-    public var nesterov: Bool
+    public let momentum: Float
+    public let nesterov: Bool
 
-    public init(groups: [ParameterGroup], learningRate: Float, momentum: Float = 0, nesterov: Bool = false) {
-        precondition(!nesterov || momentum > 0, "SGD: Nesterov needs momentum > 0")
+    /// Throws `OptimizerError` for momentum < 0 (or non-finite), Nesterov without momentum, and the base checks.
+    public init(groups: [ParameterGroup], learningRate: Float, momentum: Float = 0, nesterov: Bool = false) throws {
+        try OptimizerError.check("momentum", momentum, momentum >= 0 && momentum.isFinite,
+                                 accepts: "a finite number ≥ 0")
+        try OptimizerError.check("momentum", momentum, !nesterov || momentum > 0,
+                                 accepts: "> 0 with Nesterov momentum")
         self.momentum = momentum
         self.nesterov = nesterov
-        super.init(groups: groups, learningRate: learningRate)
+        try super.init(groups: groups, learningRate: learningRate)
     }
 
-    override public var stateBuffers: Int { momentum == 0 ? 0 : 1 }
+    override public var stateNames: [String] { momentum == 0 ? [] : ["momentum_buffer"] }
 
     override public func update(_ p: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
                                 state: [UnsafeMutableBufferPointer<Float>], learningRate lr: Float, weightDecay wd: Float,
@@ -35,21 +39,26 @@ public final class SGD: Optimizer {
 /// Adam (Kingma & Ba) with bias correction. `decoupledWeightDecay` false: L2 added to the gradient (torch Adam);
 /// true: AdamW (Loshchilov & Hutter), p ← p − lr·wd·p before the Adam step.
 public class Adam: Optimizer {
-    public var beta1: Float
-    public var beta2: Float
-    public var epsilon: Float
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
     let decoupled: Bool
 
+    /// Throws `OptimizerError` unless 0 ≤ β₁, β₂ < 1 and ε > 0 (finite), and for the base checks. Stricter than
+    /// PyTorch on ε: with ε = 0 a parameter whose gradients were all zero so far gets 0/0 = NaN.
     public init(groups: [ParameterGroup], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
-                epsilon: Float = 1e-8, decoupledWeightDecay: Bool = false) {
+                epsilon: Float = 1e-8, decoupledWeightDecay: Bool = false) throws {
+        try OptimizerError.check("beta1", beta1, beta1 >= 0 && beta1 < 1, accepts: "a number in [0, 1)")
+        try OptimizerError.check("beta2", beta2, beta2 >= 0 && beta2 < 1, accepts: "a number in [0, 1)")
+        try OptimizerError.check("epsilon", epsilon, epsilon > 0 && epsilon.isFinite, accepts: "a finite number > 0")
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
         decoupled = decoupledWeightDecay
-        super.init(groups: groups, learningRate: learningRate)
+        try super.init(groups: groups, learningRate: learningRate)
     }
 
-    override public var stateBuffers: Int { 2 }
+    override public var stateNames: [String] { ["exp_avg", "exp_avg_sq"] }
 
     override public func update(_ p: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
                                 state: [UnsafeMutableBufferPointer<Float>], learningRate lr: Float, weightDecay wd: Float,
@@ -91,8 +100,8 @@ public class Adam: Optimizer {
 /// AdamW: Adam with decoupled weight decay (default 0.01 like PyTorch).
 public final class AdamW: Adam {
     public init(groups: [ParameterGroup], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
-                epsilon: Float = 1e-8) {
-        super.init(groups: groups, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                epsilon: Float = 1e-8) throws {
+        try super.init(groups: groups, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
                    decoupledWeightDecay: true)
     }
 }

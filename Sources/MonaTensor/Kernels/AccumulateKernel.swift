@@ -74,7 +74,7 @@ func sumOfContributions(_ parts: [Tensor]) -> Tensor {
     }
     let n = parts[0].count
     let out = TensorStorage(count: n)
-    let sources = parts.map { UnsafePointer($0.data) }
+    let sources = parts.map(\.data)
     let po = out.base
     Parallel.forEachChunk(n, costPerItem: parts.count) { r in
         // Blocks that stay in L1 while the contributions are added into them one after another.
@@ -91,7 +91,7 @@ func sumOfContributions(_ parts: [Tensor]) -> Tensor {
 
 /// sum += part, elementwise (same shapes; `sum` exclusively owned by the caller).
 private func addInPlace(_ sum: Tensor, _ part: Tensor) {
-    let n = sum.count, ps = sum.data, pp = UnsafePointer(part.data)
+    let n = sum.count, ps = sum.storage.base, pp = part.data
     Parallel.forEachChunk(n, costPerItem: 1) { r in
         addRun(ps + r.lowerBound, pp + r.lowerBound, ps + r.lowerBound, r.count)
     }

@@ -26,7 +26,7 @@ extension Tensor {
             r = r.replacing(with: 1, where: ((y .== V8(repeating: 0)) .& (x .== x)) .| ((x .== V8(repeating: 1)) .& (y .== y)))
             return r
         }
-        return record(out, op: "powTensor", inputs: [a, b]) { g, ctx in
+        return record(out, op: .powTensor, inputs: [a, b]) { g, ctx in
             var ga: Tensor?, gb: Tensor?
             if ctx.needsGradient[0] {
                 let d = Tensor.where(b.equal(0), Tensor(0), b * Tensor.pow(a, b - 1))
@@ -48,7 +48,7 @@ extension Tensor {
         let out = vectorZip(a, b, op: "minimum") { x, y in
             x.replacing(with: y, where: y .< x).replacing(with: .nan, where: y .!= y)
         }
-        return record(out, op: "minimum", inputs: [a, b]) { g, ctx in
+        return record(out, op: .minimum, inputs: [a, b]) { g, ctx in
             let wa = vectorZip(a, b, op: "minimum backward") { x, y in selectionWeight(first: x, second: y, pickLess: true) }
             return [ctx.needsGradient[0] ? (g * wa).sum(toShape: a.shape) : nil,
                     ctx.needsGradient[1] ? (g * (1 - wa)).sum(toShape: b.shape) : nil]
@@ -61,7 +61,7 @@ extension Tensor {
         let out = vectorZip(a, b, op: "maximum") { x, y in
             x.replacing(with: y, where: y .> x).replacing(with: .nan, where: y .!= y)
         }
-        return record(out, op: "maximum", inputs: [a, b]) { g, ctx in
+        return record(out, op: .maximum, inputs: [a, b]) { g, ctx in
             let wa = vectorZip(a, b, op: "maximum backward") { x, y in selectionWeight(first: x, second: y, pickLess: false) }
             return [ctx.needsGradient[0] ? (g * wa).sum(toShape: a.shape) : nil,
                     ctx.needsGradient[1] ? (g * (1 - wa)).sum(toShape: b.shape) : nil]
@@ -82,7 +82,7 @@ extension Tensor {
     public static func `where`(_ mask: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
         let out = selectKernel(mask, a, b)
         let m = mask.detached()
-        return record(out, op: "where", inputs: [a, b]) { g, ctx in
+        return record(out, op: .where, inputs: [a, b]) { g, ctx in
             let zero = Tensor(0)
             return [ctx.needsGradient[0] ? Tensor.where(m, g, zero).sum(toShape: a.shape) : nil,
                     ctx.needsGradient[1] ? Tensor.where(m, zero, g).sum(toShape: b.shape) : nil]

@@ -169,7 +169,7 @@ extension Tensor {
     /// [N, C, H, W] → [N, oH·oW, C·kH·kW] for non-overlapping patches; backward `patchScatter`.
     static func patchGather(_ x: Tensor, _ g: WindowGeometry2D) -> Tensor {
         let out = build([g.batch, g.positions, g.channels * g.windowSize]) { patchGatherKernel(x.data, $0, g) }
-        return record(out, op: "patchGather", inputs: [x]) { grad, _ in [patchScatter(grad, g)] }
+        return record(out, op: .patchGather, inputs: [x]) { grad, _ in [patchScatter(grad, g)] }
     }
 
     /// The adjoint of `patchGather`: [N, oH·oW, C·kH·kW] → [N, C, H, W].
@@ -178,7 +178,7 @@ extension Tensor {
             if g.positions == 0 { p.update(repeating: 0, count: g.inputShape.reduce(1, *)); return }
             patchScatterKernel(patches.data, p, g)
         }
-        return record(out, op: "patchScatter", inputs: [patches]) { grad, _ in [patchGather(grad, g)] }
+        return record(out, op: .patchScatter, inputs: [patches]) { grad, _ in [patchGather(grad, g)] }
     }
 
     /// [B, X, Y] → [B, Y, X] (materialised); its own adjoint. Kept private to convolutions.
@@ -187,6 +187,6 @@ extension Tensor {
         let (b, x, y) = (shape[0], shape[1], shape[2])
         let src = self
         let out = Tensor.build([b, y, x]) { transposeLastTwoKernel(src.data, $0, batch: b, rows: x, cols: y) }
-        return Tensor.record(out, op: "swapLastTwoAxes", inputs: [self]) { grad, _ in [grad.convSwappingLastTwoAxes()] }
+        return Tensor.record(out, op: .swapLastTwoAxes, inputs: [self]) { grad, _ in [grad.convSwappingLastTwoAxes()] }
     }
 }

@@ -14,7 +14,7 @@ extension Tensor {
         if !training || probability == 0 || count == 0 { return self }
         let mask = Tensor.dropoutMask(shape, probability: probability, generator: &generator)
         let out = binaryMap(self, mask, op: "dropout", { $0 * $1 }, { $0 * $1 })
-        return Tensor.record(out, op: "dropout", inputs: [self]) { g, _ in [g * mask] }
+        return Tensor.record(out, op: .dropout, inputs: [self]) { g, _ in [g * mask] }
     }
 
     /// The scaled keep-mask of inverted dropout: 1/(1 − p) with probability 1 − p, else 0.

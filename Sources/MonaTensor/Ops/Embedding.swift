@@ -44,7 +44,7 @@ extension Tensor {
                 }
             }
         }
-        return record(out, op: "embeddingBackward", inputs: [gradient]) { g, _ in
+        return record(out, op: .embeddingBackward, inputs: [gradient]) { g, _ in
             [gatherRows(g, indices: indices, shape: idxShape, zeroing: paddingIndex, gradientSkips: paddingIndex)]
         }
     }
@@ -67,7 +67,7 @@ extension Tensor {
                 }
             }
         }
-        return record(out, op: "embedding", inputs: [table]) { g, _ in
+        return record(out, op: .embedding, inputs: [table]) { g, _ in
             [embeddingBackward(g, indices: indices, vocabularySize: v, paddingIndex: gradientSkips)]
         }
     }

@@ -24,7 +24,7 @@ extension Tensor {
                 }
             }
         }
-        return record(out, op: "sharedWeightMatmul", inputs: [w, x]) { grad, ctx in
+        return record(out, op: .sharedWeightMatmul, inputs: [w, x]) { grad, ctx in
             // Y = op(W)·X:  d op(W) = Σₙ G·Xᵀ,  dX = op(W)ᵀ·G.
             let gw: Tensor? = !ctx.needsGradient[0] ? nil
                 : transposeW ? batchSummedMatmulNT(x, grad) : batchSummedMatmulNT(grad, x)
@@ -53,7 +53,7 @@ extension Tensor {
                 }
             }
         }
-        return record(out, op: "batchSummedMatmulNT", inputs: [a, b]) { grad, ctx in
+        return record(out, op: .batchSummedMatmulNT, inputs: [a, b]) { grad, ctx in
             // Y = Σₙ Aₙ·Bₙᵀ:  dAₙ = G·Bₙ,  dBₙ = Gᵀ·Aₙ.
             [ctx.needsGradient[0] ? sharedWeightMatmul(grad, b, transposeW: false) : nil,
              ctx.needsGradient[1] ? sharedWeightMatmul(grad, a, transposeW: true) : nil]

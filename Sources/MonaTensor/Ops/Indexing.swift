@@ -22,7 +22,7 @@ extension Tensor {
         let out = Tensor.build(outShape) {
             indexSelectKernel(src.data, outer: outer, n: n, inner: inner, indices: indices, into: $0)
         }
-        return Tensor.record(out, op: "indexSelect", inputs: [self]) { g, _ in
+        return Tensor.record(out, op: .indexSelect, inputs: [self]) { g, _ in
             [g.indexAdd(axis: a, indices: indices, size: n)]
         }
     }
@@ -48,7 +48,7 @@ extension Tensor {
         let out = Tensor.build(outShape) {
             indexAddKernel(src.data, outer: outer, k: indices.count, inner: inner, indices: indices, n: size, into: $0)
         }
-        return Tensor.record(out, op: "indexAdd", inputs: [self]) { g, _ in
+        return Tensor.record(out, op: .indexAdd, inputs: [self]) { g, _ in
             [g.indexSelect(axis: a, indices: indices)]
         }
     }
@@ -64,9 +64,10 @@ extension Tensor {
         let a = checkElementIndices(indices, target: shape, axis: axis, op: "gathered")
         let index = indices.detached(), src = self, inShape = shape
         let out = Tensor.zeros(index.shape)
-        gatherScatterKernel(big: src.data, bigShape: inShape, small: out.data, index: index.data,
+        gatherScatterKernel(big: UnsafeMutablePointer(mutating: src.data),  // only read when gathering
+                            bigShape: inShape, small: out.storage.base, index: index.data,
                             indexShape: index.shape, axis: a, scatter: false)
-        return Tensor.record(out, op: "gather", inputs: [self]) { g, _ in
+        return Tensor.record(out, op: .gather, inputs: [self]) { g, _ in
             [g.scatterAdded(alongAxis: a, indices: index, shape: inShape)]
         }
     }
@@ -82,9 +83,10 @@ extension Tensor {
         let a = checkElementIndices(indices, target: target, axis: axis, op: "scatterAdded")
         let index = indices.detached()
         let out = Tensor.zeros(target)
-        gatherScatterKernel(big: out.data, bigShape: target, small: data, index: index.data,
-                            indexShape: index.shape, axis: a, scatter: true)
-        return Tensor.record(out, op: "scatterAdd", inputs: [self]) { g, _ in
+        gatherScatterKernel(big: out.storage.base, bigShape: target,
+                            small: UnsafeMutablePointer(mutating: data),  // only read when scattering
+                            index: index.data, indexShape: index.shape, axis: a, scatter: true)
+        return Tensor.record(out, op: .scatterAdd, inputs: [self]) { g, _ in
             [g.gathered(alongAxis: a, indices: index)]
         }
     }
@@ -112,7 +114,7 @@ extension Tensor {
         let out = Tensor.zeros([labels.count, classes])
         for (i, l) in labels.enumerated() {
             precondition(l >= 0 && l < classes, "oneHot: label \(l) at position \(i) is out of range 0..<\(classes)")
-            out.data[i * classes + l] = 1
+            out.storage.base[i * classes + l] = 1
         }
         return out
     }

@@ -25,8 +25,8 @@ extension Tensor {
         }
         let mean = TensorStorage(count: rows), rstd = TensorStorage(count: rows)
         let out = Tensor.build(shape) { y in
-            RowKernels.layerNormForward(data, weight: weight.map { UnsafePointer($0.data) },
-                                        bias: bias.map { UnsafePointer($0.data) }, y,
+            RowKernels.layerNormForward(data, weight: weight.map { $0.data },
+                                        bias: bias.map { $0.data }, y,
                                         mean: mean.base, rstd: rstd.base, rows: rows, d: d, epsilon: epsilon)
         }
 
@@ -36,7 +36,7 @@ extension Tensor {
         let weightIndex: Int? = weight == nil ? nil : 1
         let biasIndex: Int? = bias == nil ? nil : inputs.count - 1
         let x = self
-        return Tensor.record(out, op: "layerNorm", inputs: inputs) { g, c in
+        return Tensor.record(out, op: .layerNorm, inputs: inputs) { g, c in
             let needX = c.needsGradient[0]
             let needW = weightIndex.map { c.needsGradient[$0] } ?? false
             let needB = biasIndex.map { c.needsGradient[$0] } ?? false
@@ -59,7 +59,7 @@ extension Tensor {
             let dx: TensorStorage? = needX ? TensorStorage(count: x.count) : nil
             let dw: TensorStorage? = needW ? TensorStorage(count: d) : nil
             let db: TensorStorage? = needB ? TensorStorage(count: d) : nil
-            RowKernels.layerNormBackward(x.data, g.data, weight: weight.map { UnsafePointer($0.data) },
+            RowKernels.layerNormBackward(x.data, g.data, weight: weight.map { $0.data },
                                          mean: mean.base, rstd: rstd.base, rows: rows, d: d,
                                          dx: dx?.base, dweight: dw?.base, dbias: db?.base)
             if let dx { grads[0] = Tensor(storage: dx, shape: x.shape) }
@@ -76,7 +76,7 @@ extension Tensor {
             RowKernels.normalizeRows(data, mean: stats.mean.base, rstd: stats.rstd.base, weight: nil, y,
                                      rows: stats.rows, d: stats.d)
         }
-        return Tensor.record(out, op: "layerNormNormalized", inputs: [self]) { g, _ in
+        return Tensor.record(out, op: .layerNormNormalized, inputs: [self]) { g, _ in
             [Tensor.layerNormInputGradient(self, g, weight: nil, stats)]
         }
     }
@@ -90,18 +90,18 @@ extension Tensor {
                                                    _ stats: LayerNormRows) -> Tensor {
         let d = stats.d
         let out = Tensor.build(x.shape) { dx in
-            RowKernels.layerNormBackward(x.data, g.data, weight: weight.map { UnsafePointer($0.data) },
+            RowKernels.layerNormBackward(x.data, g.data, weight: weight.map { $0.data },
                                          mean: stats.mean.base, rstd: stats.rstd.base, rows: stats.rows, d: d,
                                          dx: dx, dweight: nil, dbias: nil)
         }
-        return Tensor.record(out, op: "layerNormInputGradient", inputs: [x, g] + (weight.map { [$0] } ?? [])) { u, c in
+        return Tensor.record(out, op: .layerNormInputGradient, inputs: [x, g] + (weight.map { [$0] } ?? [])) { u, c in
             let needX = c.needsGradient[0], needG = c.needsGradient[1]
             let needW = weight != nil && c.needsGradient[2]
             if !GradMode.isEnabled {
                 let dx: TensorStorage? = needX ? TensorStorage(count: x.count) : nil
                 let dg: TensorStorage? = needG ? TensorStorage(count: x.count) : nil
                 let dw: TensorStorage? = needW ? TensorStorage(count: d) : nil
-                RowKernels.layerNormGradientBackward(x.data, g.data, weight: weight.map { UnsafePointer($0.data) },
+                RowKernels.layerNormGradientBackward(x.data, g.data, weight: weight.map { $0.data },
                                                      output: c.output.data, u.data, mean: stats.mean.base,
                                                      rstd: stats.rstd.base, rows: stats.rows, d: d,
                                                      dx: dx?.base, dg: dg?.base, dweight: dw?.base)
@@ -137,7 +137,7 @@ extension Tensor {
             RowKernels.layerNormBackward(x.data, g.data, weight: nil, mean: stats.mean.base, rstd: stats.rstd.base,
                                          rows: stats.rows, d: d, dx: nil, dweight: dw, dbias: nil)
         }
-        return Tensor.record(out, op: "layerNormWeightGradient", inputs: [x, g]) { u, c in
+        return Tensor.record(out, op: .layerNormWeightGradient, inputs: [x, g]) { u, c in
             let dx = c.needsGradient[0] ? layerNormInputGradient(x, g, weight: u, stats) : nil
             guard c.needsGradient[1] else { return [dx, nil] }
             if GradMode.isEnabled { return [dx, x.layerNormNormalized(stats) * u] }
@@ -152,7 +152,7 @@ extension Tensor {
     fileprivate func layerNormRsqrt(_ epsilon: Float) -> Tensor {
         let e = SIMD8<Float>(repeating: epsilon)
         let out = unaryMap(self, { 1 / ($0 + e).squareRoot() }, { 1 / ($0 + epsilon).squareRoot() })
-        return Tensor.record(out, op: "layerNormRsqrt", inputs: [self]) { g, c in
+        return Tensor.record(out, op: .layerNormRsqrt, inputs: [self]) { g, c in
             let y = c.output
             return [g * (y * y * y) * -0.5]
         }

@@ -29,7 +29,7 @@ extension Tensor {
         var inputs = [x, weight]
         let biasIndex = bias.map { inputs.append($0); return inputs.count - 1 }
         let addendIndex = addend.map { inputs.append($0); return inputs.count - 1 }
-        return record(y, op: "linear", inputs: inputs) { g, c in
+        return record(y, op: .linear, inputs: inputs) { g, c in
             let g2 = g.reshaped(to: [rows, out])                                             // [rows, out]
             var grads = [Tensor?](repeating: nil, count: inputs.count)
             if c.needsGradient[0] {

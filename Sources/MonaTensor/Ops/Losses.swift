@@ -85,7 +85,7 @@ extension Tensor {
             for r in 0..<rows { total += Double(perRow.base[r]) }
             out = Tensor(reduction == .sum ? Float(total) : Float(total / Double(valid)))
         }
-        return record(out, op: "crossEntropy", inputs: [logits]) { g, _ in
+        return record(out, op: .crossEntropy, inputs: [logits]) { g, _ in
             if !GradMode.isEnabled {
                 return [Tensor.build(logits.shape) { dx in
                     crossEntropyBackward(logits.data, lse: lse.base, labels: labels, coefficients: coefficients,
@@ -164,7 +164,7 @@ extension Tensor {
         }
         var inputs = [logits, targets]
         if let posWeight { inputs.append(posWeight) }
-        let elementwise = record(out, op: "bceWithLogits", inputs: inputs) { g, c in
+        let elementwise = record(out, op: .bceWithLogits, inputs: inputs) { g, c in
             let needPW = c.needsGradient.count > 2 && c.needsGradient[2]
             var grads: [Tensor?] = Array(repeating: nil, count: c.needsGradient.count)
             if !GradMode.isEnabled && !c.needsGradient[1] && !needPW {
@@ -262,7 +262,7 @@ extension Tensor {
     fileprivate func lossSigmoid() -> Tensor {
         let one = SIMD8<Float>(repeating: 1)
         let out = unaryMap(self, { one / (one + VectorMath.exp(-$0)) }, { stableSigmoid($0) })
-        return Tensor.record(out, op: "lossSigmoid", inputs: [self]) { g, c in
+        return Tensor.record(out, op: .lossSigmoid, inputs: [self]) { g, c in
             let y = c.output
             return [g * y * (1 - y)]
         }
@@ -276,7 +276,7 @@ extension Tensor {
             for l in 0..<8 { r[l] = stableSoftplus(v[l]) }
             return r
         }, { stableSoftplus($0) })
-        return Tensor.record(out, op: "lossSoftplus", inputs: [self]) { g, _ in [g * x.lossSigmoid()] }
+        return Tensor.record(out, op: .lossSoftplus, inputs: [self]) { g, _ in [g * x.lossSigmoid()] }
     }
 
     /// |x|; backward g·sign(x) (sign(0) = 0, sign(NaN) = NaN), a constant factor, so differentiable again.
@@ -285,7 +285,7 @@ extension Tensor {
         let out = unaryMap(self, { v in
             v.replacing(with: -v, where: v .< SIMD8<Float>(repeating: 0))
         }, { $0 < 0 ? -$0 : $0 })
-        return Tensor.record(out, op: "lossAbs", inputs: [self]) { g, _ in
+        return Tensor.record(out, op: .lossAbs, inputs: [self]) { g, _ in
             let sign = Tensor.build(x.shape) { s in
                 let p = x.data
                 for i in 0..<x.count { s[i] = p[i] > 0 ? 1 : (p[i] < 0 ? -1 : (p[i] == 0 ? 0 : .nan)) }
@@ -315,7 +315,7 @@ extension Tensor {
                 }
             }
         }
-        return Tensor.record(out, op: "lossRowNorm", inputs: [self]) { g, c in
+        return Tensor.record(out, op: .lossRowNorm, inputs: [self]) { g, c in
             let norm = c.output                                                          // [B]
             let zero = Tensor.build([b]) { z in for i in 0..<b { z[i] = norm.data[i] == 0 ? 1 : 0 } }
             return [x * (g / (norm + zero)).reshaped(to: [b, 1])]

@@ -31,7 +31,7 @@ extension Tensor {
         let out = Tensor.build(batchA + [m, n]) { c in
             gemm(a, b, transposeA: transposeA, transposeB: transposeB, batch: batch, m: m, n: n, k: ka, into: c, beta: 0)
         }
-        return record(out, op: "matmul", inputs: [a, b]) { g, c in
+        return record(out, op: .matmul, inputs: [a, b]) { g, c in
             // C = op(A)·op(B):  dop(A) = G·op(B)ᵀ,  dop(B) = op(A)ᵀ·G. Without a graph, each product is added
             // into the gradient already accumulated for its input when autograd hands that over (β = 1).
             let ga: Tensor? = !c.needsGradient[0] ? nil
@@ -66,7 +66,7 @@ extension Tensor {
         let left = flat ? a.reshaped(to: [a.count / k, k]) : a
         let batch = flat ? 1 : batchA.reduce(1, *)
         gemm(left, b, transposeA: transposeA, transposeB: transposeB, batch: batch, m: flat ? a.count / k : m, n: n,
-             k: k, into: addend.data, beta: 1)
+             k: k, into: addend.storage.base, beta: 1)
         return addend
     }
 

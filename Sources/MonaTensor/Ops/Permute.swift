@@ -16,7 +16,7 @@ extension Tensor {
         }
         var inverse = [Int](repeating: 0, count: rank)
         for (i, a) in perm.enumerated() { inverse[a] = i }
-        return Tensor.record(out, op: "permute", inputs: [self]) { g, _ in [g.permuted(inverse)] }
+        return Tensor.record(out, op: .permute, inputs: [self]) { g, _ in [g.permuted(inverse)] }
     }
 
     /// Variadic form of `permuted(_:)`: `x.permuted(0, 2, 1, 3)`.

@@ -31,7 +31,7 @@ extension Tensor {
                                       padding: padding)
         let map = PlaneIndexMap(inShape: shape, outShape: [geo.batch, geo.channels, geo.outHeight, geo.outWidth])
         let out = Tensor.build(map.outShape) { maxPoolKernel(data, $0, map.indices, geo) }
-        return Tensor.record(out, op: "maxPool2d", inputs: [self]) { g, _ in [Tensor.planeScatterAdd(g, map)] }
+        return Tensor.record(out, op: .maxPool2d, inputs: [self]) { g, _ in [Tensor.planeScatterAdd(g, map)] }
     }
 
     /// 1-D max pooling of [N, C, L]; `stride` defaults to `kernel`.
@@ -108,7 +108,7 @@ extension Tensor {
                 }
             }
         }
-        return record(out, op: "maxPoolGather", inputs: [x]) { g, _ in [planeScatterAdd(g, map)] }
+        return record(out, op: .maxPoolGather, inputs: [x]) { g, _ in [planeScatterAdd(g, map)] }
     }
 
     /// The adjoint of `planeGather`: out[p, indices[p, k]] += g[p, k]; backward `planeGather`.
@@ -124,7 +124,7 @@ extension Tensor {
                 }
             }
         }
-        return record(out, op: "maxPoolScatter", inputs: [g]) { gg, _ in [planeGather(gg, map)] }
+        return record(out, op: .maxPoolScatter, inputs: [g]) { gg, _ in [planeGather(gg, map)] }
     }
 }
 

@@ -21,7 +21,7 @@ extension Tensor {
         let outShape = keepingDims ? keptShape : shape.enumerated().filter { !ax.contains($0.offset) }.map(\.element)
         let out = Tensor(storage: cur.storage, shape: outShape)
         let inShape = shape
-        return Tensor.record(out, op: "sum", inputs: [self]) { g, _ in
+        return Tensor.record(out, op: .sum, inputs: [self]) { g, _ in
             [g.reshaped(to: keptShape).expanded(to: inShape)]
         }
     }
@@ -69,7 +69,7 @@ extension Tensor {
                      "expanded(to:): shape \(shape) cannot be broadcast to \(target)")
         let out = broadcastCopy(self, to: target)
         let inShape = shape
-        return Tensor.record(out, op: "expand", inputs: [self]) { g, _ in [g.sum(toShape: inShape)] }
+        return Tensor.record(out, op: .expand, inputs: [self]) { g, _ in [g.sum(toShape: inShape)] }
     }
 
     /// Same elements, new shape (one dimension may be -1). Shares storage.
@@ -86,7 +86,7 @@ extension Tensor {
         if target == shape { return self }
         let out = Tensor(storage: storage, shape: target)
         let inShape = shape
-        return Tensor.record(out, op: "reshape", inputs: [self]) { g, _ in [g.reshaped(to: inShape)] }
+        return Tensor.record(out, op: .reshape, inputs: [self]) { g, _ in [g.reshaped(to: inShape)] }
     }
 
     public func reshaped(_ dims: Int...) -> Tensor { reshaped(to: dims) }

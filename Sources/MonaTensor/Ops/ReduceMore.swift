@@ -80,7 +80,7 @@ extension Tensor {
             }
         }
         let x = self
-        return Tensor.record(out, op: op, inputs: [self]) { g, ctx in
+        return Tensor.record(out, op: sign > 0 ? .maximumAlongAxes : .minimumAlongAxes, inputs: [self]) { g, ctx in
             let weights = extremumWeights(x.detached(), ctx.output.detached().reshaped(to: kept), axes: ax)
             return [g.reshaped(to: kept) * weights]
         }
@@ -140,7 +140,7 @@ extension Tensor {
             logSumExpMiddleAxis(layout.src.data, outer: layout.outer, n: layout.n, inner: layout.inner, into: $0)
         }
         let x = self
-        return Tensor.record(out, op: "logSumExp", inputs: [self]) { g, ctx in
+        return Tensor.record(out, op: .logSumExp, inputs: [self]) { g, ctx in
             let softmax = (x - ctx.output.reshaped(to: kept)).lseExp()    // x.shape
             return [g.reshaped(to: kept) * softmax]
         }
@@ -157,7 +157,7 @@ extension Tensor {
     /// it can be replaced by that op once both are in one tree.
     fileprivate func lseExp() -> Tensor {
         let out = unaryMap(self, { VectorMath.exp($0) }, { vectorExp($0) })
-        return Tensor.record(out, op: "exp", inputs: [self]) { g, ctx in [g * ctx.output] }
+        return Tensor.record(out, op: .exp, inputs: [self]) { g, ctx in [g * ctx.output] }
     }
 
     // MARK: Variance / standard deviation
@@ -172,7 +172,7 @@ extension Tensor {
         let (kept, outShape) = reducedShapes(ax, keepingDims: keepingDims)
         let (out, divisor) = varianceValues(ax, outShape: outShape, unbiased: unbiased, op: "variance")
         let x = self
-        return Tensor.record(out, op: "variance", inputs: [self]) { g, _ in
+        return Tensor.record(out, op: .variance, inputs: [self]) { g, _ in
             guard x.count > 0 else { return [Tensor.zeros(x.shape)] }
             let centered = x - x.mean(alongAxes: ax, keepingDims: true)  // x.shape
             return [centered * (g.reshaped(to: kept) * (2 / divisor))]
@@ -197,9 +197,10 @@ extension Tensor {
         let ax = normalizedAxes(axes, op: "standardDeviation")
         let (kept, outShape) = reducedShapes(ax, keepingDims: keepingDims)
         let (v, divisor) = varianceValues(ax, outShape: outShape, unbiased: unbiased, op: "standardDeviation")
-        for i in 0..<v.count { v.data[i] = sqrtf(v.data[i]) }
+        let values = v.storage.base   // made above, not shared yet
+        for i in 0..<v.count { values[i] = sqrtf(values[i]) }
         let x = self
-        return Tensor.record(v, op: "standardDeviation", inputs: [self]) { g, ctx in
+        return Tensor.record(v, op: .standardDeviation, inputs: [self]) { g, ctx in
             guard x.count > 0 else { return [Tensor.zeros(x.shape)] }
             let centered = x - x.mean(alongAxes: ax, keepingDims: true)  // x.shape
             return [centered * (g.reshaped(to: kept) / (ctx.output.reshaped(to: kept) * divisor))]

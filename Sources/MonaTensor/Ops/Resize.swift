@@ -11,7 +11,7 @@ extension Tensor {
         let out = build(lead + [rows.outSize, cols.outSize]) {
             resampleKernel(x.data, $0, planes: lead.reduce(1, *), rows: rows, cols: cols)
         }
-        return record(out, op: op, inputs: [x]) { g, _ in [resample2dAdjoint(g, rows: rows, cols: cols, op: op)] }
+        return record(out, op: .resample2d, inputs: [x]) { g, _ in [resample2dAdjoint(g, rows: rows, cols: cols, op: op)] }
     }
 
     /// The adjoint of `resample2d`: [..., oH, oW] → [..., H, W].
@@ -22,7 +22,7 @@ extension Tensor {
         let out = build(lead + [rows.inSize, cols.inSize]) {
             resampleAdjointKernel(g.data, $0, planes: lead.reduce(1, *), rows: rows, cols: cols)
         }
-        return record(out, op: op + "Backward", inputs: [g]) { gg, _ in [resample2d(gg, rows: rows, cols: cols, op: op)] }
+        return record(out, op: .resample2dAdjoint, inputs: [g]) { gg, _ in [resample2d(gg, rows: rows, cols: cols, op: op)] }
     }
 
     /// Bilinear resize of [N, C, H, W] to [N, C, height, width] (PyTorch `F.interpolate(mode="bilinear",

@@ -22,7 +22,7 @@ extension Tensor {
                     origin: [Int](repeating: 0, count: extent.count), extent: extent)
         }
         let widths = (0..<rank).map { (before: lower[$0], after: inShape[$0] - lower[$0] - extent[$0]) }
-        return Tensor.record(out, op: "slice", inputs: [self]) { g, _ in [g.padded(widths)] }
+        return Tensor.record(out, op: .slice, inputs: [self]) { g, _ in [g.padded(widths)] }
     }
 
     /// Elements `range` along `axis`.
@@ -74,7 +74,7 @@ extension Tensor {
                     into: dst, shape: outShape, origin: lower, extent: inShape)
         }
         let ranges = (0..<rank).map { lower[$0]..<(lower[$0] + inShape[$0]) }
-        return Tensor.record(out, op: "pad", inputs: [self]) { g, _ in [g.slice(ranges)] }
+        return Tensor.record(out, op: .pad, inputs: [self]) { g, _ in [g.slice(ranges)] }
     }
 
     /// Pads along one axis.
@@ -112,7 +112,7 @@ extension Tensor {
             }
         }
         let sizes = tensors.map { $0.shape[a] }
-        return record(out, op: "concat", inputs: tensors) { g, c in
+        return record(out, op: .concat, inputs: tensors) { g, c in
             (0..<sizes.count).map { i in
                 c.needsGradient[i] ? g.slice(axis: a, range: offsets[i]..<(offsets[i] + sizes[i])) : nil
             }

@@ -25,7 +25,7 @@ extension Tensor {
         if rank == 0 { return reshaped(to: [1]).softmax(alongAxis: axis == -1 ? 0 : axis).reshaped(to: []) }
         let (outer, n, inner, a) = softmaxGeometry(axis, op: "softmax")
         let out = Tensor.build(shape) { y in RowKernels.softmax(data, y, outer: outer, n: n, inner: inner, log: false) }
-        return Tensor.record(out, op: "softmax", inputs: [self]) { g, c in
+        return Tensor.record(out, op: .softmax, inputs: [self]) { g, c in
             let y = c.output
             if !GradMode.isEnabled {
                 return [Tensor.build(y.shape) { dx in
@@ -44,7 +44,7 @@ extension Tensor {
         let out = Tensor.build(y.shape) { dx in
             RowKernels.softmaxBackward(y.data, g.data, dx, outer: outer, n: n, inner: inner, log: false)
         }
-        return record(out, op: "softmaxGradient", inputs: [y, g]) { u, c in
+        return record(out, op: .softmaxGradient, inputs: [y, g]) { u, c in
             var grads: [Tensor?] = [nil, nil]
             if c.needsGradient[1] { grads[1] = softmaxGradient(output: y, gradient: u, axis: a) }
             if c.needsGradient[0] {
@@ -73,7 +73,7 @@ extension Tensor {
         let (outer, n, inner, a) = softmaxGeometry(axis, op: "logSoftmax")
         let out = Tensor.build(shape) { y in RowKernels.softmax(data, y, outer: outer, n: n, inner: inner, log: true) }
         let x = self
-        return Tensor.record(out, op: "logSoftmax", inputs: [self]) { g, c in
+        return Tensor.record(out, op: .logSoftmax, inputs: [self]) { g, c in
             if !GradMode.isEnabled {
                 let y = c.output
                 return [Tensor.build(y.shape) { dx in

@@ -16,7 +16,7 @@ extension Tensor {
     /// |x|. Gradient: sign(x)·g, with sign(0) = 0.
     public func abs() -> Tensor {
         let out = vectorMap(self) { VectorMath.magnitude($0) }
-        return Tensor.record(out, op: "abs", inputs: [self]) { g, _ in [g * self.sign()] }
+        return Tensor.record(out, op: .abs, inputs: [self]) { g, _ in [g * self.sign()] }
     }
 
     /// −1, 0 or +1 by the sign of each element (NaN stays NaN). Piecewise constant: no gradient flows.
@@ -30,19 +30,19 @@ extension Tensor {
     /// x². Gradient: 2x·g.
     public func squared() -> Tensor {
         let out = vectorMap(self) { $0 * $0 }
-        return Tensor.record(out, op: "squared", inputs: [self]) { g, _ in [g * self * 2] }
+        return Tensor.record(out, op: .squared, inputs: [self]) { g, _ in [g * self * 2] }
     }
 
     /// Square root (NaN for negative inputs). Gradient: g/(2√x).
     public func sqrt() -> Tensor {
         let out = vectorMap(self, cost: 4) { $0.squareRoot() }
-        return Tensor.record(out, op: "sqrt", inputs: [self]) { g, ctx in [g / (ctx.output * 2)] }
+        return Tensor.record(out, op: .sqrt, inputs: [self]) { g, ctx in [g / (ctx.output * 2)] }
     }
 
     /// 1/√x (correctly rounded division, not the 12-bit hardware estimate). Gradient: −g/(2·x^{3/2}).
     public func rsqrt() -> Tensor {
         let out = vectorMap(self, cost: 6) { V8(repeating: 1) / $0.squareRoot() }
-        return Tensor.record(out, op: "rsqrt", inputs: [self]) { g, ctx in
+        return Tensor.record(out, op: .rsqrt, inputs: [self]) { g, ctx in
             let y = ctx.output
             return [g * (y * y * y) * -0.5]
         }
@@ -53,19 +53,19 @@ extension Tensor {
     /// e^x (see `VectorMath.exp` for accuracy). Gradient: e^x·g.
     public func exp() -> Tensor {
         let out = laneMap(self, LaneKernels.Exp.self, cost: 8)
-        return Tensor.record(out, op: "exp", inputs: [self]) { g, ctx in [g * ctx.output] }
+        return Tensor.record(out, op: .exp, inputs: [self]) { g, ctx in [g * ctx.output] }
     }
 
     /// Natural logarithm (−inf at 0, NaN below). Gradient: g/x.
     public func log() -> Tensor {
         let out = laneMap(self, LaneKernels.Log.self, cost: 8)
-        return Tensor.record(out, op: "log", inputs: [self]) { g, _ in [g / self] }
+        return Tensor.record(out, op: .log, inputs: [self]) { g, _ in [g / self] }
     }
 
     /// log(1 + e^x), without overflow for large x and accurate for very negative x. Gradient: σ(x)·g.
     public func softplus() -> Tensor {
         let out = laneMap(self, LaneKernels.Softplus.self, cost: 12)
-        return Tensor.record(out, op: "softplus", inputs: [self]) { g, _ in [g * self.sigmoid()] }
+        return Tensor.record(out, op: .softplus, inputs: [self]) { g, _ in [g * self.sigmoid()] }
     }
 
     // MARK: Squashing functions
@@ -73,7 +73,7 @@ extension Tensor {
     /// Hyperbolic tangent. Gradient: (1 − tanh²)·g.
     public func tanh() -> Tensor {
         let out = laneMap(self, LaneKernels.Tanh.self, cost: 10)
-        return Tensor.record(out, op: "tanh", inputs: [self]) { g, ctx in
+        return Tensor.record(out, op: .tanh, inputs: [self]) { g, ctx in
             let y = ctx.output
             if !GradMode.isEnabled { return [vectorZip(g, y, op: "tanh backward") { g, y in g * (1 - y * y) }] }
             return [g * (1 - y * y)]
@@ -83,7 +83,7 @@ extension Tensor {
     /// Logistic sigmoid 1/(1 + e^{−x}). Gradient: σ(1 − σ)·g.
     public func sigmoid() -> Tensor {
         let out = laneMap(self, LaneKernels.Sigmoid.self, cost: 10)
-        return Tensor.record(out, op: "sigmoid", inputs: [self]) { g, ctx in
+        return Tensor.record(out, op: .sigmoid, inputs: [self]) { g, ctx in
             let y = ctx.output
             if !GradMode.isEnabled {
                 return [vectorZip(g, y, op: "sigmoid backward") { g, y in g * y * (1 - y) }]
@@ -95,7 +95,7 @@ extension Tensor {
     /// max(x, 0), with relu(NaN) = NaN. Gradient: g where x > 0, else 0 (0 at the kink; NaN where x is NaN).
     public func relu() -> Tensor {
         let out = vectorMap(self) { x in x.replacing(with: 0, where: x .< 0) }
-        return Tensor.record(out, op: "relu", inputs: [self]) { g, _ in
+        return Tensor.record(out, op: .relu, inputs: [self]) { g, _ in
             if !GradMode.isEnabled {
                 return [vectorZip(g, self, op: "relu backward") { g, x in
                     (g * V8(repeating: 0).replacing(with: 1, where: x .> 0)).replacing(with: .nan, where: x .!= x)
@@ -108,7 +108,7 @@ extension Tensor {
     /// The error function. Gradient: (2/√π)·e^{−x²}·g.
     public func erf() -> Tensor {
         let out = laneMap(self, LaneKernels.Erf.self, cost: 12)
-        return Tensor.record(out, op: "erf", inputs: [self]) { g, _ in
+        return Tensor.record(out, op: .erf, inputs: [self]) { g, _ in
             if !GradMode.isEnabled {
                 return [laneZip(g, self, LaneKernels.ErfBackward.self, op: "erf backward", cost: 10)]
             }
@@ -128,7 +128,7 @@ extension Tensor {
         switch approximate {
         case .none:
             let out = laneMap(self, LaneKernels.GELU.self, cost: 16)
-            return Tensor.record(out, op: "gelu", inputs: [self]) { g, _ in
+            return Tensor.record(out, op: .gelu, inputs: [self]) { g, _ in
                 if !GradMode.isEnabled {
                     return [laneZip(g, self, LaneKernels.GELUBackward.self, op: "gelu backward", cost: 16)]
                 }
@@ -136,7 +136,7 @@ extension Tensor {
             }
         case .tanh:
             let out = laneMap(self, LaneKernels.GELUTanh.self, cost: 12)
-            return Tensor.record(out, op: "geluTanh", inputs: [self]) { g, _ in
+            return Tensor.record(out, op: .geluTanh, inputs: [self]) { g, _ in
                 if !GradMode.isEnabled {
                     return [laneZip(g, self, LaneKernels.GELUTanhBackward.self, op: "gelu backward", cost: 14)]
                 }
@@ -158,7 +158,7 @@ extension Tensor {
     /// without a graph; `geluSecondDerivative()` with one).
     static func geluGradient(_ g: Tensor, _ x: Tensor) -> Tensor {
         let out = laneZip(g, x, LaneKernels.GELUBackward.self, op: "gelu backward", cost: 16)
-        return record(out, op: "geluGradient", inputs: [g, x]) { u, c in
+        return record(out, op: .geluGradient, inputs: [g, x]) { u, c in
             let needG = c.needsGradient[0], needX = c.needsGradient[1]
             if !GradMode.isEnabled {
                 let (dg, dx) = geluGradientBackward(u, g, x, wantG: needG, wantX: needX)
@@ -172,7 +172,7 @@ extension Tensor {
     /// ops, so derivatives of every order exist.
     func geluSecondDerivative() -> Tensor {
         let out = laneMap(self, LaneKernels.GELUSecondDerivative.self, cost: 12)
-        return Tensor.record(out, op: "geluSecondDerivative", inputs: [self]) { g, _ in
+        return Tensor.record(out, op: .geluSecondDerivative, inputs: [self]) { g, _ in
             let x2 = self * self
             let pdf = (x2 * -0.5).exp() * 0.3989423                                  // φ(x)
             return [g * pdf * self * (x2 - 4)]
@@ -217,7 +217,7 @@ extension Tensor {
                 return odd ? r * VectorMath.signOf(x) : r
             }
         }
-        return Tensor.record(out, op: "pow", inputs: [self]) { g, _ in
+        return Tensor.record(out, op: .pow, inputs: [self]) { g, _ in
             if p == 0 { return [Tensor.zeros(self.shape)] }
             return [g * self.pow(p - 1) * p]
         }
@@ -233,7 +233,7 @@ extension Tensor {
         let out = vectorMap(self) { x in
             x.replacing(with: l, where: x .< V8(repeating: l)).replacing(with: h, where: x .> V8(repeating: h))
         }
-        return Tensor.record(out, op: "clamp", inputs: [self]) { g, _ in
+        return Tensor.record(out, op: .clamp, inputs: [self]) { g, _ in
             let inside = vectorMap(self) { x in
                 V8(repeating: 0).replacing(with: 1, where: (x .>= V8(repeating: l)) .& (x .<= V8(repeating: h)))
                     .replacing(with: .nan, where: x .!= x)

@@ -51,13 +51,13 @@ extension Tensor {
     /// Differentiable im2col over an explicit geometry: [N, C, H, W] → [N, C·kH·kW, oH·oW].
     static func unfold(_ x: Tensor, _ g: WindowGeometry2D) -> Tensor {
         let out = build(g.columnsShape) { im2colKernel(x.data, $0, g) }
-        return record(out, op: "im2col", inputs: [x]) { grad, _ in [fold(grad, g)] }
+        return record(out, op: .im2col, inputs: [x]) { grad, _ in [fold(grad, g)] }
     }
 
     /// Differentiable col2im over an explicit geometry: [N, C·kH·kW, oH·oW] → [N, C, H, W] (overlaps add up).
     static func fold(_ cols: Tensor, _ g: WindowGeometry2D) -> Tensor {
         let out = build(g.inputShape) { col2imKernel(cols.data, $0, g) }
-        return record(out, op: "col2im", inputs: [cols]) { grad, _ in [unfold(grad, g)] }
+        return record(out, op: .col2im, inputs: [cols]) { grad, _ in [unfold(grad, g)] }
     }
 
     /// Sliding windows as columns (PyTorch `F.unfold`): [N, C, H, W] → [N, C·kH·kW, oH·oW].

@@ -1,7 +1,8 @@
 import Foundation
+import MonaNN
 import MonaTensor
 
-// MoNA's meta-gradient (DESIGN §2, stage 1), written over closures and plain tensors so that any model can be
+// MoNA's meta-gradient (stage 1; docs/mona.md), written over closures and plain tensors so that any model can be
 // plugged in: φ are the parameters the outer step updates (the target embedder, optionally the head), θ the body.
 //
 //   θ₀ = θ,  θₖ₊₁ = θₖ − α ∇θ L_inner(φ, θₖ)   (k < K)         θ' = θ_K
@@ -148,28 +149,6 @@ public func monaMetaGradient(phi: [Tensor], theta: [Tensor], options: MetaGradie
         }
         return combine(parts, options)
     }
-}
-
-/// The brief's signature: same as `monaMetaGradient(phi:theta:options:…)`.
-public func monaMetaGradient(phi: [Tensor], theta: [Tensor], alpha: Float, lambda: Float, innerSteps: Int = 1,
-                             mode: MetaGradientMode = .exact,
-                             outerGradientNormalization: OuterGradientNormalization = .fixedRatio(1),
-                             innerLoss: ([Tensor], [Tensor]) -> Tensor,
-                             outerLoss: ([Tensor]) -> Tensor,
-                             taskLoss: (([Tensor], [Tensor]) -> Tensor)? = nil) -> MetaGradientResult {
-    monaMetaGradient(phi: phi, theta: theta,
-                     options: MetaGradientOptions(alpha: alpha, lambda: lambda, innerSteps: innerSteps, mode: mode,
-                                                  outerGradientNormalization: outerGradientNormalization),
-                     innerLoss: innerLoss, outerLoss: outerLoss, taskLoss: taskLoss)
-}
-
-/// Global L2 norm of a list of tensors (accumulated in Double; NaN propagates).
-public func globalNorm(_ tensors: [Tensor]) -> Float {
-    var s = 0.0
-    for t in tensors {
-        t.withUnsafeBufferPointer { b in for v in b { s += Double(v) * Double(v) } }
-    }
-    return Float(s.squareRoot())
 }
 
 // MARK: - Internals

@@ -135,7 +135,7 @@ private func classCentroids(_ x: Tensor, _ labels: [Int]) -> (centroids: [[Doubl
     return (zip(sums, counts).map { s, n in s.map { $0 / Double(n) } }, counts, y)
 }
 
-private func distance(_ a: UnsafeMutablePointer<Float>, _ b: [Double]) -> Double {
+private func distance(_ a: UnsafePointer<Float>, _ b: [Double]) -> Double {
     var s = 0.0
     for t in 0..<b.count { let d = Double(a[t]) - b[t]; s += d * d }
     return s.squareRoot()
