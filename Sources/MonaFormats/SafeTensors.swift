@@ -135,14 +135,18 @@ public enum SafeTensors {
             guard let v = d.intValue, v >= 0 else { throw fail("shape \(JSONValue.array(dims).compactJSON) must hold non-negative integers") }
             shape.append(v)
         }
+        // Whole numbers of any size: one beyond 2⁵³ cannot be exact, but it is past the end of any real file.
         guard case .array(let offsets)? = value["data_offsets"], offsets.count == 2,
-              let begin = offsets[0].intValue, let end = offsets[1].intValue else {
+              case .number(let first) = offsets[0], case .number(let last) = offsets[1],
+              first.rounded() == first, last.rounded() == last else {
             throw fail("\"data_offsets\" must be an array of two integers")
         }
-        guard begin >= 0, begin <= end else { throw fail("data_offsets [\(begin), \(end)] must satisfy 0 ≤ begin ≤ end") }
-        guard end <= dataSize else {
-            throw fail("data_offsets [\(begin), \(end)] run past the end of the \(dataSize)-byte data buffer")
+        let shown = "[\(JSONValue.formatNumber(first)), \(JSONValue.formatNumber(last))]"
+        guard first >= 0, first <= last else { throw fail("data_offsets \(shown) must satisfy 0 ≤ begin ≤ end") }
+        guard last <= Double(dataSize) else {
+            throw fail("data_offsets \(shown) run past the end of the \(dataSize)-byte data buffer")
         }
+        let begin = Int(first), end = Int(last)   // exact: both lie within the data buffer
         let count = try checkedElementCount(shape, file: file, tensor: name)
         let bytes = try checkedByteCount(count, dtype.byteSize, file: file, tensor: name)
         guard end - begin == bytes else {

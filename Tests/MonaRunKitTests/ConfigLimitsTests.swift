@@ -17,7 +17,8 @@ import Testing
         let flow = "z: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n"
         let message = error(flow)
         #expect(message == "c.yaml:1: nesting deeper than \(YAMLDocument.maxDepth) levels")
-        let block = (0..<5000).map { String(repeating: "  ", count: $0) + "k\($0):\n" }.joined() + String(repeating: "  ", count: 5000) + "v: 1\n"
+        // Block style, one space per level (12 MB, under the size limit).
+        let block = (0..<5000).map { String(repeating: " ", count: $0) + "k\($0):\n" }.joined() + String(repeating: " ", count: 5000) + "v: 1\n"
         #expect(error(block)?.hasPrefix("c.yaml:6") == true)   // near line 64, where the limit is crossed
         #expect(error(block)?.contains("nesting deeper") == true)
         // Just inside the limit is fine (the top-level mapping is level 1).
