@@ -51,6 +51,7 @@ let package = Package(
     platforms: [.macOS(.v15)],  // Synchronization's Atomic/Mutex (worker pool)
     products: [
         .library(name: "MonaTensor", targets: ["MonaTensor"]),
+        .library(name: "MonaJSON", targets: ["MonaJSON"]),
         .library(name: "MonaFormats", targets: ["MonaFormats"]),
         .library(name: "MonaData", targets: ["MonaData"]),
         .library(name: "MonaNN", targets: ["MonaNN"]),
@@ -61,7 +62,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
@@ -69,18 +69,24 @@ let package = Package(
         .systemLibrary(
             name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        // zlib (Debian zlib1g-dev) for DEFLATE in zip members and gzip files, behind MonaFormats' bounded wrapper.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // One ordered JSON value, strict parser and writer, shared by MonaFormats and MonaRunKit (no dependencies).
+        .target(name: "MonaJSON", swiftSettings: cpuFlags),
         .target(
             name: "MonaTensor",
             dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
             swiftSettings: cpuFlags),
         .target(
             name: "MonaFormats",
-            dependencies: ["MonaTensor", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["MonaTensor", "MonaJSON", "CZlib"],
             swiftSettings: cpuFlags),
         .target(name: "MonaData", dependencies: ["MonaTensor", "MonaFormats"], swiftSettings: cpuFlags),
         .target(name: "MonaNN", dependencies: ["MonaTensor", "MonaFormats"], swiftSettings: cpuFlags),
         // Run directories: atomic writes, JSONL metrics, SVG plots, Markdown reports, progress, YAML configs.
-        .target(name: "MonaRunKit", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: cpuFlags),
+        // Configs are composed from libyaml's events (the CYaml module of the Yams package), with our own limits.
+        .target(name: "MonaRunKit", dependencies: ["MonaJSON", .product(name: "Yams", package: "Yams")],
+                swiftSettings: cpuFlags),
         // Cross-modal models, tasks, training, baselines, MoNA, ORCA and the source-knowledge analysis.
         .target(name: "MonaTransfer", dependencies: ["MonaNN", "MonaData", "MonaFormats", "MonaTensor", "MonaRunKit"],
                 swiftSettings: cpuFlags),
@@ -102,14 +108,15 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: cpuFlags),
         .testTarget(name: "MonaTensorTests", dependencies: ["MonaTensor", "MonaTestSupport"], swiftSettings: cpuFlags),
-        .testTarget(name: "MonaRunKitTests", dependencies: ["MonaRunKit"], swiftSettings: cpuFlags),
+        .testTarget(name: "MonaJSONTests", dependencies: ["MonaJSON"], swiftSettings: cpuFlags),
+        .testTarget(name: "MonaRunKitTests", dependencies: ["MonaRunKit", "MonaJSON"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaTransferTests",
                     dependencies: ["MonaTransfer", "MonaBench", "MonaNN", "MonaData", "MonaTensor", "MonaTestSupport", "MonaRunKit",
                                    "MonaFormats"],
                     swiftSettings: cpuFlags),
         .testTarget(name: "MonaNNTests", dependencies: ["MonaNN", "MonaTensor", "MonaFormats", "MonaTestSupport"],
                     swiftSettings: cpuFlags),
-        .testTarget(name: "MonaFormatsTests", dependencies: ["MonaFormats", "MonaTensor"],
+        .testTarget(name: "MonaFormatsTests", dependencies: ["MonaFormats", "MonaTensor", "MonaJSON"],
                     swiftSettings: cpuFlags),
         // Builds a package that depends on this one by version (runs `swift build` in a temporary directory).
         .testTarget(name: "PackageTests"),

@@ -3,7 +3,7 @@
 # Runs apt-get directly as root, or through sudo otherwise.
 set -euo pipefail
 
-packages=(libopenblas-dev pkg-config espeak-ng)
+packages=(libopenblas-dev zlib1g-dev pkg-config espeak-ng)
 
 missing=()
 for p in "${packages[@]}"; do

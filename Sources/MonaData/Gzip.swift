@@ -1,8 +1,9 @@
 import Foundation
+import MonaFormats
 
-/// gzip (RFC 1952) decompression on top of `Inflate`: member header (with the optional extra field, name,
-/// comment and header CRC), raw deflate data, then the CRC-32 and length trailer, which are verified.
-/// Concatenated members are decoded one after another, as `gunzip` does.
+/// gzip (RFC 1952) decompression: the member header (with the optional extra field, name, comment and header CRC)
+/// and the CRC-32 and length trailer are read and verified here, the raw deflate body by zlib (MonaFormats'
+/// bounded `Inflate`). Concatenated members are decoded one after another, as `gunzip` does.
 public enum Gzip {
     /// True when `bytes` start with the gzip magic number 1f 8b.
     public static func isCompressed(_ bytes: [UInt8]) -> Bool {
@@ -13,15 +14,18 @@ public enum Gzip {
     /// is an error (default 4 GiB).
     public static func decompress(_ bytes: [UInt8], file: String, maximumSize: Int = 1 << 32) throws -> [UInt8] {
         try bytes.withUnsafeBufferPointer { input in
-            let sink = ByteSink(capacity: min(max(bytes.count * 4, 1024), maximumSize))
+            var out: [UInt8] = []
+            out.reserveCapacity(min(max(bytes.count * 4, 1024), maximumSize))
             var pos = 0
             repeat {
-                let memberStart = sink.count
+                let memberStart = out.count
                 pos = try readHeader(input, at: pos, file: file)
                 do {
-                    pos = try Inflate.inflate(input, from: pos, into: sink, windowStart: memberStart, limit: maximumSize)
+                    pos += try Inflate.inflate(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(input)[pos...]),
+                                               appendingTo: &out, limit: maximumSize,
+                                               overLimit: "decompressed data exceeds the limit of \(maximumSize) bytes")
                 } catch let f as Inflate.Failure {
-                    let at = f.offset >= 0 ? " (near byte \(f.offset))" : ""
+                    let at = f.offset.map { " (near byte \(pos + $0))" } ?? ""
                     throw DataError(file: file, "corrupt gzip data: \(f.message)\(at)")
                 }
                 guard pos + 8 <= input.count else {
@@ -29,8 +33,8 @@ public enum Gzip {
                 }
                 let crc = readLE32(input, pos)
                 let size = readLE32(input, pos + 4)
-                let produced = sink.count - memberStart
-                let actual = CRC32.checksum(UnsafeBufferPointer(start: sink.base + memberStart, count: produced))
+                let produced = out.count - memberStart
+                let actual = out.withUnsafeBufferPointer { CRC32.checksum(UnsafeBufferPointer(rebasing: $0[memberStart...])) }
                 guard crc == actual else {
                     throw DataError(file: file, String(format: "gzip CRC-32 mismatch: trailer says %08x, data gives %08x", crc, actual))
                 }
@@ -39,7 +43,7 @@ public enum Gzip {
                 }
                 pos += 8
             } while pos < input.count
-            return sink.bytes
+            return out
         }
     }
 
@@ -83,20 +87,10 @@ public enum Gzip {
     }
 }
 
-/// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as used by gzip and zip.
+/// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as used by gzip and zip; computed by zlib.
 public enum CRC32 {
-    private static let table: [UInt32] = (0..<256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
     public static func checksum(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        table.withUnsafeBufferPointer { t in
-            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-        }
-        return c ^ 0xFFFF_FFFF
+        ZipCRC.checksum(UnsafeRawBufferPointer(bytes))
     }
 
     public static func checksum(_ bytes: [UInt8]) -> UInt32 {

@@ -1,4 +1,5 @@
 import Foundation
+import MonaJSON
 
 /// The fields of a Hugging Face `config.json` that MoNA's encoders use (BERT-family text models, ViT/DINOv2
 /// image models). Every field is optional because model families differ; `require*` and `validate()` turn a
@@ -141,20 +142,14 @@ public struct HFConfig: Sendable {
 
         func int(_ key: String) throws -> Int? {
             guard let v = value(key) else { return nil }
-            switch v {
-            case .int(let i): return i
-            case .double(let d) where d.rounded() == d && abs(d) < 1e15: return Int(d)   // e.g. 768.0
-            default: throw wrongType(key, "an integer", v)
-            }
+            guard let i = v.intValue else { throw wrongType(key, "an integer", v) }   // 768.0 is 768
+            return i
         }
 
         func double(_ key: String) throws -> Double? {
             guard let v = value(key) else { return nil }
-            switch v {
-            case .int(let i): return Double(i)
-            case .double(let d): return d
-            default: throw wrongType(key, "a number", v)
-            }
+            guard case .number(let d) = v else { throw wrongType(key, "a number", v) }
+            return d
         }
 
         func bool(_ key: String) throws -> Bool? {

@@ -1,4 +1,5 @@
 import Foundation
+import MonaJSON
 import MonaTensor
 
 /// The safetensors format: `u64` little-endian header length, a JSON header
@@ -75,17 +76,20 @@ public enum SafeTensors {
         guard headerBytes.first == UInt8(ascii: "{") else {
             throw FormatError(file: file, "header does not start with '{'")
         }
-        guard case .object(let members) = try JSONValue.parse(headerBytes, file: file) else {
-            throw FormatError(file: file, "header is not a JSON object")
+        let root: JSONValue
+        do {
+            root = try JSONValue.parse(headerBytes)
+        } catch {
+            if let key = error.duplicateKey { throw FormatError(file: file, "header names '\(key)' twice") }
+            throw FormatError(file: file, error)
         }
+        guard case .object(let members) = root else { throw FormatError(file: file, "header is not a JSON object") }
         let dataStart = 8 + headerLength
         let dataSize = data.count - dataStart
 
         var entries: [Entry] = []
         var metadata: [String: String] = [:]
-        var seen = Set<String>()
         for (name, value) in members {
-            guard seen.insert(name).inserted else { throw FormatError(file: file, "header names '\(name)' twice") }
             if name == "__metadata__" {
                 guard case .object(let pairs) = value else {
                     throw FormatError(file: file, "__metadata__ must be an object of strings, got \(value.kindName)")
@@ -128,17 +132,21 @@ public enum SafeTensors {
         guard case .array(let dims)? = value["shape"] else { throw fail("missing or non-array \"shape\"") }
         var shape: [Int] = []
         for d in dims {
-            guard case .int(let v) = d, v >= 0 else { throw fail("shape \(JSONValue.array(dims).jsonText) must hold non-negative integers") }
+            guard let v = d.intValue, v >= 0 else { throw fail("shape \(JSONValue.array(dims).compactJSON) must hold non-negative integers") }
             shape.append(v)
         }
+        // Whole numbers of any size: one beyond 2⁵³ cannot be exact, but it is past the end of any real file.
         guard case .array(let offsets)? = value["data_offsets"], offsets.count == 2,
-              case .int(let begin) = offsets[0], case .int(let end) = offsets[1] else {
+              case .number(let first) = offsets[0], case .number(let last) = offsets[1],
+              first.rounded() == first, last.rounded() == last else {
             throw fail("\"data_offsets\" must be an array of two integers")
         }
-        guard begin >= 0, begin <= end else { throw fail("data_offsets [\(begin), \(end)] must satisfy 0 ≤ begin ≤ end") }
-        guard end <= dataSize else {
-            throw fail("data_offsets [\(begin), \(end)] run past the end of the \(dataSize)-byte data buffer")
+        let shown = "[\(JSONValue.formatNumber(first)), \(JSONValue.formatNumber(last))]"
+        guard first >= 0, first <= last else { throw fail("data_offsets \(shown) must satisfy 0 ≤ begin ≤ end") }
+        guard last <= Double(dataSize) else {
+            throw fail("data_offsets \(shown) run past the end of the \(dataSize)-byte data buffer")
         }
+        let begin = Int(first), end = Int(last)   // exact: both lie within the data buffer
         let count = try checkedElementCount(shape, file: file, tensor: name)
         let bytes = try checkedByteCount(count, dtype.byteSize, file: file, tensor: name)
         guard end - begin == bytes else {
@@ -176,7 +184,7 @@ public enum SafeTensors {
     private static func encodeHeader(_ tensors: [String: Tensor], metadata: [String: String],
                                      file: String) throws -> (Data, [String]) {
         let order = tensors.keys.sorted()
-        var members: [(key: String, value: JSONValue)] = []
+        var members: [(String, JSONValue)] = []
         if !metadata.isEmpty {
             members.append(("__metadata__", .object(metadata.keys.sorted().map { ($0, .string(metadata[$0]!)) })))
         }
@@ -187,12 +195,12 @@ public enum SafeTensors {
             let bytes = t.count * 4
             members.append((name, .object([
                 ("dtype", .string("F32")),
-                ("shape", .array(t.shape.map { .int($0) })),
-                ("data_offsets", .array([.int(offset), .int(offset + bytes)])),
+                ("shape", .array(t.shape.map { JSONValue($0) })),
+                ("data_offsets", .array([JSONValue(offset), JSONValue(offset + bytes)])),
             ])))
             offset += bytes
         }
-        var json = Array(JSONValue.object(members).jsonText.utf8)
+        var json = Array(JSONValue.object(members).compactJSON.utf8)
         json.append(contentsOf: [UInt8](repeating: UInt8(ascii: " "), count: (8 - json.count % 8) % 8))
         var out = Data()
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }

@@ -1,14 +1,10 @@
 import Foundation
-import ZIPFoundation
 
-/// Reading zip members (for `.npz` and torch checkpoints) from a memory-mapped file, and writing small
-/// archives with ZIPFoundation.
+/// Reading zip members (for `.npz` and torch checkpoints) from a memory-mapped file; writing is in ZipWriter.swift.
 ///
-/// Reading is our own bounded parser rather than ZIPFoundation's, because on hostile input ZIPFoundation 0.9.20
-/// traps (memory-backed archives with offsets past the end) or loops forever (a deflate stream that reaches the
-/// end of the file). Here every offset and size from the central directory is checked against the file, a
-/// deflated member is decoded only from its own compressed bytes into exactly its declared size, and the
-/// CRC-32 must match. Stored members (all of a torch checkpoint's) are returned without copying.
+/// The parser is bounded: every offset and size from the central directory is checked against the file, a
+/// deflated member is decoded (by zlib) only from its own compressed bytes into exactly its declared size, and
+/// the CRC-32 must match. Stored members (all of a torch checkpoint's) are returned without copying.
 struct ZipMembers {
     struct Entry {
         var path: String
@@ -179,28 +175,5 @@ struct ZipMembers {
             p = next
         }
         return entries
-    }
-}
-
-extension ZipMembers {
-    /// A zip archive (in memory) holding `members` in order, stored or deflated, with a fixed timestamp so the
-    /// bytes are reproducible. Written with ZIPFoundation (we only write archives we built ourselves).
-    static func archiveData(_ members: [(path: String, data: Data)], deflated: Bool = false, file: String) throws -> Data {
-        do {
-            let archive = try Archive(data: Data(), accessMode: .create)
-            for (path, data) in members {
-                try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count),
-                                     modificationDate: Date(timeIntervalSince1970: 315_532_800),
-                                     compressionMethod: deflated ? .deflate : .none) { position, size in
-                    data.subdata(in: data.startIndex + Int(position)..<data.startIndex + Int(position) + size)
-                }
-            }
-            guard let bytes = archive.data else { throw FormatError(file: file, "zip archive has no data") }
-            return bytes
-        } catch let error as FormatError {
-            throw error
-        } catch {
-            throw FormatError(file: file, "cannot build a zip archive (\(error))")
-        }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// YAML configuration files: nested mappings read as flat, ordered `dotted.key → value` pairs.
 ///
@@ -18,12 +17,22 @@ import Yams
 /// are numbers; a number with a leading zero such as `007` stays a string (an identifier, not an octal).
 /// An empty nested mapping `{}` is kept as an empty `.object`; mappings inside lists become `.object` values.
 /// Anchors and aliases work; merge keys (`<<`) are rejected rather than silently taken as an option name.
+/// Size, nesting depth and alias expansion are limited (see `YAMLDocument`); reading is linear in the size.
 public struct ConfigFile {
     /// Loads a YAML mapping into ordered `key → value` pairs, nested mappings flattened with dots
     /// (`optimizer.lr`). Errors name the file, line and key.
     public static func load(_ url: URL) throws -> [(String, RunValue)] {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do {
+            // Refuse an oversized file before reading it into memory.
+            let size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
+            guard size <= YAMLDocument.maxBytes else {
+                throw RunError(file: url.path, "the configuration is \(size) bytes, above the \(YAMLDocument.maxBytes >> 20) MiB limit")
+            }
+            data = try Data(contentsOf: url)
+        } catch let error as RunError {
+            throw error
+        } catch {
             throw RunError(file: url.path, "cannot read the configuration (\(describe(error)))")
         }
         guard let text = String(data: data, encoding: .utf8) else {
@@ -34,17 +43,9 @@ public struct ConfigFile {
 
     /// Parses YAML text; `source` names it in error messages.
     public static func parse(_ text: String, source: String = "<config>") throws -> [(String, RunValue)] {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text, Resolver.basic)
-        } catch let error as YamlError {
-            throw RunError(yamlMessage(error, source: source))
-        } catch {
-            throw RunError(file: source, "invalid YAML (\(describe(error)))")
-        }
-        guard let root else { return [] }  // empty document
-        guard case .mapping(let mapping) = root else {
-            throw RunError("\(location(source, root.mark)): expected a mapping of `option: value` at the top level")
+        guard let root = try YAMLDocument.compose(text, source: source) else { return [] }  // empty document
+        guard case .mapping(let mapping) = root.content else {
+            throw RunError("\(source):\(root.line): expected a mapping of `option: value` at the top level")
         }
         var out: [(String, RunValue)] = []
         var lines: [String: Int] = [:]
@@ -82,47 +83,23 @@ public struct ConfigFile {
 
     // MARK: Reading
 
-    private static func location(_ source: String, _ mark: Mark?) -> String {
-        guard let mark else { return source }
-        return "\(source):\(mark.line)"
-    }
+    private typealias Node = YAMLDocument.YAMLNode
 
-    private static func yamlMessage(_ error: YamlError, source: String) -> String {
-        func message(_ context: YamlError.Context?, _ problem: String, _ mark: Mark) -> String {
-            var text = "\(source):\(mark.line):\(mark.column): invalid YAML: \(problem)"
-            if let context { text += " (\(context.text) at line \(context.mark.line))" }
-            return text
-        }
-        switch error {
-        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
-             let .composer(context, problem, mark, _):
-            return message(context, problem, mark)
-        case let .reader(problem, offset, _, yaml):
-            if let offset, offset <= yaml.count {
-                let line = yaml.prefix(offset).reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
-                return "\(source):\(line): invalid YAML: \(problem)"
-            }
-            return "\(source): invalid YAML: \(problem)"
-        default:
-            return "\(source): invalid YAML: \(error)"
-        }
-    }
-
-    private static func flatten(_ mapping: Node.Mapping, prefix: String, source: String,
+    private static func flatten(_ mapping: [(key: Node, value: Node)], prefix: String, source: String,
                                 into out: inout [(String, RunValue)], lines: inout [String: Int]) throws {
         for (keyNode, valueNode) in mapping {
-            guard case .scalar(let keyScalar) = keyNode else {
-                throw RunError("\(location(source, keyNode.mark)): a key under '\(prefix)' is not a plain string")
+            guard case .scalar(let keyText, let plain) = keyNode.content else {
+                throw RunError("\(source):\(keyNode.line): a key under '\(prefix)' is not a plain string")
             }
-            if keyScalar.string == "<<" && keyScalar.style == .plain {
-                throw RunError("\(location(source, keyNode.mark)): merge keys (<<) are not supported; write the options out")
+            if keyText == "<<" && plain {
+                throw RunError("\(source):\(keyNode.line): merge keys (<<) are not supported; write the options out")
             }
-            let key = prefix.isEmpty ? keyScalar.string : prefix + "." + keyScalar.string
-            if case .mapping(let nested) = valueNode, nested.count > 0 {
+            let key = prefix.isEmpty ? keyText : prefix + "." + keyText
+            if case .mapping(let nested) = valueNode.content, !nested.isEmpty {
                 try flatten(nested, prefix: key, source: source, into: &out, lines: &lines)
                 continue
             }
-            let line = keyNode.mark?.line ?? 0
+            let line = keyNode.line
             if let first = lines[key] {
                 throw RunError("\(source):\(line): duplicate key '\(key)' (first set at line \(first))")
             }
@@ -132,21 +109,22 @@ public struct ConfigFile {
     }
 
     private static func value(of node: Node, key: String, source: String) throws -> RunValue {
-        switch node {
-        case .scalar(let scalar):
-            return scalar.style == .plain || scalar.style == .any ? resolve(plain: scalar.string) : .string(scalar.string)
-        case .sequence(let sequence):
-            return .array(try sequence.map { try value(of: $0, key: key, source: source) })
+        switch node.content {
+        case .scalar(let text, let plain):
+            return plain ? resolve(plain: text) : .string(text)
+        case .sequence(let items):
+            return .array(try items.map { try value(of: $0, key: key, source: source) })
         case .mapping(let mapping):
             var pairs: [(String, RunValue)] = []
+            var seen = Set<String>()
             for (keyNode, valueNode) in mapping {
-                guard case .scalar(let keyScalar) = keyNode else {
-                    throw RunError("\(location(source, keyNode.mark)): a key inside '\(key)' is not a plain string")
+                guard case .scalar(let keyText, _) = keyNode.content else {
+                    throw RunError("\(source):\(keyNode.line): a key inside '\(key)' is not a plain string")
                 }
-                if pairs.contains(where: { $0.0 == keyScalar.string }) {
-                    throw RunError("\(location(source, keyNode.mark)): duplicate key '\(keyScalar.string)' inside '\(key)'")
+                guard seen.insert(keyText).inserted else {
+                    throw RunError("\(source):\(keyNode.line): duplicate key '\(keyText)' inside '\(key)'")
                 }
-                pairs.append((keyScalar.string, try value(of: valueNode, key: key + "." + keyScalar.string, source: source)))
+                pairs.append((keyText, try value(of: valueNode, key: key + "." + keyText, source: source)))
             }
             return .object(pairs)
         }
@@ -169,43 +147,51 @@ public struct ConfigFile {
 
     /// A decimal number (optional sign, digits with `_` separators, fraction, exponent) or a `0x` integer.
     private static func number(_ text: String) -> Double? {
-        var body = Substring(text)
+        // On UTF-8 bytes: a configuration has one plain scalar per value, so this runs for every one of them.
+        let bytes = Array(text.utf8)
+        var i = 0
         var negative = false
-        if let first = body.first, first == "+" || first == "-" { negative = first == "-"; body = body.dropFirst() }
-        if body.hasPrefix("0x") || body.hasPrefix("0X") {
-            let hex = body.dropFirst(2).filter { $0 != "_" }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") {
+            negative = bytes[i] == UInt8(ascii: "-")
+            i += 1
+        }
+        func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+        if i + 1 < bytes.count, bytes[i] == UInt8(ascii: "0"), bytes[i + 1] | 0x20 == UInt8(ascii: "x") {
+            let hex = String(decoding: bytes[(i + 2)...].filter { $0 != UInt8(ascii: "_") }, as: UTF8.self)
             guard !hex.isEmpty, let v = UInt64(hex, radix: 16) else { return nil }
             return negative ? -Double(v) : Double(v)
         }
-        let chars = Array(body)
-        var i = 0
-        func run(_ allowUnderscore: Bool) -> String {
-            var s = ""
-            while i < chars.count, chars[i].isASCII, chars[i].isNumber || (allowUnderscore && chars[i] == "_" && !s.isEmpty) {
-                if chars[i] != "_" { s.append(chars[i]) }
+        /// Digits from `i` on, `_` separators (after the first digit) dropped when `allowUnderscore`.
+        func run(_ allowUnderscore: Bool) -> [UInt8] {
+            var s: [UInt8] = []
+            while i < bytes.count, isDigit(bytes[i]) || (allowUnderscore && bytes[i] == UInt8(ascii: "_") && !s.isEmpty) {
+                if bytes[i] != UInt8(ascii: "_") { s.append(bytes[i]) }
                 i += 1
             }
             return s
         }
         let whole = run(true)
-        var fraction = ""
+        var fraction: [UInt8] = []
         var hasPoint = false
-        if i < chars.count, chars[i] == "." { hasPoint = true; i += 1; fraction = run(true) }
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") { hasPoint = true; i += 1; fraction = run(true) }
         guard !whole.isEmpty || !fraction.isEmpty else { return nil }
         // `007` is an identifier-like string, not a number (YAML 1.1 would read it as octal, 1.2 as 7).
-        if whole.count > 1, whole.first == "0" { return nil }
-        var exponent = ""
-        if i < chars.count, chars[i] == "e" || chars[i] == "E" {
+        if whole.count > 1, whole[0] == UInt8(ascii: "0") { return nil }
+        var exponent: [UInt8] = []
+        if i < bytes.count, bytes[i] | 0x20 == UInt8(ascii: "e") {
             i += 1
-            var sign = ""
-            if i < chars.count, chars[i] == "+" || chars[i] == "-" { sign = String(chars[i]); i += 1 }
+            exponent = [UInt8(ascii: "e")]
+            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { exponent.append(bytes[i]); i += 1 }
             let digits = run(false)
             guard !digits.isEmpty else { return nil }
-            exponent = "e" + sign + digits
+            exponent += digits
         }
-        guard i == chars.count else { return nil }
-        let literal = (negative ? "-" : "") + (whole.isEmpty ? "0" : whole) + (hasPoint ? "." + (fraction.isEmpty ? "0" : fraction) : "") + exponent
-        return Double(literal)
+        guard i == bytes.count else { return nil }
+        var literal: [UInt8] = negative ? [UInt8(ascii: "-")] : []
+        literal += whole.isEmpty ? [UInt8(ascii: "0")] : whole
+        if hasPoint { literal += [UInt8(ascii: ".")] + (fraction.isEmpty ? [UInt8(ascii: "0")] : fraction) }
+        literal += exponent
+        return Double(String(decoding: literal, as: UTF8.self))
     }
 
     // MARK: Writing
@@ -246,7 +232,7 @@ public struct ConfigFile {
         case .number(let x):
             if x.isNaN { return ".nan" }
             if x.isInfinite { return x > 0 ? ".inf" : "-.inf" }
-            var text = formatNumber(x)
+            var text = RunValue.formatNumber(x)
             // YAML 1.1 readers (PyYAML) need a '.' in the mantissa to see `1e-05` as a float.
             if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }), !text[..<e].contains(".") {
                 text.insert(contentsOf: ".0", at: e)
@@ -274,7 +260,7 @@ public struct ConfigFile {
               s.last != " ", !s.contains("  "),
               !yaml11Booleans.contains(s.lowercased()),
               resolve(plain: s) == .string(s)
-        else { return JSONWriter.quoted(s) }
+        else { return RunValue.quoted(s) }
         return s
     }
 }

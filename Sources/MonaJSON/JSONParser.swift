@@ -1,59 +1,37 @@
-import Foundation
+/// Why a JSON text was rejected and where: byte offset, and the line and column (1-based, in characters) for
+/// people. Callers wrap it in their own error that names the file.
+public struct JSONParseError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public let offset: Int
+    public let line: Int
+    public let column: Int
+    /// The repeated key, when that is the problem (so a caller can word it for its own format).
+    public var duplicateKey: String? = nil
 
-/// A parsed JSON value. Objects keep their members in file order (safetensors listings and configs are shown
-/// as written). Integers that fit in `Int` are kept exact (safetensors offsets can exceed 2⁵³).
-public enum JSONValue: Sendable, Equatable {
-    case null
-    case bool(Bool)
-    case int(Int)
-    case double(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([(key: String, value: JSONValue)])
+    public var description: String { "line \(line), column \(column): \(message)" }
+}
 
-    public static func == (a: JSONValue, b: JSONValue) -> Bool {
-        switch (a, b) {
-        case (.null, .null): true
-        case let (.bool(x), .bool(y)): x == y
-        case let (.int(x), .int(y)): x == y
-        case let (.double(x), .double(y)): x == y
-        case let (.string(x), .string(y)): x == y
-        case let (.array(x), .array(y)): x == y
-        case let (.object(x), .object(y)): x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
-        default: false
-        }
+extension JSONValue {
+    /// Parses one JSON value (RFC 8259, under the policy in the type's notes). Whitespace around it is allowed.
+    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
+        try JSONParser.parse(Array(bytes))
     }
 
-    /// The member named `key` of an object (the last one if a key repeats), else nil.
-    public subscript(key: String) -> JSONValue? {
-        guard case .object(let members) = self else { return nil }
-        return members.last(where: { $0.key == key })?.value
-    }
-
-    /// A short name of the value's type, for error messages.
-    public var kindName: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .int: "an integer"
-        case .double: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
+    /// Parses JSON text.
+    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+        try JSONParser.parse(Array(text.utf8))
     }
 }
 
-/// A strict RFC 8259 parser with a nesting limit, so a hostile file cannot exhaust the stack.
-struct JSONParser {
-    struct Failure: Error { let message: String; let offset: Int }
+/// A strict recursive-descent parser over UTF-8 bytes; recursion is bounded by `maxDepth`.
+public struct JSONParser {
+    /// Deeper documents are rejected rather than overflowing the stack (none of ours nests beyond a handful).
+    public static let maxDepth = 256
 
-    static let maxDepth = 256
     private let bytes: [UInt8]
     private var i = 0
 
-    /// Parses one JSON value from `bytes`; trailing whitespace (e.g. safetensors padding) is allowed.
-    static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
+    static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
         var p = JSONParser(bytes: bytes)
         p.skipWhitespace()
         let v = try p.value(depth: 0)
@@ -64,32 +42,47 @@ struct JSONParser {
 
     private init(bytes: [UInt8]) { self.bytes = bytes }
 
-    private func fail(_ message: String) -> Failure { Failure(message: message, offset: i) }
+    private func fail(_ message: String) -> JSONParseError {
+        var line = 1, column = 1
+        for b in bytes[..<min(i, bytes.count)] {
+            if b == UInt8(ascii: "\n") { line += 1; column = 1 } else if b & 0xC0 != 0x80 { column += 1 }
+        }
+        return JSONParseError(message: message, offset: i, line: line, column: column)
+    }
 
     private mutating func skipWhitespace() {
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
     }
 
-    private mutating func expect(_ literal: String, _ v: JSONValue) throws(Failure) -> JSONValue {
-        let l = Array(literal.utf8)
-        guard i + l.count <= bytes.count, Array(bytes[i..<i + l.count]) == l else { throw fail("invalid literal") }
-        i += l.count
-        return v
+    private mutating func consume(_ literal: StaticString) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        guard i + n <= bytes.count else { return false }
+        let matches = literal.withUTF8Buffer { l in (0..<n).allSatisfy { bytes[i + $0] == l[$0] } }
+        if matches { i += n }
+        return matches
     }
 
-    private mutating func value(depth: Int) throws(Failure) -> JSONValue {
+    private mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth < JSONParser.maxDepth else { throw fail("nesting deeper than \(JSONParser.maxDepth) levels") }
         guard i < bytes.count else { throw fail("unexpected end of input") }
         switch bytes[i] {
         case UInt8(ascii: "{"):
             i += 1
-            var members: [(key: String, value: JSONValue)] = []
+            var members: [(String, JSONValue)] = []
+            var seen = Set<String>()
             skipWhitespace()
             if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
             while true {
                 skipWhitespace()
                 guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                let keyStart = i
                 let key = try string()
+                guard seen.insert(key).inserted else {
+                    i = keyStart
+                    var error = fail("duplicate key \"\(key)\"")
+                    error.duplicateKey = key
+                    throw error
+                }
                 skipWhitespace()
                 guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
                 i += 1
@@ -115,43 +108,48 @@ struct JSONParser {
                 if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
                 throw fail("expected ',' or ']' in an array")
             }
-        case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): return try expect("true", .bool(true))
-        case UInt8(ascii: "f"): return try expect("false", .bool(false))
-        case UInt8(ascii: "n"): return try expect("null", .null)
-        default: return try number()
+        case UInt8(ascii: "\""):
+            return .string(try string())
+        default:
+            if consume("true") { return .bool(true) }
+            if consume("false") { return .bool(false) }
+            if consume("null") { return .null }
+            // Python's json module writes these for non-finite floats.
+            if consume("NaN") { return .number(.nan) }
+            if consume("Infinity") { return .number(.infinity) }
+            if consume("-Infinity") { return .number(-.infinity) }
+            return .number(try number())
         }
     }
 
-    private mutating func number() throws(Failure) -> JSONValue {
+    private mutating func number() throws(JSONParseError) -> Double {
         let start = i
-        var isInteger = true
-        if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
         func digits(_ p: inout JSONParser) -> Int {
             let s = p.i
             while p.i < p.bytes.count, p.bytes[p.i] >= 0x30, p.bytes[p.i] <= 0x39 { p.i += 1 }
             return p.i - s
         }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
         let intStart = i
         let intDigits = digits(&self)
         guard intDigits > 0 else { i = start; throw fail("invalid value") }
-        guard !(intDigits > 1 && bytes[intStart] == UInt8(ascii: "0")) else { throw fail("leading zero in a number") }
+        guard !(intDigits > 1 && bytes[intStart] == UInt8(ascii: "0")) else { i = start; throw fail("leading zero in a number") }
         if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
-            i += 1; isInteger = false
+            i += 1
             guard digits(&self) > 0 else { throw fail("expected digits after '.'") }
         }
         if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
-            i += 1; isInteger = false
+            i += 1
             if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
             guard digits(&self) > 0 else { throw fail("expected digits in an exponent") }
         }
         let text = String(decoding: bytes[start..<i], as: UTF8.self)
-        if isInteger, let v = Int(text) { return .int(v) }
-        guard let d = Double(text) else { throw fail("invalid number '\(text)'") }
-        return .double(d)
+        guard let value = Double(text) else { i = start; throw fail("invalid number \(text)") }
+        guard value.isFinite else { i = start; throw fail("number \(text) is beyond the range of a double") }
+        return value
     }
 
-    private mutating func hex4() throws(Failure) -> UInt32 {
+    private mutating func hex4() throws(JSONParseError) -> UInt32 {
         guard i + 4 <= bytes.count else { throw fail("truncated \\u escape") }
         var v: UInt32 = 0
         for _ in 0..<4 {
@@ -169,7 +167,7 @@ struct JSONParser {
         return v
     }
 
-    private mutating func string() throws(Failure) -> String {
+    private mutating func string() throws(JSONParseError) -> String {
         i += 1   // opening quote
         var out: [UInt8] = []
         while true {
@@ -179,7 +177,7 @@ struct JSONParser {
             if c < 0x20 { throw fail("control character in a string") }
             if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
             i += 1
-            guard i < bytes.count else { throw fail("unterminated escape") }
+            guard i < bytes.count else { throw fail("unterminated string") }
             let e = bytes[i]
             i += 1
             switch e {
@@ -205,67 +203,13 @@ struct JSONParser {
                     throw fail("unpaired surrogate in a string")
                 }
                 guard let u = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
-                out.append(contentsOf: Array(String(Character(u)).utf8))
-            default: throw fail("invalid escape '\\\(Character(Unicode.Scalar(e)))'")
+                out.append(contentsOf: Array(String(u).utf8))
+            default:
+                i -= 1
+                throw fail("invalid escape '\\\(Character(Unicode.Scalar(e)))'")
             }
         }
         guard let s = String(validating: out, as: UTF8.self) else { throw fail("string is not valid UTF-8") }
         return s
-    }
-}
-
-extension JSONValue {
-    /// Parses JSON text, reporting failures as a `FormatError` naming `file` and the byte offset.
-    public static func parse(_ bytes: some Collection<UInt8>, file: String) throws -> JSONValue {
-        do {
-            return try JSONParser.parse(Array(bytes))
-        } catch {
-            throw FormatError(file: file, "malformed JSON at byte \(error.offset): \(error.message)")
-        }
-    }
-
-    /// Compact JSON text for this value (objects in stored order).
-    public var jsonText: String {
-        var s = ""
-        write(to: &s)
-        return s
-    }
-
-    private func write(to s: inout String) {
-        switch self {
-        case .null: s += "null"
-        case .bool(let b): s += b ? "true" : "false"
-        case .int(let v): s += String(v)
-        case .double(let d): s += d.isFinite ? "\(d)" : "null"
-        case .string(let v): s += JSONValue.quoted(v)
-        case .array(let a):
-            s += "["
-            for (k, v) in a.enumerated() { if k > 0 { s += "," }; v.write(to: &s) }
-            s += "]"
-        case .object(let members):
-            s += "{"
-            for (k, m) in members.enumerated() {
-                if k > 0 { s += "," }
-                s += JSONValue.quoted(m.key); s += ":"; m.value.write(to: &s)
-            }
-            s += "}"
-        }
-    }
-
-    /// A JSON string literal with the escapes RFC 8259 requires.
-    static func quoted(_ v: String) -> String {
-        var s = "\""
-        for u in v.unicodeScalars {
-            switch u {
-            case "\"": s += "\\\""
-            case "\\": s += "\\\\"
-            case "\n": s += "\\n"
-            case "\r": s += "\\r"
-            case "\t": s += "\\t"
-            case _ where u.value < 0x20: s += String(format: "\\u%04x", u.value)
-            default: s.unicodeScalars.append(u)
-            }
-        }
-        return s + "\""
     }
 }
