@@ -30,6 +30,7 @@ struct Align: ParsableCommand {
             guard let out = options.output ?? resolved.output else {
                 throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
             }
+            if options.force { try RunDirectory.adopt(URL(fileURLWithPath: out)) }
             let result = try AlignPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
                                            mode: outputOptions.mode).align()
             printResult(result, mode: outputOptions.mode)

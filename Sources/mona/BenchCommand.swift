@@ -85,6 +85,7 @@ struct BenchCommand: ParsableCommand {
             let resolved = try resolveSuite()
             let out = URL(fileURLWithPath: output ?? "bench-\(resolved.name)", isDirectory: true)
             let mode = outputOptions.mode
+            try FolderLock.lock(out.appendingPathComponent("bench.lock"), what: out.path, advice: "wait for that benchmark to finish")
             let started = Date()
             let runner = BenchRunner(suite: resolved, output: out, jobs: jobs,
                                      executable: jobs > 1 ? BenchCommand.executable() : nil)

@@ -53,6 +53,25 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Set any option (repeatable).", valueName: "key=value"))
     var assignments: [String] = []
 
+    @Flag(help: "Use an existing output folder that mona did not create (refused if it holds a file a run writes).")
+    var force = false
+
+    /// Numbers go into the configuration as JSON numbers (doubles): larger magnitudes would come back changed.
+    func validate() throws {
+        let limit = 1 << 53
+        let integers: [(String, Int?)] = [("--epochs", epochs), ("--batch-size", batchSize), ("--max-tokens", maxTokens),
+                                          ("--patience", patience)]
+        for (flag, value) in integers {
+            if let value, value.magnitude > UInt(limit) {
+                throw ValidationError("\(flag) \(value): out of range; accepted: an integer of magnitude at most 2^53")
+            }
+        }
+        if let seed, seed > UInt64(limit) {
+            throw ValidationError("--seed \(seed): out of range; accepted: an integer from 0 to 2^53")
+        }
+        if let lr, !lr.isFinite { throw ValidationError("--lr \(lr): accepted: a finite number") }
+    }
+
     /// `base` pairs, then the config file (or `savedRun`, a resumed run's config), then flags, then --set.
     func resolveConfig(base: [(String, RunValue)] = [], savedRun: URL? = nil) throws -> FitConfig {
         var pairs = base
@@ -124,6 +143,7 @@ struct Fit: ParsableCommand {
             guard let out = options.output ?? resolved.output else {
                 throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
             }
+            if options.force { try RunDirectory.adopt(URL(fileURLWithPath: out)) }
             let pipeline = try FitPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
                                            mode: outputOptions.mode)
             let result = try pipeline.fit(resume: resume)
@@ -162,7 +182,7 @@ struct Fit: ParsableCommand {
             print(RunValue.object(fields).json)
         case .auto, .quiet:
             let value = r.testMetric.map { String(format: "%.4f", $0) } ?? "n/a"
-            print("test \(metric) \(value)  (\(r.task.name); run \(r.runDirectory.path))")
+            print(TerminalText.escaped("test \(metric) \(value)  (\(r.task.name); run \(r.runDirectory.path))"))
         }
     }
 }
@@ -175,11 +195,11 @@ func reportingErrors(command: String, mode: OutputMode, _ body: () throws -> Voi
     } catch let e as ExitCode {
         throw e
     } catch {
-        let text = "\(error)".split(whereSeparator: \.isNewline).joined(separator: "; ")
+        let text = TerminalText.escaped("\(error)".split(whereSeparator: \.isNewline).joined(separator: "; "))
         if mode == .json {
             print(RunValue.object([("event", .string("error")), ("command", .string(command)), ("message", .string(text))]).json)
         }
         FileHandle.standardError.write(Data("mona \(command): error: \(text)\n".utf8))
-        throw ExitCode(1)
+        throw ExitCode(exitStatus(for: error))
     }
 }
