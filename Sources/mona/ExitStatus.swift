@@ -24,7 +24,7 @@ extension Mona {
             guard code.rawValue == ExitCode.validationFailure.rawValue else { exit(withError: error) }
             let line = TerminalText.escaped(message(for: error).split(whereSeparator: \.isNewline).joined(separator: "; "))
             FileHandle.standardError.write(Data("mona: error: \(line) (see `mona help`)\n".utf8))
-            exit(2)
+            Foundation.exit(2)
         }
     }
 }
