@@ -187,8 +187,8 @@ struct Fit: ParsableCommand {
     }
 }
 
-/// Runs `body`; on failure prints `mona <command>: error: <one line>` to standard error (or a JSON error line)
-/// and exits with status 1.
+/// Runs `body`; on failure prints `mona <command>: error: <one line>` to standard error (or a JSON error line),
+/// with control characters escaped, and exits with `exitStatus(for:)`: 2 for bad input, 1 for a diverged run.
 func reportingErrors(command: String, mode: OutputMode, _ body: () throws -> Void) throws {
     do {
         try body()
