@@ -20,10 +20,10 @@ struct RunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Known task (\(TaskCatalog.allNames.joined(separator: ", "))) or a data path."))
     var task: String?
 
-    @Option(help: "Known body (minilm-l6, minilm-l3, minilm-l6-int8, dinov2-s14, tiny-bert, tiny-vit) or a model directory.")
+    @Option(help: ArgumentHelp("Known body (\((AssetRegistry.bodyNames + BodyCatalog.builtInNames).joined(separator: ", "))) or a model directory."))
     var body: String?
 
-    @Option(help: "Training method (finetune, scratch, linear-probe, fpt, warmup-only, …).")
+    @Option(help: ArgumentHelp("Training method (\(MethodCatalog.names.map(\.name).joined(separator: ", "))); see the list below."))
     var method: String?
 
     @Option(help: "Fine-tuning epochs.")
@@ -72,24 +72,17 @@ struct RunOptions: ParsableArguments {
         if let lr, !lr.isFinite { throw ValidationError("--lr \(lr): accepted: a finite number") }
     }
 
-    /// `base` pairs, then the config file (or `savedRun`, a resumed run's config), then flags, then --set.
+    /// `base` pairs, then the config file (or `savedRun`, a resumed run's config), then flags, merged into one
+    /// tree; then each --set applied to the tree.
     func resolveConfig(base: [(String, RunValue)] = [], savedRun: URL? = nil) throws -> FitConfig {
-        var pairs = base
+        var layers = base
         if let config {
-            pairs += try ConfigFile.load(URL(fileURLWithPath: config))
+            layers += try ConfigFile.load(URL(fileURLWithPath: config))
         } else if let savedRun {
-            pairs += try ConfigFile.load(savedRun)
+            layers += try ConfigFile.load(savedRun)
         }
-        pairs += flagPairs()
-        for a in assignments {
-            guard let eq = a.firstIndex(of: "="), eq != a.startIndex else {
-                throw TransferError.badConfig("--set \(a): expected key=value")
-            }
-            let key = String(a[..<eq]), value = String(a[a.index(after: eq)...])
-            let parsed = try ConfigFile.parse("v: \(value)", source: "--set \(key)")
-            pairs.append((key, parsed.first?.1 ?? .string(value)))
-        }
-        return try FitConfig(pairs: pairs)
+        layers += flagPairs()
+        return try FitConfig.resolve(layers: layers, assignments: assignments)
     }
 
     func flagPairs() -> [(String, RunValue)] {
@@ -119,8 +112,10 @@ struct Fit: ParsableCommand {
         The run directory receives metrics.jsonl (per step and per epoch; test metrics as test_<metric>), \
         checkpoints/best and checkpoints/last, predictions.csv for the test split, plots/*.svg and report.md.
 
-        Methods: finetune (vanilla), scratch (random body), linear-probe (head only), fpt (embedder, \
-        LayerNorms and head), warmup-only (stage 0 then fine-tuning), and any registered alignment method.
+        Methods (their options: --set method.<key>=value; docs/transfer.md lists them):
+        \(MethodCatalog.helpText)
+
+        A bad option value or an unknown option exits with status 2 and one line naming the option.
 
         Example:
           mona fit --task gunpoint --body minilm-l6 --method finetune --epochs 10 --seed 0 --output runs/gunpoint
@@ -188,7 +183,8 @@ struct Fit: ParsableCommand {
 }
 
 /// Runs `body`; on failure prints `mona <command>: error: <one line>` to standard error (or a JSON error line),
-/// with control characters escaped, and exits with `exitStatus(for:)`: 2 for bad input, 1 for a diverged run.
+/// with control characters escaped, and exits with `exitStatus(for:)`: 2 for bad input (every error a user can
+/// fix), 1 for a run that diverged.
 func reportingErrors(command: String, mode: OutputMode, _ body: () throws -> Void) throws {
     do {
         try body()
