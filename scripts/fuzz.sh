@@ -24,8 +24,9 @@ if [ "${FUZZ_SKIP_BUILD:-0}" != 1 ] || [ ! -x "$exe" ]; then
     echo "building the fuzzer (MONA_FUZZ=1, -sanitize=fuzzer,address) into $scratch …"
     # SwiftPM's --sanitize=fuzzer left the Swift objects without coverage counters (objdump: no __sancov
     # sections; only the C of Yams was instrumented), so the coverage flags are passed to swiftc explicitly.
+    mkdir -p "$scratch"
     MONA_FUZZ=1 swift build -c release --scratch-path "$scratch" --sanitize=fuzzer --sanitize=address \
-        -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table --product MonaFuzz >"$scratch.log" 2>&1 || { tail -30 "$scratch.log"; echo "fuzz build failed (log: $scratch.log)"; exit 1; }
+        -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table --product MonaFuzz >"$scratch/build.log" 2>&1 || { tail -30 "$scratch/build.log"; echo "fuzz build failed (log: $scratch/build.log)"; exit 1; }
 fi
 
 # Loader fixtures that seed each text/binary data harness.
