@@ -107,12 +107,16 @@ let package = Package(
             dependencies: ["MonaTensor", "MonaNN", "MonaFormats", "MonaData", "MonaRunKit", "MonaTransfer", "CKernelRef", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: cpuFlags),
+        // Every reader of untrusted input as a byte → result function, for libFuzzer (scripts/fuzz.sh) and for
+        // the test that replays saved crashing inputs.
+        .target(name: "MonaFuzzHarnesses", dependencies: ["MonaFormats", "MonaData", "MonaRunKit", "MonaTransfer", "MonaTensor"],
+                swiftSettings: cpuFlags),
         .testTarget(name: "MonaTensorTests", dependencies: ["MonaTensor", "MonaTestSupport"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaJSONTests", dependencies: ["MonaJSON"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaRunKitTests", dependencies: ["MonaRunKit", "MonaJSON"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaTransferTests",
                     dependencies: ["MonaTransfer", "MonaBench", "MonaNN", "MonaData", "MonaTensor", "MonaTestSupport", "MonaRunKit",
-                                   "MonaFormats"],
+                                   "MonaFormats", "MonaFuzzHarnesses"],
                     swiftSettings: cpuFlags),
         .testTarget(name: "MonaNNTests", dependencies: ["MonaNN", "MonaTensor", "MonaFormats", "MonaTestSupport"],
                     swiftSettings: cpuFlags),
@@ -125,3 +129,10 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer's entry point, only when scripts/fuzz.sh builds with MONA_FUZZ=1 (and --sanitize=fuzzer, which
+// supplies `main`); ordinary builds do not see the target.
+if Context.environment["MONA_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(name: "MonaFuzz", dependencies: ["MonaFuzzHarnesses"],
+                                             swiftSettings: cpuFlags + [.unsafeFlags(["-parse-as-library"])]))
+}

@@ -40,3 +40,8 @@ func quoted<S: StringProtocol>(_ token: S, limit: Int = 40) -> String {
     let s = String(token)
     return s.count <= limit ? "'\(s)'" : "'\(s.prefix(limit))…'"
 }
+
+extension DataError: LocalizedError {
+    /// The message itself, so Foundation's `localizedDescription` never reads "DataError error 1".
+    public var errorDescription: String? { description }
+}

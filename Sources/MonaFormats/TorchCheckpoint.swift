@@ -122,6 +122,11 @@ public enum TorchCheckpoint {
             return found
         }
         var layout = Layout(zip: zip, prefix: prefix, bigEndian: bigEndian, tensors: tensors)
+        // Views are materialised, so their element counts — not the storages' — decide what loading allocates. A
+        // stride-0 view can describe 2³¹ elements over a one-element storage: views may add up to a few times the
+        // storages they read (tied weights, slices), never far more than the file holds.
+        var storageElements: [String: Int] = [:]
+        var viewElements = 0
         for (name, ref) in tensors {
             let member = try storageMember(layout, ref.storage, tensor: name)
             let count = try checkedElementCount([ref.storage.declaredCount], file: file, tensor: name)
@@ -130,8 +135,15 @@ public enum TorchCheckpoint {
                 throw FormatError(file: file, "tensor '\(name)': storage '\(member.path)' holds \(member.uncompressedSize) "
                                   + "bytes but \(count) × \(ref.storage.dtype.rawValue) needs \(bytes)")
             }
-            _ = try checkStridedView(offset: ref.offset, shape: ref.shape, strides: ref.strides, storageCount: count,
-                                     file: file, tensor: name)
+            let n = try checkStridedView(offset: ref.offset, shape: ref.shape, strides: ref.strides, storageCount: count,
+                                         file: file, tensor: name)
+            storageElements[member.path] = max(storageElements[member.path] ?? 0, count)
+            viewElements += n
+            let budget = 8 * storageElements.values.reduce(0, +) + (1 << 20)
+            guard viewElements <= budget else {
+                throw FormatError(file: file, "tensor '\(name)': its views describe \(viewElements) elements over storages of "
+                                  + "\(storageElements.values.reduce(0, +)) (more memory than the file holds)")
+            }
         }
         layout.tensors = tensors
         return layout

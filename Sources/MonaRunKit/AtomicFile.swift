@@ -61,12 +61,23 @@ public enum AtomicFile {
 }
 
 /// A short description of a Foundation error without its domain boilerplate.
-func describe(_ error: Error) -> String {
+func describe(_ error: Error) -> String { describeIOError(error) }
+
+/// One line for an I/O failure: the operating system's words for POSIX causes ("No space left on device",
+/// "Permission denied") instead of Foundation's "The operation could not be completed", and the error's own
+/// description for this project's error types (never "FormatError error 1").
+public func describeIOError(_ error: Error) -> String {
     if let error = error as? RunError { return error.message }
+    if let error = error as? POSIXError { return String(cString: strerror(error.code.rawValue)) }
     let ns = error as NSError
     if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
         return String(cString: strerror(Int32(underlying.code)))
     }
     if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
-    return ns.localizedDescription
+    if ns.domain == NSCocoaErrorDomain { return ns.localizedDescription }
+    return String(describing: error)
+}
+
+extension RunError: LocalizedError {
+    public var errorDescription: String? { message }
 }

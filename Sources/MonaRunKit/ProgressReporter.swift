@@ -104,6 +104,7 @@ public final class ProgressReporter: @unchecked Sendable {
 
     /// Prints a line of text above the progress bar (a plain line otherwise; a JSON event in `json` mode).
     public func message(_ text: String) {
+        let text = TerminalText.escaped(text)   // messages quote task and file names
         mutex.withLock {
             switch mode {
             case .quiet:

@@ -18,6 +18,7 @@ import Darwin
 /// <run>/report.md          Markdown report
 /// <run>/predictions.csv    test-set predictions
 /// <run>/run.lock           locked (flock) while a process writes the run
+/// <run>/.mona-run          marker: mona created the directory (existing folders without it are refused)
 /// ```
 public struct RunDirectory: Sendable {
     public let url: URL
@@ -35,6 +36,7 @@ public struct RunDirectory: Sendable {
             guard exists else { throw RunError(file: self.url.path, "no such run directory") }
             return
         }
+        if exists { try RunDirectory.checkOwned(self.url) }
         for directory in [self.url, checkpoints, plots] {
             do {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -42,6 +44,58 @@ public struct RunDirectory: Sendable {
                 throw RunError(file: directory.path, "cannot create the directory (\(describe(error)))")
             }
         }
+        try RunDirectory.mark(self.url)
+    }
+
+    // MARK: Ownership
+
+    /// The marker file that says `mona` created (or was allowed to use) a directory.
+    public static let markerName = ".mona-run"
+
+    /// What `mona` writes at the top of a run directory: an existing folder holding any of these is only used
+    /// when it is already a run.
+    public static let ownedNames = ["config.yaml", "metrics.jsonl", "checkpoints", "plots", "report.md",
+                                    "predictions.csv", "predictions.npy", "timings.json", "run.lock"]
+
+    /// Refuses an existing directory that `mona` did not create: it must be empty, carry the marker, or be a run
+    /// written before markers existed (config.yaml and checkpoints/), so a user's own files are never overwritten.
+    static func checkOwned(_ url: URL) throws {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: url.appendingPathComponent(markerName).path) { return }
+        let entries: [String]
+        do {
+            entries = try fm.contentsOfDirectory(atPath: url.path)
+        } catch {
+            throw RunError(file: url.path, "cannot list the directory (\(describe(error)))")
+        }
+        if entries.isEmpty { return }
+        let legacyRun = entries.contains("config.yaml") && entries.contains("checkpoints")
+        if legacyRun { return }
+        throw RunError(file: url.path, "exists and is not a mona run directory (no \(markerName) marker); choose a new "
+                       + "output directory, or pass --force to use it (files mona did not write are kept)", exitCode: 2)
+    }
+
+    /// Lets `mona` use an existing folder that is not a run (`--force`): allowed only when none of the names a run
+    /// writes is taken, so that nothing the user put there is overwritten.
+    public static func adopt(_ url: URL) throws {
+        let fm = FileManager.default
+        let url = url.standardizedFileURL
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: url.path, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else { throw RunError(file: url.path, "is a file, not a run directory", exitCode: 2) }
+        if fm.fileExists(atPath: url.appendingPathComponent(markerName).path) { return }
+        let taken = ownedNames.filter { fm.fileExists(atPath: url.appendingPathComponent($0).path) }
+        guard taken.isEmpty else {
+            throw RunError(file: url.path, "--force: the folder already holds \(taken.joined(separator: ", ")), which a run "
+                           + "would overwrite; move them or choose another output directory", exitCode: 2)
+        }
+        try mark(url)
+    }
+
+    static func mark(_ url: URL) throws {
+        let marker = url.appendingPathComponent(markerName)
+        if FileManager.default.fileExists(atPath: marker.path) { return }
+        try AtomicFile.write("mona run directory\n", to: marker)
     }
 
     public var config: URL { url.appendingPathComponent("config.yaml") }
@@ -63,74 +117,17 @@ public struct RunDirectory: Sendable {
 
     /// Claims the directory for this process, refusing if another live process holds it.
     ///
-    /// The lock is an advisory `flock` on `run.lock`, which also records `pid host` for the error message. The
-    /// operating system releases it when the process exits or crashes, so a lock file left behind is stale by
-    /// construction and is simply taken over. Locking again from the same process succeeds (the lock belongs
-    /// to the process, not to this value); `unlock()` releases it early.
+    /// The lock is an advisory `flock` on `run.lock` (see `FolderLock`), which also records `pid host` for the
+    /// error message. Locking again from the same process succeeds; `unlock()` releases it early.
     public func lock() throws {
-        let path = lockFile.path
-        try RunLocks.shared.withHeld { held in
-            if held[path] != nil { return }
-            for _ in 0..<5 {
-                let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-                guard fd >= 0 else { throw RunError(file: path, "cannot create the lock file (\(POSIX.lastError))") }
-                if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-                    let code = errno
-                    close(fd)
-                    guard code == EWOULDBLOCK else {
-                        throw RunError(file: path, "cannot lock the run directory (\(String(cString: strerror(code))))")
-                    }
-                    let holder = RunDirectory.readLock(path).map { "process \($0.pid) on \($0.host)" } ?? "another process"
-                    throw RunError(
-                        "\(url.path) is in use by \(holder); wait for that run to finish or choose another run directory")
-                }
-                // A holder that was releasing may have unlinked the file between our open and flock: then we
-                // locked an orphan inode and must start over on the new file.
-                var opened = stat(), current = stat()
-                guard fstat(fd, &opened) == 0, stat(path, &current) == 0,
-                      opened.st_ino == current.st_ino, opened.st_dev == current.st_dev
-                else {
-                    close(fd)
-                    continue
-                }
-                let record = Array("\(POSIX.processID) \(POSIX.hostName)\n".utf8)
-                _ = ftruncate(fd, 0)
-                _ = record.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-                held[path] = fd
-                return
-            }
-            throw RunError(file: path, "cannot claim the lock file (it keeps being replaced)")
-        }
+        try FolderLock.lock(lockFile, what: url.path, advice: "wait for that run to finish or choose another run directory")
     }
 
     /// Releases this process's lock on the directory (no effect if it does not hold one).
-    public func unlock() {
-        let path = lockFile.path
-        RunLocks.shared.withHeld { held in
-            guard let fd = held.removeValue(forKey: path) else { return }
-            unlink(path)  // before closing, so a waiting process re-checks the inode and retries
-            close(fd)
-        }
-    }
+    public func unlock() { FolderLock.unlock(lockFile) }
 
     /// Whether some process (this one included) holds the directory's lock.
-    public var isLocked: Bool {
-        let path = lockFile.path
-        if RunLocks.shared.withHeld({ $0[path] != nil }) { return true }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        if flock(fd, LOCK_SH | LOCK_NB) != 0 { return errno == EWOULDBLOCK }
-        _ = flock(fd, LOCK_UN)
-        return false
-    }
-
-    private static func readLock(_ path: String) -> (pid: Int32, host: String)? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, let pid = Int32(parts[0]) else { return nil }
-        return (pid, String(parts[1]))
-    }
+    public var isLocked: Bool { FolderLock.isLocked(lockFile) }
 }
 
 /// The lock files this process holds: path → open descriptor (closing it would release the lock).

@@ -1,5 +1,6 @@
 import Foundation
 import MonaFormats
+import MonaRunKit
 import MonaTensor
 
 /// Where training stands: everything besides the weights and optimizer buffers that a resumed run needs to
@@ -98,10 +99,11 @@ public struct CheckpointStore: Sendable {
             if fm.fileExists(atPath: final.path) { try fm.moveItem(at: final, to: old) }
             try fm.moveItem(at: partial, to: final)
             if fm.fileExists(atPath: old.path) { try fm.removeItem(at: old) }
-        } catch let e as TransferError {
-            throw e
         } catch {
-            throw TransferError.badCheckpoint("cannot write checkpoint \(final.path): \(error.localizedDescription)")
+            // Nothing half-written stays behind (a full disk would otherwise keep an empty `.partial/`).
+            try? fm.removeItem(at: partial)
+            if let e = error as? TransferError { throw e }
+            throw TransferError.badCheckpoint("cannot write checkpoint \(final.path): \(describeIOError(error))")
         }
     }
 
@@ -124,9 +126,10 @@ public struct CheckpointStore: Sendable {
             let model = try SafeTensors.load(contentsOf: url.appendingPathComponent("model.safetensors"))
             let optURL = url.appendingPathComponent("optimizer.safetensors")
             let optimizer = FileManager.default.fileExists(atPath: optURL.path) ? try SafeTensors.load(contentsOf: optURL) : nil
-            let state = try JSONDecoder().decode(TrainingState.self,
-                                                 from: Data(contentsOf: url.appendingPathComponent("state.json")))
+            let state = try TrainingState.read(url.appendingPathComponent("state.json"))
             return Checkpoint(model: model, optimizer: optimizer, state: state)
+        } catch let e as TransferError {
+            throw e
         } catch {
             throw TransferError.badCheckpoint("cannot read checkpoint \(url.path): \(error)")
         }
@@ -137,11 +140,7 @@ public struct CheckpointStore: Sendable {
         guard let url = resolved(name) else { return nil }
         let file = url.appendingPathComponent("model.json")
         guard FileManager.default.fileExists(atPath: file.path) else { return nil }
-        do {
-            return try JSONDecoder().decode(ModelSpec.self, from: Data(contentsOf: file))
-        } catch {
-            throw TransferError.badCheckpoint("cannot read \(file.path): \(error)")
-        }
+        return try ModelSpec.read(file)
     }
 
     /// Deletes checkpoint `name`.

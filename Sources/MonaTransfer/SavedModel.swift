@@ -25,14 +25,11 @@ public struct SavedModel {
             }
             folder = f
         }
-        let specURL = folder.appendingPathComponent("model.json")
-        let spec: ModelSpec
-        do {
-            spec = try JSONDecoder().decode(ModelSpec.self, from: Data(contentsOf: specURL))
-        } catch {
-            throw TransferError.badCheckpoint("cannot read \(specURL.path): \(error)")
-        }
         let weightsURL = folder.appendingPathComponent("model.safetensors")
+        guard fm.fileExists(atPath: weightsURL.path) else {
+            throw TransferError.badCheckpoint("\(weightsURL.path): no such file (the checkpoint's weights)")
+        }
+        let spec = try ModelSpec.read(folder.appendingPathComponent("model.json"), weights: weightsURL)
         let body = BodyCatalog.randomBody(family: spec.bodyFamily, config: spec.bodyConfig, seed: 0)
         let model = CrossModalModel(spec: spec, body: body, seed: 0)
         do {
@@ -45,26 +42,70 @@ public struct SavedModel {
     }
 
     /// `dataset` with the training normalisation applied to its inputs (unchanged when there was none). Checks
-    /// that the inputs have the kind and channel count the model was trained on.
-    public func prepared(_ dataset: LabeledDataset) throws -> LabeledDataset {
+    /// that it has samples, finite values, the input kind, channels and sample layout the model was trained on,
+    /// and — when present, or required with `requireTargets` — targets of the model's kind and width; errors
+    /// name `source` (default: the dataset's name).
+    public func prepared(_ dataset: LabeledDataset, source: String? = nil, requireTargets: Bool = false) throws -> LabeledDataset {
         let task = spec.task
+        let file = source ?? dataset.name
+        var dataset = dataset
+        if task.output == .regression, let values = try dataset.classLabelsAsValues() { dataset = values }
+        guard dataset.count > 0 else { throw DataError(file: file, "no samples") }
+        try dataset.checkSampleShape(file: file)
+        try dataset.checkFinite(file: file)
         switch (task.input, dataset.inputs) {
-        case (.series, .series(let x)), (.fields, .fields(let x)):
+        case (.series, .series(let x)):
             guard x.shape[1] == task.sampleShape[0] else {
-                throw TransferError.badTask("\(dataset.name): inputs have \(x.shape[1]) channels, the model was trained on "
+                throw TransferError.badTask("\(file): inputs have \(x.shape[1]) channels, the model was trained on "
                                             + "\(task.sampleShape[0])")
+            }
+        case (.fields, .fields(let x)):
+            guard Array(x.shape.dropFirst()) == task.sampleShape else {
+                throw TransferError.badTask("\(file): inputs are \(Array(x.shape.dropFirst())) per sample, the model was "
+                                            + "trained on \(task.sampleShape)")
             }
         case (.tokens, .tokens):
             break
         default:
-            throw TransferError.badTask("\(dataset.name): the model takes \(task.input.rawValue) inputs")
+            throw TransferError.badTask("\(file): the model takes \(task.input.rawValue) inputs, the file holds \(layoutName(dataset.inputs))")
         }
+        try checkTargets(dataset.targets, file: file, required: requireTargets)
         var data = dataset
         if let names = task.classNames, data.classNames != nil {
             data = try data.remappingClasses(to: names)
         }
         guard let mean = spec.inputMean, let std = spec.inputStd else { return data }
         return try ChannelNormalizer(mean: mean, std: std).apply(to: data)
+    }
+
+    /// Targets must have the kind the model predicts: class labels for classification, values of the model's
+    /// width for regression, fields of its target shape for dense tasks.
+    func checkTargets(_ targets: LabeledDataset.Targets, file: String, required: Bool) throws {
+        let task = spec.task
+        let expected: String
+        switch task.output {
+        case .classification: expected = "class labels"
+        case .multiLabel: expected = "multi-label rows of \(task.outputs) labels"
+        case .regression: expected = "regression values (\(task.outputs) per sample)"
+        case .dense1D, .dense2D: expected = "dense fields of shape \(task.targetShape ?? [])"
+        }
+        switch (task.output, targets) {
+        case (_, .none):
+            if required { throw TransferError.badTask("\(file): the file has no targets; the model needs \(expected)") }
+            return
+        case (.classification, .classes):
+            return
+        case (.multiLabel, .multiLabel(let y)) where y.shape[1] == task.outputs:
+            return
+        case (.regression, .regression(let y)) where (y.rank == 1 ? 1 : y.shape[1]) == task.outputs:
+            return
+        case (.dense1D, .fields(let y)), (.dense2D, .fields(let y)):
+            if let shape = task.targetShape, Array(y.shape.dropFirst()) == shape { return }
+        default:
+            break
+        }
+        throw TransferError.badTask("\(file): the targets are \(layoutName(targets)) that do not fit the model, which predicts "
+                                    + "\(expected) (a \(task.output.rawValue) run)")
     }
 
     /// Predictions for every sample of `dataset` (already `prepared`), in order, in evaluation mode.

@@ -52,13 +52,15 @@ extension TaskCatalog {
                                         + "`scripts/fetch-data.sh \(fetch)` from the repository root")
         }
         do {
+            let loaded: LoadedTask
             switch task {
-            case .peptides: return try peptides(urls[0])
-            case .rrna16s: return try rrna16s(urls[0])
-            case .spokenwords: return try spokenWords(urls[0])
-            case .fashion: return try fashion(urls)
-            case .burgers: return try burgers(urls[0])
+            case .peptides: loaded = try peptides(urls[0])
+            case .rrna16s: loaded = try rrna16s(urls[0])
+            case .spokenwords: loaded = try spokenWords(urls[0])
+            case .fashion: loaded = try fashion(urls)
+            case .burgers: loaded = try burgers(urls[0])
             }
+            return try loaded.checked(trainFile: urls[0].path, testFile: urls[urls.count > 2 ? 2 : 0].path)
         } catch let e as TransferError {
             throw e
         } catch {
@@ -78,6 +80,9 @@ extension TaskCatalog {
         }
         let names = [String(head[2]), String(head[3])]
         lines.removeFirst()
+        guard Int(head[0]) == lines.count else {
+            throw DataError(file: url.path, line: 1, "the header declares \(head[0]) rows but the file holds \(lines.count)")
+        }
         var sequences: [String] = [], labels: [Int] = []
         for (i, row) in lines.enumerated() {
             guard row.count == 2, let y = Int(row[1]), y == 0 || y == 1, !row[0].isEmpty else {
@@ -124,7 +129,7 @@ extension TaskCatalog {
             throw TransferError.badTask("task 'spokenwords': only \(files.count) WAV files in \(folder.path); run "
                                         + "`scripts/fetch-data.sh audio` from the repository root")
         }
-        let labels = files.map { String($0.deletingPathExtension().lastPathComponent.split(separator: "_")[0]) }
+        let labels = files.map { String($0.deletingPathExtension().lastPathComponent.split(separator: "_", omittingEmptySubsequences: false)[0]) }
         let sampleRate = try WAVFile.read(files[0]).sampleRate
         let features = try LogMelSpectrogram(sampleRate: sampleRate, fftSize: 1024, hopLength: sampleRate / 100,
                                              melBands: spokenMelBands)
@@ -160,7 +165,9 @@ extension TaskCatalog {
         }
         func be32(_ i: Int) -> Int { Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3]) }
         let n = be32(4), h = be32(8), w = be32(12)
-        guard bytes.count >= 16 + n * h * w, rows.allSatisfy({ $0 >= 0 && $0 < n }) else {
+        // Each factor is below 2³², so n·h·w can overflow Int: compare through checked products.
+        let (hw, o1) = h.multipliedReportingOverflow(by: w), (total, o2) = n.multipliedReportingOverflow(by: hw)
+        guard !o1, !o2, bytes.count - 16 >= total, rows.allSatisfy({ $0 >= 0 && $0 < n }) else {
             throw DataError(file: url.path, "truncated IDX file or sample index out of range (\(n) images)")
         }
         let size = h * w

@@ -139,28 +139,38 @@ public enum TaskCatalog {
 
     static func ucr(name: String, directory: URL, taskName: String) throws -> LoadedTask {
         let (train, test) = try UCRArchive.load(name: name, directory: directory)
-        return LoadedTask(spec: try TaskSpec.inferred(name: taskName, training: train), training: train, test: test)
+        let files = ucrFiles(name: name, directory: directory)
+        return try LoadedTask(spec: try TaskSpec.inferred(name: taskName, training: train), training: train, test: test)
+            .checked(trainFile: files.train, testFile: files.test)
     }
 
     static func torchPair(train: URL, test: URL, taskName: String) throws -> LoadedTask {
         let a = try TorchCheckpoint.load(contentsOf: train), b = try TorchCheckpoint.load(contentsOf: test)
         let trainSet = try arrays(x: a["x"], y: a["y"], file: train.path, name: taskName)
         let testSet = try arrays(x: b["x"], y: b["y"], file: test.path, name: taskName)
-        return LoadedTask(spec: try TaskSpec.inferred(name: taskName, training: trainSet), training: trainSet,
-                          test: try alignClasses(testSet, to: trainSet))
+        try trainSet.checkSampleShape(file: train.path)
+        return try LoadedTask(spec: try TaskSpec.inferred(name: taskName, training: trainSet), training: trainSet,
+                              test: try alignClasses(testSet, to: trainSet, file: test.path))
+            .checked(trainFile: train.path, testFile: test.path)
     }
 
     static func npz(_ url: URL, taskName: String) throws -> LoadedTask {
         let t = try NumPyArchive.load(contentsOf: url)
         let train = try arrays(x: t["x_train"], y: t["y_train"], file: url.path + " (x_train, y_train)", name: taskName)
         let test = try arrays(x: t["x_test"], y: t["y_test"], file: url.path + " (x_test, y_test)", name: taskName)
-        return LoadedTask(spec: try TaskSpec.inferred(name: taskName, training: train), training: train,
-                          test: try alignClasses(test, to: train))
+        try train.checkSampleShape(file: url.path + " (x_train, y_train)")
+        return try LoadedTask(spec: try TaskSpec.inferred(name: taskName, training: train), training: train,
+                              test: try alignClasses(test, to: train, file: url.path + " (x_test, y_test)"))
+            .checked(trainFile: url.path + " (x_train, y_train)", testFile: url.path + " (x_test, y_test)")
     }
 
-    static func alignClasses(_ test: LabeledDataset, to train: LabeledDataset) throws -> LabeledDataset {
-        guard let names = train.classNames else { return test }
-        return try test.remappingClasses(to: names)
+    static func alignClasses(_ test: LabeledDataset, to train: LabeledDataset, file: String) throws -> LabeledDataset {
+        guard let names = train.classNames, test.classNames != nil else { return test }
+        do {
+            return try test.remappingClasses(to: names)
+        } catch let e as DataError {
+            throw DataError(file: file, e.message)   // the dataset's name is not a file
+        }
     }
 
     /// A dataset from an input array and a target array (see the type's documentation for the layouts).

@@ -26,12 +26,13 @@ struct Align: ParsableCommand {
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
-        try reportingErrors(command: "align", mode: outputOptions.mode, badInputStatus: 2) {
+        try reportingErrors(command: "align", mode: outputOptions.mode) {
             let (resolved, inferred) = try TaskInference.resolve(try options.resolveConfig(), label: dataOptions.label)
             if let inferred { announce(inferred, mode: outputOptions.mode) }
             guard let out = options.output ?? resolved.output else {
                 throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
             }
+            if options.force { try RunDirectory.adopt(URL(fileURLWithPath: out)) }
             let result = try AlignPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
                                            mode: outputOptions.mode).align()
             printResult(result, mode: outputOptions.mode)

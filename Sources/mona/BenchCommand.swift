@@ -106,6 +106,7 @@ struct BenchCommand: ParsableCommand {
             let resolved = try resolveSuite()
             let out = URL(fileURLWithPath: output ?? "bench-\(resolved.name)", isDirectory: true)
             let mode = outputOptions.mode
+            try FolderLock.lock(out.appendingPathComponent("bench.lock"), what: out.path, advice: "wait for that benchmark to finish")
             let started = Date()
             guard ["local", "print"].contains(executor) else {
                 throw ValidationError("--executor: '\(executor)' is not one of local, print")

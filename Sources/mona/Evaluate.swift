@@ -37,6 +37,9 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         try reportingErrors(command: "evaluate", mode: json ? .json : .auto) {
+            guard (1...(1 << 20)).contains(batchSize) else {
+                throw CommandError("--batch-size \(batchSize): accepted: an integer from 1 to \(1 << 20)")
+            }
             let saved = try SavedModel.load(URL(fileURLWithPath: path), checkpoint: checkpoint)
             guard let source = task ?? saved.spec.taskSource else {
                 throw TransferError.badConfig("the checkpoint does not name its task; pass --task")
@@ -45,7 +48,8 @@ struct Evaluate: ParsableCommand {
                 throw TransferError.badConfig("--split must be test or train, got '\(split)'")
             }
             let loaded = try TaskCatalog.load(source, dataRoot: AssetRegistry().root.appendingPathComponent("data"))
-            let data = try saved.prepared(split == "test" ? loaded.test : loaded.training)
+            let data = try saved.prepared(split == "test" ? loaded.test : loaded.training,
+                                          source: "\(source) (\(split) split)", requireTargets: true)
             let spec = saved.spec.task
             let result = Trainer.evaluate(model: saved.model, task: spec, data: data, batchSize: batchSize)
             var fields: [(String, RunValue)] = [("task", .string(source)), ("split", .string(split)),

@@ -53,6 +53,25 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Set any option (repeatable).", valueName: "key=value"))
     var assignments: [String] = []
 
+    @Flag(help: "Use an existing output folder that mona did not create (refused if it holds a file a run writes).")
+    var force = false
+
+    /// Numbers go into the configuration as JSON numbers (doubles): larger magnitudes would come back changed.
+    func validate() throws {
+        let limit = 1 << 53
+        let integers: [(String, Int?)] = [("--epochs", epochs), ("--batch-size", batchSize), ("--max-tokens", maxTokens),
+                                          ("--patience", patience)]
+        for (flag, value) in integers {
+            if let value, value.magnitude > UInt(limit) {
+                throw ValidationError("\(flag) \(value): out of range; accepted: an integer of magnitude at most 2^53")
+            }
+        }
+        if let seed, seed > UInt64(limit) {
+            throw ValidationError("--seed \(seed): out of range; accepted: an integer from 0 to 2^53")
+        }
+        if let lr, !lr.isFinite { throw ValidationError("--lr \(lr): accepted: a finite number") }
+    }
+
     /// `base` pairs, then the config file (or `savedRun`, a resumed run's config), then flags, merged into one
     /// tree; then each --set applied to the tree.
     func resolveConfig(base: [(String, RunValue)] = [], savedRun: URL? = nil) throws -> FitConfig {
@@ -120,13 +139,14 @@ struct Fit: ParsableCommand {
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
-        try reportingErrors(command: "fit", mode: outputOptions.mode, badInputStatus: 2) {
+        try reportingErrors(command: "fit", mode: outputOptions.mode) {
             // A data path or spec file becomes data.spec, saved in config.yaml (TaskInference.swift).
             let (resolved, inferred) = try TaskInference.resolve(try resolveConfig(), label: dataOptions.label)
             if let inferred { announce(inferred, mode: outputOptions.mode) }
             guard let out = options.output ?? resolved.output else {
                 throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
             }
+            if options.force { try RunDirectory.adopt(URL(fileURLWithPath: out)) }
             let pipeline = try FitPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
                                            mode: outputOptions.mode)
             if let interval = checkpointInterval {
@@ -171,29 +191,25 @@ struct Fit: ParsableCommand {
             print(RunValue.object(fields).json)
         case .auto, .quiet:
             let value = r.testMetric.map { String(format: "%.4f", $0) } ?? "n/a"
-            print("test \(metric) \(value)  (\(r.task.name); run \(r.runDirectory.path))")
+            print(TerminalText.escaped("test \(metric) \(value)  (\(r.task.name); run \(r.runDirectory.path))"))
         }
     }
 }
 
-/// Runs `body`; on failure prints `mona <command>: error: <one line>` to standard error (or a JSON error line)
-/// and exits with status 1, or `badInputStatus` for bad input (configuration, task, body, config file).
-func reportingErrors(command: String, mode: OutputMode, badInputStatus: Int32 = 1, _ body: () throws -> Void) throws {
+/// Runs `body`; on failure prints `mona <command>: error: <one line>` to standard error (or a JSON error line),
+/// with control characters escaped, and exits with `exitStatus(for:)`: 2 for bad input (every error a user can
+/// fix), 1 for a run that diverged.
+func reportingErrors(command: String, mode: OutputMode, _ body: () throws -> Void) throws {
     do {
         try body()
     } catch let e as ExitCode {
         throw e
     } catch {
-        var status: Int32 = 1
-        switch error {
-        case TransferError.badConfig, TransferError.badTask, TransferError.badBody, is RunError: status = badInputStatus
-        default: break
-        }
-        let text = "\(error)".split(whereSeparator: \.isNewline).joined(separator: "; ")
+        let text = TerminalText.escaped("\(error)".split(whereSeparator: \.isNewline).joined(separator: "; "))
         if mode == .json {
             print(RunValue.object([("event", .string("error")), ("command", .string(command)), ("message", .string(text))]).json)
         }
         FileHandle.standardError.write(Data("mona \(command): error: \(text)\n".utf8))
-        throw ExitCode(status)
+        throw ExitCode(exitStatus(for: error))
     }
 }

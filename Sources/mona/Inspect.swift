@@ -42,7 +42,11 @@ struct Inspect: ParsableCommand {
             }
         }
         let (format, tensors, metadata) = try listing(url)
-        let total = tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        // Listings are not materialised, so shapes are only as sane as the file: add without overflowing.
+        let total = tensors.reduce(0) { sum, t in
+            let n = t.shape.reduce(1) { a, d in a.multipliedReportingOverflow(by: max(d, 0)).overflow ? Int.max : a * max(d, 0) }
+            return sum.addingReportingOverflow(n).overflow ? Int.max : sum + n
+        }
         if json {
             let rows: [RunValue] = tensors.map { t in
                 .object([("name", .string(t.name)), ("dtype", .string(t.dtype)),
@@ -52,12 +56,14 @@ struct Inspect: ParsableCommand {
                                    ("elements", .number(Double(total)))]).json)
             return
         }
-        print("\(url.path): \(format), \(tensors.count) tensors, \(total) elements")
-        for (k, v) in metadata.sorted(by: { $0.key < $1.key }) { print("  metadata \(k) = \(v)") }
-        let width = min(72, tensors.map(\.name.count).max() ?? 4)
-        for t in tensors {
-            let name = t.name.padding(toLength: max(width, t.name.count), withPad: " ", startingAt: 0)
-            print("  \(name)  \(t.dtype.padding(toLength: 5, withPad: " ", startingAt: 0))  \(t.shape)")
+        let safe = { (s: String) in TerminalText.escaped(s) }
+        print("\(safe(url.path)): \(format), \(tensors.count) tensors, \(total) elements")
+        for (k, v) in metadata.sorted(by: { $0.key < $1.key }) { print("  metadata \(safe(k)) = \(safe(v))") }
+        let names = tensors.map { safe($0.name) }
+        let width = min(72, names.map(\.count).max() ?? 4)
+        for (t, n) in zip(tensors, names) {
+            let name = n.padding(toLength: max(width, n.count), withPad: " ", startingAt: 0)
+            print("  \(name)  \(safe(t.dtype).padding(toLength: 5, withPad: " ", startingAt: 0))  \(t.shape)")
         }
     }
 

@@ -34,12 +34,15 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         try reportingErrors(command: "predict", mode: .auto) {
+            guard (1...(1 << 20)).contains(batchSize) else {
+                throw CommandError("--batch-size \(batchSize): accepted: an integer from 1 to \(1 << 20)")
+            }
             let saved = try SavedModel.load(URL(fileURLWithPath: path), checkpoint: checkpoint)
-            let data = try saved.prepared(try SavedModel.readInputs(URL(fileURLWithPath: input)))
+            let data = try saved.prepared(try SavedModel.readInputs(URL(fileURLWithPath: input)), source: input)
             let predictions = saved.predict(data, batchSize: batchSize)
             let table = FitPipeline.predictionTable(predictions, data: data, task: saved.spec.task)
             guard let output else {
-                print(table, terminator: "")
+                print(TerminalText.escaped(table, keepingNewlines: true), terminator: "")
                 return
             }
             let url = URL(fileURLWithPath: output)

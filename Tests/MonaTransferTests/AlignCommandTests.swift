@@ -19,7 +19,7 @@ import Testing
         ("method.sourcePerClass", .number(4)), ("method.analysisPerClass", .number(4)),
     ]
 
-    @Test(.enabled(if: assetExists("data/ucr/GunPoint/GunPoint_TRAIN.ts") && assetExists("data/wordnet/data.noun")))
+    @Test(.enabled(if: assetsPresent("data/ucr/GunPoint/GunPoint_TRAIN.ts", "data/wordnet/data.noun")))
     func alignThenFineTuneFromTheAlignedModel() throws {
         let dir = TemporaryDirectory()
         let alignRun = dir.url.appendingPathComponent("aligned")

@@ -151,7 +151,7 @@ import Testing
         #expect(throws: TransferError.self) { try FitPipeline(config: other, runDirectory: bDir, assets: assets).fit(resume: true) }
     }
 
-    @Test(.enabled(if: assetExists("data/ucr/GunPoint/GunPoint_TRAIN.ts")))
+    @Test(.enabled(if: assetsPresent("data/ucr/GunPoint/GunPoint_TRAIN.ts")))
     func gunPointWithATinyRandomBody() throws {
         let dir = TemporaryDirectory()
         var config = FitConfig(task: "gunpoint", body: "tiny-bert", method: "finetune", seed: 0)
@@ -194,7 +194,7 @@ import Testing
         #expect(FitPipeline.predictionTable(saved.predict(fresh), data: fresh, task: saved.spec.task) == csv)
     }
 
-    @Test(.enabled(if: assetExists("data/pde/darcy_train_16.pt")))
+    @Test(.enabled(if: assetsPresent("data/pde/darcy_train_16.pt")))
     func darcyFieldToFieldRunsEndToEnd() throws {
         let dir = TemporaryDirectory()
         var config = FitConfig(task: "darcy16", body: "tiny-vit", method: "finetune", seed: 0)
@@ -214,7 +214,7 @@ import Testing
         #expect(predictions.shape == [4, 1, 16, 16])
     }
 
-    @Test(.enabled(if: assetExists("data/ucr/GunPoint/GunPoint_TRAIN.ts") && assetExists("minilm-l6/model.safetensors")))
+    @Test(.enabled(if: assetsPresent("data/ucr/GunPoint/GunPoint_TRAIN.ts", "minilm-l6/model.safetensors")))
     func gunPointWithMiniLM() throws {
         let dir = TemporaryDirectory()
         var config = FitConfig(task: "gunpoint", body: "minilm-l6", method: "finetune", seed: 0)

@@ -220,7 +220,7 @@ func parts(_ model: CrossModalModel, _ prefix: String) -> [String: [Float]] {
         #expect(tracker.reportSection().contains("| before-alignment | 0 |"))
     }
 
-    @Test(.enabled(if: assetExists("data/ucr/GunPoint/GunPoint_TRAIN.ts") && assetExists("data/wordnet/data.noun")))
+    @Test(.enabled(if: assetsPresent("data/ucr/GunPoint/GunPoint_TRAIN.ts", "data/wordnet/data.noun")))
     func monaFitOnGunPointWithATinyBody() throws {
         let dir = TemporaryDirectory()
         var config = FitConfig(task: "gunpoint", body: "tiny-bert", method: "mona", seed: 0)

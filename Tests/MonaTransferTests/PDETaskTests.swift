@@ -37,13 +37,13 @@ private func run(_ arguments: [String]) throws -> (status: Int32, out: String, e
         #expect(dt.spec.output == .dense2D && dt.training.inputTensor!.shape == [3, 1, 9, 9])
         #expect(Set(dt.training.inputTensor!.scalars) == [10, 3])
 
-        // Mistakes: exit status 1 and a message naming the option.
+        // Mistakes: exit status 2 and a message naming the option.
         let bad = try run(["generate", "advection", "--coefficient", "cfl=2", "--output", file])
-        #expect(bad.status == 1 && bad.err.contains("'cfl'"), "\(bad.err)")
+        #expect(bad.status == 2 && bad.err.contains("'cfl'"), "\(bad.err)")
         let wrongFlag = try run(["generate", "darcy", "--nu", "1", "--output", darcy])
-        #expect(wrongFlag.status == 1 && wrongFlag.err.contains("--nu"), "\(wrongFlag.err)")
+        #expect(wrongFlag.status == 2 && wrongFlag.err.contains("--nu"), "\(wrongFlag.err)")
         let notNpz = try run(["generate", "advection", "--output", dir.url.appendingPathComponent("x.bin").path])
-        #expect(notNpz.status == 1 && notNpz.err.contains(".npz"), "\(notNpz.err)")
+        #expect(notNpz.status == 2 && notNpz.err.contains(".npz"), "\(notNpz.err)")
     }
 
     /// `--task diffreact` generates and caches its data under <assets>/data/generated on first use, reports nRMSE,

@@ -73,7 +73,7 @@ import Testing
         #expect(checkpoint.state.step <= 8)
     }
 
-    @Test(.enabled(if: assetExists("data/wordnet/data.noun")))
+    @Test(.enabled(if: assetsPresent("data/wordnet/data.noun")))
     func resumeKeepsSourceKnowledgeRecordsExactlyOnce() throws {
         let dir = TemporaryDirectory()
         var config = FitConfig(task: try wavesTask(in: dir.url), body: "tiny-bert", method: "warmup-only", seed: 2)

@@ -38,7 +38,7 @@ import Testing
         return zip(a, b).allSatisfy { abs(Double($1) / Double($0 + $1) - TaskCatalog.suiteTestFraction) < 0.02 }
     }
 
-    @Test(.enabled(if: assetExists("data/modlamp/AMPvsUniProt.csv")))
+    @Test(.enabled(if: assetsPresent("data/modlamp/AMPvsUniProt.csv")))
     func peptides() throws {
         let t = try TaskCatalog.load("peptides", dataRoot: dataRoot)
         #expect(t.spec.input == .tokens && t.spec.output == .classification)
@@ -53,7 +53,7 @@ import Testing
         #expect(r.testMetric.map { $0 >= 0 && $0 <= 1 } == true)
     }
 
-    @Test(.enabled(if: assetExists("data/16s/rRNA16S.gold.fasta")))
+    @Test(.enabled(if: assetsPresent("data/16s/rRNA16S.gold.fasta")))
     func rrna16s() throws {
         let t = try TaskCatalog.load("rrna16s", dataRoot: dataRoot)
         #expect(t.spec.input == .tokens && t.spec.classNames?.count == TaskCatalog.rrnaPhyla)
@@ -64,7 +64,7 @@ import Testing
         #expect(r.testMetric.map { $0 >= 0 && $0 <= 1 } == true)
     }
 
-    @Test(.enabled(if: assetExists("data/audio/words/yes_en-us_s160_p50.wav")))
+    @Test(.enabled(if: assetsPresent("data/audio/words/yes_en-us_s160_p50.wav")))
     func spokenWords() throws {
         let t = try TaskCatalog.load("spokenwords", dataRoot: dataRoot)
         #expect(t.spec.input == .series && t.spec.sampleShape.first == TaskCatalog.spokenMelBands)
@@ -74,7 +74,7 @@ import Testing
         #expect(r.testMetric.map { $0 >= 0 && $0 <= 1 } == true)
     }
 
-    @Test(.enabled(if: assetExists("data/fashion-mnist/train-images-idx3-ubyte.gz")))
+    @Test(.enabled(if: assetsPresent("data/fashion-mnist/train-images-idx3-ubyte.gz")))
     func fashion() throws {
         let t = try TaskCatalog.load("fashion", dataRoot: dataRoot)
         #expect(t.spec.input == .fields && t.spec.sampleShape == [1, 28, 28] && t.spec.classNames?.count == 10)
@@ -86,7 +86,7 @@ import Testing
         #expect(r.testMetric.map { $0 >= 0 && $0 <= 1 } == true)
     }
 
-    @Test(.enabled(if: assetExists("data/pde/burgers_lowres.pt")))
+    @Test(.enabled(if: assetsPresent("data/pde/burgers_lowres.pt")))
     func burgers() throws {
         let t = try TaskCatalog.load("burgers", dataRoot: dataRoot)
         #expect(t.spec.output == .dense1D && t.spec.sampleShape == [1, 16] && t.spec.targetShape == [1, 16])

