@@ -112,7 +112,9 @@ import Testing
         let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("docs/transfer.md")
         let text = try String(contentsOf: docs, encoding: .utf8)
-        let table = MethodCatalog.markdownTable()
+        // Methods registered by other tests (`test-…`) are not documented.
+        let table = MethodCatalog.markdownTable().split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("| `test-") }.joined(separator: "\n")
         #expect(text.contains(table), "regenerate the methods table in docs/transfer.md:\n\(table)")
     }
 
