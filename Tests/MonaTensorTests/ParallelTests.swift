@@ -109,7 +109,8 @@ private final class Visits: @unchecked Sendable {
         }
     }
 
-    /// Engine results at 1 and 2 threads: kernels split work, never change it, so results are bit-identical.
+    /// Engine results at 1 and 2 threads: the engine's kernels split work, never change it, so their results are
+    /// bit-identical; BLAS products agree to rounding.
     @Test func engineOpsMatchAtOneAndTwoThreads() {
         let before = Engine.threadCount
         defer { Engine.setThreadCount(before) }
@@ -126,7 +127,14 @@ private final class Visits: @unchecked Sendable {
             let batched = Tensor.matmul(qa, qb, transposeB: true)   // [16, 32, 40]
             outputs.append([add, rows, cols, big, batched])
         }
-        for (x, y) in zip(outputs[0], outputs[1]) { #expect(x.scalars == y.scalars) }
+        // The engine's own kernels (add, sums) split work without changing it: bit-identical. The products go
+        // through OpenBLAS, whose kernel choice may depend on the thread count (seen on an AVX-512 Xeon: the
+        // batched product differs in the last bit), so they are compared to a tight relative tolerance.
+        for (x, y) in zip(outputs[0].prefix(3), outputs[1].prefix(3)) { #expect(x.scalars == y.scalars) }
+        for (x, y) in zip(outputs[0].suffix(2), outputs[1].suffix(2)) {
+            let worst = zip(x.scalars, y.scalars).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? 0
+            #expect(worst <= 1e-5)
+        }
     }
 
     /// The batched product split over the pool (BLAS single-threaded inside) against a Double reference.
