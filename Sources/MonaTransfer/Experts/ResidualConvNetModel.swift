@@ -65,8 +65,10 @@ public struct ResidualConvNetModel: ExpertModel, @unchecked Sendable {
     public static let batchSize = 16
     public static let learningRate: Float = 1e-3
 
+    /// `onEpoch` receives (epoch, mean training loss, validation metric) after every epoch, e.g. to record them.
     public static func fit(train: LabeledDataset, validation: LabeledDataset, task: TaskSpec, seed: UInt64,
-                           epochs: Int, width: Int = 32) throws -> ResidualConvNetModel {
+                           epochs: Int, width: Int = 32,
+                           onEpoch: ((Int, Double, Double) throws -> Void)? = nil) throws -> ResidualConvNetModel {
         guard epochs >= 1 else { throw TransferError.badConfig("resnet expert: epochs must be ≥ 1, got \(epochs)") }
         guard let x = train.inputTensor, case .fields(let y) = train.targets, train.count > 0 else {
             throw TransferError.badTask("resnet expert: task '\(task.name)' needs series or field inputs with dense targets")
@@ -86,6 +88,7 @@ public struct ResidualConvNetModel: ExpertModel, @unchecked Sendable {
         var step = 0
         for epoch in 0..<epochs {
             net.train()
+            var lossSum = 0.0
             for indices in sampler.batches(epoch: epoch) {
                 let batch = train.subset(indices)
                 let loss = task.lossValue(net(batch.inputTensor!), batch)
@@ -98,9 +101,11 @@ public struct ResidualConvNetModel: ExpertModel, @unchecked Sendable {
                 optimizer.learningRate = learningRate * schedule.factor(at: step)
                 optimizer.step(grads)
                 step += 1
+                lossSum += Double(loss.item) * Double(indices.count)
             }
             let evalData = validation.count > 0 ? validation : train
             let value = task.metrics(predictions: predict(net, evalData), data: evalData)[task.metric] ?? .nan
+            try onEpoch?(epoch + 1, lossSum / Double(train.count), value)
             let better = best.map { task.higherIsBetter ? value > $0.value : value < $0.value } ?? value.isFinite
             if better {
                 best = (epoch + 1, value, net.stateDict().mapValues { Tensor($0.scalars, shape: $0.shape) })
