@@ -153,7 +153,7 @@ public struct ConfigFile {
     }
 
     /// The value of a plain (unquoted) scalar, by the rules in the type's documentation.
-    static func resolve(plain text: String) -> RunValue {
+    public static func resolve(plain text: String) -> RunValue {
         switch text {
         case "", "~", "null", "Null", "NULL": return .null
         case "true", "True", "TRUE": return .bool(true)

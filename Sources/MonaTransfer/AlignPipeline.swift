@@ -47,7 +47,7 @@ public final class AlignPipeline {
         if config.fromAligned != nil { throw TransferError.badConfig("align: fromAligned makes no sense here (it is a fit option)") }
         let method = try MethodCatalog.make(config.method)
         guard !method.stages.isEmpty else {
-            let names = MethodCatalog.names.map(\.name).filter { (try? MethodCatalog.make(MethodConfig(name: $0)).stages.isEmpty) == false }
+            let names = MethodCatalog.entries.filter { (try? $0.build([:]).stages.isEmpty) == false }.map(\.name)
             throw TransferError.badConfig("method '\(method.name)' has no alignment stage; use one of \(names.joined(separator: ", "))")
         }
         try run.lock()
@@ -55,37 +55,28 @@ public final class AlignPipeline {
         if store.exists("aligned") || store.exists("last") || store.exists("best") {
             throw TransferError.badConfig("run directory \(run.url.path) already holds a run; choose another --output")
         }
-        let started = Date()
-        var clock = Date()
-        var timings: [(String, Double)] = []
-        func lap(_ name: String) {
-            timings.append((name, Date().timeIntervalSince(clock)))
-            clock = Date()
-        }
+        var clock = PhaseClock()
         try ConfigFile.write(try config.pairs(), to: run.config)
         if FileManager.default.fileExists(atPath: run.metrics.path) { try FileManager.default.removeItem(at: run.metrics) }
 
         let (spec, splits, normalizer) = try FitPipeline.prepareData(config, assets: assets)
-        lap("data")
+        clock.lap("data")
         let (model, modelSpec) = try FitPipeline.makeModel(config: config, method: method, task: spec,
                                                            normalizer: normalizer, assets: assets)
-        lap("model")
+        clock.lap("model")
 
         let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: false, mode: mode)
         // The analysis is what `align` is for: on unless `method.analysis=false`.
-        var analysisConfig = config
-        if analysisConfig.method.options["analysis"] == nil { analysisConfig.method.options["analysis"] = "true" }
-        let knowledge = try SourceKnowledgeTracker.make(config: analysisConfig, body: model.body, assets: assets, recorder: recorder)
+        let knowledge = try SourceKnowledgeTracker.make(analysis: method.analysisForcedOn, seed: config.seed,
+                                                        body: model.body, assets: assets, recorder: recorder)
         let before = try knowledge?.measure(model, point: "before-alignment", step: 0)
-        lap("analysis")
+        clock.lap("analysis")
 
-        let context = AlignmentContext(task: spec, training: config.training, method: config.method, seed: config.seed,
-                                       recorder: recorder, checkpoints: store, assets: assets)
-        for stage in method.stages { try stage.run(model: model, data: splits, context: context) }
-        var state = TrainingState(stage: "aligned", metric: spec.metric.key, higherIsBetter: spec.higherIsBetter, seed: config.seed)
-        state.finished = true
-        try store.save("aligned", model: model.stateDict(), state: state, modelSpec: modelSpec)
-        lap("alignment")
+        var running = ""
+        try FitPipeline.runAlignment(method.stages, model: model, splits: splits, task: spec, config: config,
+                                     recorder: recorder, store: store, modelSpec: modelSpec, assets: assets,
+                                     running: &running)
+        clock.lap("alignment")
 
         let after = try knowledge?.measure(model, point: "after-alignment", step: 0)
         let validation = Trainer.evaluate(model: model, task: spec, data: splits.validation, batchSize: config.training.batchSize)
@@ -93,12 +84,12 @@ public final class AlignPipeline {
                                               ("val_loss", .number(validation.loss))]
         for m in spec.reportedMetrics { if let x = validation.metrics[m] { fields.append(("val_\(m.key)", .number(x))) } }
         try recorder.record(fields)
-        lap("evaluation")
+        clock.lap("evaluation")
 
         let result = AlignResult(runDirectory: run.url, task: spec, method: method.name, stages: method.stages.map(\.name),
                                  knowledgeBefore: before, knowledgeAfter: after, validationLoss: validation.loss,
                                  validationMetric: validation.metrics[spec.metric],
-                                 timings: timings + [("total", Date().timeIntervalSince(started))])
+                                 timings: clock.withTotal)
         try writeReport(result: result, method: method, modelSpec: modelSpec, model: model, splits: splits, knowledge: knowledge)
         return result
     }
@@ -121,8 +112,9 @@ public final class AlignPipeline {
                 + (result.validationMetric.map { ", \(task.metric.key) \(formatMetric($0))" } ?? ""),
         ])
         try RunReport.writePlots(records: records, task: task, run: run)
-        let plots = try AlignmentReport.writePlots(records: records, run: run)
-        var text = r.text + AlignmentReport.section(records: records, plots: plots)
+        let reports = method.report.map { [$0] } ?? []
+        let plots = try AlignmentReport.writePlots(records: records, reports: reports, run: run)
+        var text = r.text + AlignmentReport.section(records: records, reports: reports, plots: plots)
         if records.contains(where: { AlignmentReport.text($0, "split") == "train" }) {
             text += "\n![warm-up loss](plots/loss.svg)\n"
         }
@@ -139,13 +131,15 @@ public final class AlignPipeline {
 }
 
 extension FitPipeline {
-    /// The cross-modal model of a fit configuration: the body (pretrained or, for `scratch`, random), the embedder
-    /// and head for `task`, and the input normalisation recorded in the model spec.
+    /// The cross-modal model of a fit configuration: the body (pretrained or, for `scratch`, random; for a method
+    /// whose body is `.identity` the pretrained body only initialises the embedder), the embedder and head for
+    /// `task`, and the input normalisation recorded in the model spec.
     public static func makeModel(config: FitConfig, method: MethodSpec, task: TaskSpec, normalizer: ChannelNormalizer?,
                                  assets: AssetRegistry) throws -> (model: CrossModalModel, spec: ModelSpec) {
         let body = try BodyCatalog.load(config.body, pretrained: method.pretrainedBody, seed: config.seed, assets: assets)
         var spec = ModelSpec(bodyName: config.body, bodyFamily: body.family, bodyConfig: body.config, task: task,
                              maxTokens: config.model.maxTokens, patchSize: config.model.patchSize)
+        if method.body == .identity { spec.bodyIsIdentity = true }
         spec.taskSource = config.task
         spec.inputMean = normalizer?.mean
         spec.inputStd = normalizer?.std

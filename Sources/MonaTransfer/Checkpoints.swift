@@ -29,6 +29,8 @@ public struct TrainingState: Codable, Sendable, Equatable {
     public var bestLoss: Double?
     public var bestEpoch: Int?
     public var bestStep: Int?
+    /// What selection compared (`metric` or `loss`, `SelectionRule`); nil before the first validation.
+    public var selectedOn: String?
     /// Epochs since the validation metric last improved (for early stopping).
     public var epochsWithoutImprovement = 0
     /// Training of this stage has ended (all epochs or steps done, or stopped early).

@@ -18,6 +18,8 @@ public struct ModelSpec: Codable, Sendable, Equatable {
     /// Per-channel input normalisation fitted on the training split (x' = (x − mean) / std), if any.
     public var inputMean: [Float]?
     public var inputStd: [Float]?
+    /// The body is bypassed: embedded tokens go straight to the head (the `no-body` control). nil: false.
+    public var bodyIsIdentity: Bool?
 
     public init(bodyName: String, bodyFamily: TransformerBody.Family, bodyConfig: TransformerConfig, task: TaskSpec,
                 maxTokens: Int = 512, patchSize: Int? = nil) {
@@ -35,11 +37,23 @@ public struct ModelSpec: Codable, Sendable, Equatable {
 /// Children are named `embedder`, `body` and `head`, so parameter names read `embedder.projection.weight`,
 /// `body.encoder.layer.3.attention.self.query.weight`, `head.linear.weight`. MoNA substitutes θ′ with
 /// `withParameters(["body.…": θ′, …])`.
+///
+/// With `spec.bodyIsIdentity` the body only initialises the embedder: it is not a child (no `body.*`
+/// parameters are trained or saved) and the forward pass skips it.
 public final class CrossModalModel: Module {
+    override public class var childKeys: [String: String] { ["bodyChild": "body"] }
+
     public let embedder: TargetEmbedder
-    public let body: TransformerBody
+    /// The body as a child module (nil when it is bypassed).
+    private let bodyChild: TransformerBody?
     public let head: PredictionHead
     public let spec: ModelSpec
+    /// Not a child module, so that a bypassed body stays out of the parameter tree.
+    private let bodyBox: BodyBox
+
+    /// The transformer body (also when bypassed: it still describes the width and the source embedder).
+    public var body: TransformerBody { bodyBox.body }
+    public var bodyIsIdentity: Bool { spec.bodyIsIdentity == true }
 
     /// Builds the embedder and head for `spec.task` around `body`, initialising the embedder from the body
     /// (positions, patch kernel, LayerNorm); `seed` drives every random initialisation.
@@ -68,7 +82,8 @@ public final class CrossModalModel: Module {
             let p = (embedder as? FieldEmbedder)?.patchSize ?? 1
             head = DenseFieldHead(width: d, patchSize: p, outputChannels: task.outputs, generator: &g)
         }
-        self.body = body
+        bodyChild = spec.bodyIsIdentity == true ? nil : body
+        bodyBox = BodyBox(body: body)
         self.spec = spec
         super.init()
     }
@@ -76,13 +91,14 @@ public final class CrossModalModel: Module {
     /// input → predictions ([B, K] logits or values, [B, C, L] or [B, C, H, W] fields).
     public func callAsFunction(_ input: ModelInput) -> Tensor {
         let e = embedder(input)
-        return head.predict(body(e.tokens, mask: e.mask), embedded: e, sampleShape: input.sampleShape)
+        let hidden = bodyIsIdentity ? e.tokens : body(e.tokens, mask: e.mask)
+        return head.predict(hidden, embedded: e, sampleShape: input.sampleShape)
     }
 
     /// The embedded tokens and the body's hidden states [B, T, D] (for analysis and alignment stages).
     public func hiddenStates(_ input: ModelInput, hook: ((Int, Tensor) -> Void)? = nil) -> (embedded: EmbeddedTokens, hidden: Tensor) {
         let e = embedder(input)
-        return (e, body(e.tokens, mask: e.mask, hook: hook))
+        return (e, bodyIsIdentity ? e.tokens : body(e.tokens, mask: e.mask, hook: hook))
     }
 
     /// Tokens per sample for the task's input shape.
@@ -92,4 +108,10 @@ public final class CrossModalModel: Module {
     public func parameterNames(in part: String) -> [String] {
         namedParameters().map(\.name).filter { $0.hasPrefix(part + ".") }
     }
+}
+
+/// Holds the body outside the module tree (reflection only descends into `Module`s, arrays of them and
+/// optionals).
+private struct BodyBox {
+    let body: TransformerBody
 }

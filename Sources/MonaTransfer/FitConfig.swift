@@ -104,7 +104,6 @@ public struct FitConfig: Codable, Sendable, Equatable {
         try training.validate()
         if model.maxTokens < 1 { throw TransferError.badConfig("model.maxTokens: must be ≥ 1, got \(model.maxTokens)") }
         if let p = model.patchSize, p < 1 { throw TransferError.badConfig("model.patchSize: must be ≥ 1, got \(p)") }
-        if method.warmupEpochs < 0 { throw TransferError.badConfig("method.warmupEpochs: must be ≥ 0, got \(method.warmupEpochs)") }
         if let n = data.trainLimit, n < 2 { throw TransferError.badConfig("data.trainLimit: must be ≥ 2, got \(n)") }
         if let n = data.testLimit, n < 1 { throw TransferError.badConfig("data.testLimit: must be ≥ 1, got \(n)") }
         _ = try MethodCatalog.make(method)
@@ -112,34 +111,27 @@ public struct FitConfig: Codable, Sendable, Equatable {
 
     // MARK: Flat key–value form (YAML files, saved configs)
 
-    /// Decodes a configuration from flat `dotted.key → value` pairs (as `ConfigFile.load` returns them); absent
-    /// keys keep their defaults, unknown keys are errors.
+    /// Decodes a configuration from flat `dotted.key → value` pairs (as `ConfigFile.load` returns them), merged
+    /// into one tree in order (later pairs win); absent keys keep their defaults, unknown keys are errors.
     public init(pairs: [(String, RunValue)]) throws {
-        var root: [(String, RunValue)] = []
-        for (key, value) in pairs {
-            let parts = key.split(separator: ".").map(String.init)
-            guard !parts.isEmpty else { continue }
-            // Method options are text whatever YAML made of them.
-            var v = value
-            if parts.count >= 2 && parts[0] == "method"
-                && !MethodConfig.CodingKeys.allCases.map(\.rawValue).contains(parts[1]) {
-                v = .string(FitConfig.text(value))
-            }
-            FitConfig.insert(v, at: parts[...], into: &root)
-        }
-        do {
-            self = try JSONDecoder().decode(FitConfig.self, from: Data(RunValue.object(root).json.utf8))
-        } catch let e as TransferError {
-            throw e
-        } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
-            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw TransferError.badConfig("option '\(key)': expected \(FitConfig.typeName(type))")
-        } catch let DecodingError.dataCorrupted(context) {
-            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw TransferError.badConfig("option '\(key)': \(context.debugDescription)")
-        } catch {
-            throw TransferError.badConfig("configuration: \(error)")
-        }
+        var tree = ConfigTree()
+        for (key, value) in pairs { try tree.set(value, at: key) }
+        try self.init(tree: tree)
+    }
+
+    /// Decodes the merged configuration tree strictly (`ConfigTreeDecoder`): errors name the dotted key and
+    /// what it accepts.
+    public init(tree: ConfigTree) throws {
+        self = try FitConfig(from: ConfigTreeDecoder(tree.value))
+    }
+
+    /// The configuration of `layers` (flat pairs: a saved or aligned run's config, the YAML file, the flags — in
+    /// that order, later ones winning), then `assignments` (`--set key=value`) applied to the merged tree.
+    public static func resolve(layers: [(String, RunValue)], assignments: [String]) throws -> FitConfig {
+        var tree = ConfigTree()
+        for (key, value) in layers { try tree.set(value, at: key) }
+        for a in assignments { try tree.assign(a) }
+        return try FitConfig(tree: tree)
     }
 
     /// The configuration as flat, ordered `dotted.key → value` pairs (what `ConfigFile.write` saves).
@@ -152,19 +144,6 @@ public struct FitConfig: Codable, Sendable, Equatable {
         return out.enumerated().sorted { (rank($0.element.0), $0.offset) < (rank($1.element.0), $1.offset) }.map(\.element)
     }
 
-    static func insert(_ value: RunValue, at path: ArraySlice<String>, into object: inout [(String, RunValue)]) {
-        let head = path.first!
-        let index = object.firstIndex { $0.0 == head }
-        if path.count == 1 {
-            if let i = index { object[i].1 = value } else { object.append((head, value)) }
-            return
-        }
-        var child: [(String, RunValue)] = []
-        if let i = index, case .object(let existing) = object[i].1 { child = existing }
-        insert(value, at: path.dropFirst(), into: &child)
-        if let i = index { object[i].1 = .object(child) } else { object.append((head, .object(child))) }
-    }
-
     static func flatten(_ value: RunValue, prefix: String, into out: inout [(String, RunValue)]) {
         if case .object(let members) = value {
             for (k, v) in members { flatten(v, prefix: prefix.isEmpty ? k : prefix + "." + k, into: &out) }
@@ -172,29 +151,39 @@ public struct FitConfig: Codable, Sendable, Equatable {
             out.append((prefix, value))
         }
     }
-
-    static func text(_ v: RunValue) -> String {
-        switch v {
-        case .string(let s): return s
-        case .number(let x): return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
-        case .bool(let b): return String(b)
-        case .null: return ""
-        default: return v.json
-        }
-    }
-
-    static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is Int.Type, is UInt64.Type: return "an integer"
-        case is Float.Type, is Double.Type: return "a number"
-        case is Bool.Type: return "true or false"
-        case is String.Type: return "text"
-        default: return "\(type)"
-        }
-    }
 }
 
-extension MethodConfig {
+extension MethodConfig: Codable {
+    /// `name` and every other key as an option, its value as text (scalars only). The typed options are decoded
+    /// from the text by the method (`MethodCatalog.make`).
+    public init(from decoder: Decoder) throws {
+        self.init()
+        guard let tree = decoder as? ConfigTreeDecoder else {
+            // Another decoder (e.g. JSON): text values only.
+            let c = try decoder.container(keyedBy: SectionKey.self)
+            for key in c.allKeys {
+                let s = try c.decode(String.self, forKey: key)
+                if key.stringValue == "name" { name = s } else { options[key.stringValue] = s }
+            }
+            return
+        }
+        guard case .object(let pairs) = tree.value else { throw tree.mismatch("a mapping (method.name, method.<option>)") }
+        for (key, value) in pairs {
+            let child = ConfigTreeDecoder(value, codingPath: tree.codingPath + [SectionKey(key)])
+            if key == "name" {
+                name = try child.singleValueContainer().decode(String.self)
+                continue
+            }
+            switch value {
+            case .string(let s): options[key] = s
+            case .bool(let b): options[key] = String(b)
+            case .null: options[key] = ""
+            case .number(let x): options[key] = x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
+            case .array, .object: throw child.mismatch("a single value")
+            }
+        }
+    }
+
     public func encode(to encoder: Encoder) throws {
         struct Key: CodingKey {
             var stringValue: String
@@ -205,8 +194,6 @@ extension MethodConfig {
         }
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(name, forKey: Key("name"))
-        try c.encode(warmupEpochs, forKey: Key("warmupEpochs"))
-        try c.encodeIfPresent(warmupLearningRate, forKey: Key("warmupLearningRate"))
         for (k, v) in options.sorted(by: { $0.key < $1.key }) { try c.encode(v, forKey: Key(k)) }
     }
 }

@@ -12,6 +12,8 @@ public struct FitResult: Sendable {
     /// Test metrics of the selected model (best validation epoch), and the test loss.
     public var testMetrics: [MetricKind: Double]
     public var testLoss: Double
+    /// Test metrics of the final epoch's model (the same as `testMetrics` when the final epoch was selected).
+    public var finalTestMetrics: [MetricKind: Double]
     /// The fine-tuning stage's final state (best validation value, epochs, early stopping).
     public var state: TrainingState
     /// Parameter counts of the model, and of what fine-tuning trained.
@@ -24,9 +26,25 @@ public struct FitResult: Sendable {
     public var testMetric: Double? { testMetrics[task.metric] }
 }
 
+/// Seconds per phase of a run, in order.
+struct PhaseClock {
+    private(set) var timings: [(String, Double)] = []
+    private var clock = Date()
+    let started = Date()
+
+    mutating func lap(_ name: String) {
+        timings.append((name, Date().timeIntervalSince(clock)))
+        clock = Date()
+    }
+
+    /// The laps and the total so far.
+    var withTotal: [(String, Double)] { timings + [("total", Date().timeIntervalSince(started))] }
+}
+
 /// `mona fit` as a library call: data → splits → model (embedder + body + head) → alignment stages →
 /// fine-tuning with validation-based selection → one evaluation on the test split → run directory (resolved
-/// config, metrics.jsonl, checkpoints, predictions, SVG plots, report.md).
+/// config, metrics.jsonl, checkpoints, predictions, SVG plots, report.md). A method with a `Learner` replaces
+/// the model: the learner is fitted on the same split and evaluated and reported the same way.
 public final class FitPipeline {
     public let config: FitConfig
     public let run: RunDirectory
@@ -50,19 +68,9 @@ public final class FitPipeline {
         try config.validate()
         try run.lock()
         defer { run.unlock() }
-        let started = Date()
-        var timings: [(String, Double)] = []
-        var clock = Date()
-        func lap(_ name: String) {
-            timings.append((name, Date().timeIntervalSince(clock)))
-            clock = Date()
-        }
+        var clock = PhaseClock()
 
-        let existing = store.exists("last") || store.exists("aligned") || store.exists("best")
-        if existing && !resume {
-            throw TransferError.badConfig("run directory \(run.url.path) already holds a run; pass --resume to continue it "
-                                          + "or choose another --output")
-        }
+        var plan = try RunPlan.make(store: store, resume: resume)
         if resume, FileManager.default.fileExists(atPath: run.config.path) {
             let saved = try FitConfig(pairs: try ConfigFile.load(run.config))
             var mine = config, theirs = saved
@@ -75,31 +83,30 @@ public final class FitPipeline {
         }
         try ConfigFile.write(try config.pairs(), to: run.config)
 
-        // Data.
+        // Prepare: data, then the model (or the method's own learner).
         let method = try MethodCatalog.make(config.method)
         let (spec, splits, normalizer) = try FitPipeline.prepareData(config, assets: assets)
-        lap("data")
-
-        // Model.
+        clock.lap("data")
+        if let learner = try method.plugin.makeLearner(
+            task: spec, context: LearnerContext(training: config.training, seed: config.seed, recorder: SilentRecorder())) {
+            return try fitLearner(learner, method: method, spec: spec, splits: splits, normalized: normalizer != nil,
+                                  clock: &clock)
+        }
         let (model, modelSpec) = try FitPipeline.makeModel(config: config, method: method, task: spec,
                                                            normalizer: normalizer, assets: assets)
-        let body = model.body
-        lap("model")
+        clock.lap("model")
+        if case .fresh = plan, let from = config.fromAligned {
+            let (checkpoint, url) = try FitPipeline.alignedCheckpoint(from, expecting: modelSpec)
+            plan = .fromAligned(checkpoint, run: url)
+        }
 
-        // Where to pick up.
-        let last = resume ? try store.load("last") : nil
-        let resumeFinetune = last.flatMap { $0.state.stage == "finetune" ? $0 : nil }
-        let aligned = resume && resumeFinetune == nil ? try store.load("aligned") : nil
-        // Fine-tuning from a `mona align` run: its aligned weights replace the method's stages, and its stage
-        // records open this run's log (so the report shows the whole transfer).
-        var adopted: (checkpoint: Checkpoint, run: URL)?
-        if !resume, let from = config.fromAligned { adopted = try FitPipeline.alignedCheckpoint(from, expecting: modelSpec) }
+        // The log: a resumed run keeps what it will not redo; `--from-aligned` opens with the aligned run's stages.
         if resume {
             // Before the log is opened: the rewrite replaces the file.
             try FitPipeline.truncateMetrics(run.metrics, stages: method.stages.map(\.name),
-                                            keepAlignment: resumeFinetune != nil || aligned != nil,
-                                            finetuneStep: resumeFinetune?.state.step)
-        } else if let from = adopted?.run {
+                                            keepAlignment: plan.keepsAlignmentRecords,
+                                            finetuneStep: plan.fineTuningCheckpoint?.state.step)
+        } else if case .fromAligned(_, let from) = plan {
             let theirs = (try? MetricsLog.readOrdered(from.appendingPathComponent("metrics.jsonl"))) ?? []
             let kept = theirs.filter { r in
                 let stage = r.first { $0.0 == "stage" }?.1.stringValue ?? ""
@@ -107,48 +114,49 @@ public final class FitPipeline {
             }
             try AtomicFile.write(kept.map { RunValue.object($0).json + "\n" }.joined(), to: run.metrics)
         }
-        let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: resume || adopted != nil, mode: mode)
+        let appends: Bool
+        if case .fromAligned = plan { appends = true } else { appends = resume }
+        let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: appends, mode: mode)
 
         // Source-knowledge analysis (KnowledgeTracker.swift), when the method asks for it.
-        let knowledge = try SourceKnowledgeTracker.make(config: config, body: body, assets: assets, recorder: recorder)
-        if resume, let knowledge { knowledge.restore(from: (try? MetricsLog.readOrdered(run.metrics)) ?? []) }
-        if resumeFinetune == nil && aligned == nil { try knowledge?.measure(model, point: "before-alignment", step: 0) }
+        let knowledge = try SourceKnowledgeTracker.make(analysis: method.analysis, seed: config.seed, body: model.body,
+                                                        assets: assets, recorder: recorder)
+        if resume, let knowledge { knowledge.restore(from: try readRecords()) }
+        switch plan {
+        case .fresh, .fromAligned: try knowledge?.measure(model, point: "before-alignment", step: 0)
+        default: break
+        }
 
-        // Alignment stages (skipped when their result is already saved), then fine-tuning. A NaN/Inf stop in
-        // either still leaves a report (and a `stopped` record) in the run directory before the error goes up.
+        // Align, then fine-tune. A NaN/Inf stop in either still leaves a report (and a `stopped` record) in the run
+        // directory before the error goes up.
         var running = "alignment"
         let trainer: Trainer
         let state: TrainingState
         let trainable: Int, total: Int
         do {
-            if resumeFinetune == nil {
-                if let aligned {
-                    try model.load(stateDict: aligned.model, strict: true, source: store.folder("aligned").path)
-                    recorder.message("resuming after the saved alignment stages")
-                } else if let adopted {
-                    try model.load(stateDict: adopted.checkpoint.model, strict: true,
-                                   source: adopted.run.appendingPathComponent("checkpoints/aligned").path)
-                    try store.save("aligned", model: model.stateDict(), state: adopted.checkpoint.state, modelSpec: modelSpec)
-                    recorder.message("starting from the aligned model of \(adopted.run.path)")
-                } else if !method.stages.isEmpty {
-                    let context = AlignmentContext(task: spec, training: config.training, method: config.method,
-                                                   seed: config.seed, recorder: recorder, checkpoints: store, assets: assets)
-                    for stage in method.stages {
-                        running = stage.name
-                        try stage.run(model: model, data: splits, context: context)
-                    }
-                    var s = TrainingState(stage: "aligned", metric: spec.metric.key, higherIsBetter: spec.higherIsBetter,
-                                          seed: config.seed)
-                    s.finished = true
-                    try store.save("aligned", model: model.stateDict(), state: s, modelSpec: modelSpec)
+            switch plan {
+            case .afterAlignment(let aligned):
+                try model.load(stateDict: aligned.model, strict: true, source: store.folder("aligned").path)
+                recorder.message("resuming after the saved alignment stages")
+            case .fromAligned(let aligned, let from):
+                try model.load(stateDict: aligned.model, strict: true,
+                               source: from.appendingPathComponent("checkpoints/aligned").path)
+                try store.save("aligned", model: model.stateDict(), state: aligned.state, modelSpec: modelSpec)
+                recorder.message("starting from the aligned model of \(from.path)")
+            case .fresh:
+                if !method.stages.isEmpty {
+                    try FitPipeline.runAlignment(method.stages, model: model, splits: splits, task: spec, config: config,
+                                                 recorder: recorder, store: store, modelSpec: modelSpec, assets: assets,
+                                                 running: &running)
                 }
+            case .midFineTuning, .finished:
+                break
             }
-            lap("alignment")
-            if resumeFinetune == nil && (!method.stages.isEmpty || config.fromAligned != nil) {
+            clock.lap("alignment")
+            if plan.fineTuningCheckpoint == nil && (!method.stages.isEmpty || config.fromAligned != nil) {
                 try knowledge?.measure(model, point: "after-alignment", step: 0)
             }
 
-            // Fine-tuning.
             running = "finetune"
             method.trainability.apply(to: model)
             trainable = model.parameterCount(trainableOnly: true)
@@ -156,58 +164,121 @@ public final class FitPipeline {
             trainer = Trainer(model: model, task: spec, splits: splits, config: config.training, seed: config.seed,
                               stage: "finetune", checkpoints: store, recorder: recorder)
             trainer.modelSpec = modelSpec
-            let interrupt = interruptAfter
-            trainer.interruptAfter = knowledge.map { k in
-                { state in
-                    try? k.afterStep(model, state)
-                    return interrupt?(state) ?? false
-                }
-            } ?? interrupt
-            if let ckpt = resumeFinetune, ckpt.state.finished {
+            if let knowledge { trainer.observers.append(knowledge) }
+            trainer.interruptAfter = interruptAfter
+            if case .finished(let ckpt) = plan {
                 state = ckpt.state
                 try trainer.loadBestWeights()
             } else {
-                state = try trainer.run(resumingFrom: resumeFinetune)
+                state = try trainer.run(resumingFrom: plan.fineTuningCheckpoint)
             }
         } catch TransferError.nonFinite(let message) {
             try? writeStopReport(stage: running, message: message, method: method, spec: modelSpec, recorder: recorder)
             throw TransferError.nonFinite(message)
         }
-        lap("finetune")
+        clock.lap("finetune")
         try knowledge?.measure(model, point: "after-finetune", step: state.step)
 
-        // The test split, once, with the selected weights.
+        // The test split, once with the selected weights, and once with the final epoch's.
         let test = trainer.evaluate(splits.test)
-        var fields: [(String, RecordValue)] = [("stage", .text("finetune")), ("epoch", .number(Double(state.epoch))),
-                                              ("step", .number(Double(state.step))), ("split", .text("test")),
-                                              ("test_loss", .number(test.loss))]
-        for m in spec.reportedMetrics { if let x = test.metrics[m] { fields.append(("test_\(m.key)", .number(x))) } }
-        if let e = state.bestEpoch { fields.append(("selected_epoch", .number(Double(e)))) }
-        try recorder.record(fields)
+        var final = test
+        if state.bestEpoch != state.epoch, let last = try store.load("last") {
+            try model.load(stateDict: last.model, strict: true, source: store.folder("last").path)
+            final = trainer.evaluate(splits.test)
+        }
+        try recordTest(test, final: final, state: state, spec: spec, recorder: recorder)
         try FitPipeline.writePredictions(test.predictions, data: splits.test, task: spec, run: run)
-        lap("test")
+        clock.lap("test")
 
         let result = FitResult(runDirectory: run.url, task: spec, testMetrics: test.metrics, testLoss: test.loss,
-                               state: state, parameterCount: total, trainableCount: trainable,
-                               timings: timings + [("total", Date().timeIntervalSince(started))])
-        // Wall-clock seconds of this process's phases, apart from metrics.jsonl so that a resumed run's log stays
-        // identical to an uninterrupted one's. `finetune_elapsed` counts fine-tuning across resumes.
-        try AtomicFile.write(RunValue.object(result.timings.map { ($0.0, .number($0.1)) }
-                                             + [("finetune_elapsed", .number(state.elapsedSeconds))]).jsonText(pretty: true) + "\n",
-                             to: run.url.appendingPathComponent("timings.json"))
-        let records = (try? MetricsLog.readOrdered(run.metrics)) ?? []
+                               finalTestMetrics: final.metrics, state: state, parameterCount: total,
+                               trainableCount: trainable, timings: clock.withTotal)
+        try writeTimings(result)
+        let records = try readRecords()
         try RunReport.writePlots(records: records, task: spec, run: run)
-        try RunReport.write(config: config, method: method, spec: modelSpec, model: model, splits: splits,
-                            result: result, records: records, run: run)
-        let alignmentPlots = try AlignmentReport.writePlots(records: records, run: run)
-        var report = (try? String(contentsOf: run.report, encoding: .utf8)) ?? ""
-        report += AlignmentReport.section(records: records, plots: alignmentPlots)
+        try RunReport.write(config: config, method: method, model: RunReport.summary(of: model, spec: modelSpec),
+                            splits: splits, result: result, records: records, run: run)
+        var report = try String(contentsOf: run.report, encoding: .utf8)
+        let reports = method.report.map { [$0] } ?? []
+        let alignmentPlots = try AlignmentReport.writePlots(records: records, reports: reports, run: run)
+        report += AlignmentReport.section(records: records, reports: reports, plots: alignmentPlots)
         if let knowledge {
             try knowledge.writePlot(run: run)
             report += knowledge.reportSection()
         }
         try AtomicFile.write(report, to: run.report)
         return result
+    }
+
+    /// The test record: metrics at the selected epoch (`test_<metric>`), at the final epoch
+    /// (`test_final_<metric>`), and what was selected on what.
+    func recordTest(_ test: Evaluation, final: Evaluation, state: TrainingState, spec: TaskSpec,
+                    recorder: RunRecorder) throws {
+        var fields: [(String, RecordValue)] = [("stage", .text("finetune")), ("epoch", .number(Double(state.epoch))),
+                                              ("step", .number(Double(state.step))), ("split", .text("test")),
+                                              ("test_loss", .number(test.loss))]
+        for m in spec.reportedMetrics { if let x = test.metrics[m] { fields.append(("test_\(m.key)", .number(x))) } }
+        if let e = state.bestEpoch { fields.append(("selected_epoch", .number(Double(e)))) }
+        if let rule = state.selectedOn { fields.append(("selected_on", .text(rule))) }
+        fields.append(("test_final_loss", .number(final.loss)))
+        for m in spec.reportedMetrics { if let x = final.metrics[m] { fields.append(("test_final_\(m.key)", .number(x))) } }
+        try recorder.record(fields)
+    }
+
+    /// The run's metrics records so far (none when the log does not exist yet).
+    func readRecords() throws -> [[(String, RunValue)]] {
+        FileManager.default.fileExists(atPath: run.metrics.path) ? try MetricsLog.readOrdered(run.metrics) : []
+    }
+
+    /// Wall-clock seconds of this process's phases, apart from metrics.jsonl so that a resumed run's log stays
+    /// identical to an uninterrupted one's. `finetune_elapsed` counts fine-tuning across resumes.
+    func writeTimings(_ result: FitResult) throws {
+        try AtomicFile.write(RunValue.object(result.timings.map { ($0.0, .number($0.1)) }
+                                             + [("finetune_elapsed", .number(result.state.elapsedSeconds))])
+                                .jsonText(pretty: true) + "\n",
+                             to: run.url.appendingPathComponent("timings.json"))
+    }
+
+    /// The lifecycle of a method that replaces the model: fit on train/validation, one test evaluation, the same
+    /// test record, predictions and report. Such a run has no checkpoint, so `resume` simply runs it again.
+    func fitLearner(_ learner: any Learner, method: MethodSpec, spec: TaskSpec, splits: DataSplits, normalized: Bool,
+                    clock: inout PhaseClock) throws -> FitResult {
+        let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: false, mode: mode)
+        let context = LearnerContext(training: config.training, seed: config.seed, recorder: recorder)
+        let state = try learner.fit(task: spec, data: splits, context: context)
+        clock.lap("finetune")
+        let test = try Evaluation(predictions: learner.predict(splits.test), task: spec, data: splits.test)
+        try recordTest(test, final: test, state: state, spec: spec, recorder: recorder)
+        try FitPipeline.writePredictions(test.predictions, data: splits.test, task: spec, run: run)
+        clock.lap("test")
+        let result = FitResult(runDirectory: run.url, task: spec, testMetrics: test.metrics, testLoss: test.loss,
+                               finalTestMetrics: test.metrics, state: state, parameterCount: learner.parameterCount,
+                               trainableCount: learner.parameterCount, timings: clock.withTotal)
+        try writeTimings(result)
+        let records = try readRecords()
+        try RunReport.writePlots(records: records, task: spec, run: run)
+        let summary = RunReport.ModelSummary(
+            rows: [["model", learner.summary, String(learner.parameterCount), String(learner.parameterCount)]],
+            normalized: normalized)
+        try RunReport.write(config: config, method: method, model: summary, splits: splits, result: result,
+                            records: records, run: run)
+        return result
+    }
+
+    /// Phase "align": runs `stages` in order and saves the aligned model as `checkpoints/aligned/`. `running`
+    /// names the stage in progress (for the stop report).
+    static func runAlignment(_ stages: [AlignmentStage], model: CrossModalModel, splits: DataSplits, task: TaskSpec,
+                             config: FitConfig, recorder: RunRecorder, store: CheckpointStore, modelSpec: ModelSpec,
+                             assets: AssetRegistry, running: inout String) throws {
+        let context = AlignmentContext(task: task, training: config.training, method: config.method,
+                                       seed: config.seed, recorder: recorder, checkpoints: store, assets: assets)
+        for stage in stages {
+            running = stage.name
+            try stage.run(model: model, data: splits, context: context)
+        }
+        var s = TrainingState(stage: "aligned", metric: task.metric.key, higherIsBetter: task.higherIsBetter, seed: config.seed)
+        s.finished = true
+        try store.save("aligned", model: model.stateDict(), state: s, modelSpec: modelSpec)
     }
 
     // MARK: Data
@@ -254,7 +325,7 @@ public final class FitPipeline {
         let kept = records.filter { r in
             let stage = r.first { $0.0 == "stage" }?.1.stringValue ?? ""
             let split = r.first { $0.0 == "split" }?.1.stringValue ?? ""
-            let step = r.first { $0.0 == "step" }?.1.doubleValue
+            let step = r.first { $0.0 == "step" }?.1.doubleValue.flatMap { $0.isFinite && abs($0) < 1e15 ? $0 : nil }
             if split == "test" { return false }
             if stage == "finetune" {
                 guard let limit = finetuneStep, let step else { return false }

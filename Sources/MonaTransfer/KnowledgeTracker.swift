@@ -9,11 +9,9 @@ import MonaTensor
 /// ratio, alignment and uniformity (`analyzeSourceKnowledge`). Each measurement is one `metrics.jsonl` record
 /// (stage and phase `analysis`, `point`, fine-tuning `step`); `reportSection` and `writePlot` summarise them.
 ///
-/// Options (`method.<key>`): `analysis` (true/false; default true for the MoNA and ORCA methods, false
-/// otherwise), `analysisEvery` (fine-tuning steps between measurements, 0 = only before/after alignment and after
-/// fine-tuning; default 0), `analysisPerClass` (held-out source samples per class, default 20), `sourceImageSize`
-/// (vision bodies, as for the stages).
-public final class SourceKnowledgeTracker {
+/// Options: `AnalysisOptions` (`method.analysis`, default per method — `TransferMethod.analysisByDefault`;
+/// `analysisEvery`, `analysisPerClass`, `sourcePerClass`, `sourceImageSize`).
+public final class SourceKnowledgeTracker: TrainingObserver {
     public struct Point: Sendable {
         public var point: String
         public var step: Int
@@ -33,24 +31,19 @@ public final class SourceKnowledgeTracker {
         self.recorder = recorder
     }
 
-    /// The tracker a fit configuration asks for (nil when analysis is off).
-    public static func make(config: FitConfig, body: TransformerBody, assets: AssetRegistry,
+    /// The tracker the analysis options ask for (nil when the analysis is off, or the source set is too small).
+    public static func make(analysis: AnalysisOptions?, seed: UInt64, body: TransformerBody, assets: AssetRegistry,
                             recorder: RunRecorder) throws -> SourceKnowledgeTracker? {
-        let m = config.method
-        let name = m.name.lowercased()
-        let byDefault = name.hasPrefix("mona") || name.hasPrefix("orca")
-        let flag = m.options["analysis"]?.lowercased()
-        guard flag.map({ $0 == "true" || $0 == "1" || $0 == "yes" }) ?? byDefault else { return nil }
+        guard let analysis else { return nil }
         var o = SourceTask.Options()
-        o.alignmentPerClass = Int(try m.number("sourcePerClass", default: 40))
-        o.analysisPerClass = Int(try m.number("analysisPerClass", default: 20))
-        o.imageSize = try sourceImageSize(m)
-        o.seed = config.seed
+        o.alignmentPerClass = analysis.sourcePerClass
+        o.analysisPerClass = analysis.perClass
+        o.imageSize = analysis.sourceImageSize
+        o.seed = seed
         let src = try SourceTask.load(for: body, assets: assets, options: o)
         guard src.analysis.count >= 4 else { return nil }
-        let tracker = SourceKnowledgeTracker(source: src.analysis, every: Int(try m.number("analysisEvery", default: 0)),
-                                             recorder: recorder)
-        tracker.options.seed = config.seed
+        let tracker = SourceKnowledgeTracker(source: src.analysis, every: analysis.every, recorder: recorder)
+        tracker.options.seed = seed
         return tracker
     }
 
@@ -90,6 +83,7 @@ public final class SourceKnowledgeTracker {
         for r in records where r.first(where: { $0.0 == "phase" })?.1.stringValue == "analysis" {
             func n(_ k: String) -> Float? { r.first { $0.0 == k }?.1.doubleValue.map(Float.init) }
             guard let point = r.first(where: { $0.0 == "point" })?.1.stringValue, let step = n("step"),
+                  step.isFinite, abs(step) < 1e9,
                   let lp = n("linear_probe_accuracy"), let knn = n("knn_accuracy"), let db = n("davies_bouldin"),
                   let sr = n("scatter_ratio"), let sil = n("silhouette"), let a = n("alignment"), let u = n("uniformity")
             else { continue }
@@ -101,7 +95,7 @@ public final class SourceKnowledgeTracker {
         }
     }
 
-    /// For `Trainer.interruptAfter`: measures every `every` fine-tuning steps (once per step).
+    /// A `TrainingObserver`: measures every `every` fine-tuning steps (once per step).
     public func afterStep(_ model: CrossModalModel, _ state: TrainingState) throws {
         guard every > 0, state.step > 0, state.step % every == 0, state.step != lastStep else { return }
         lastStep = state.step

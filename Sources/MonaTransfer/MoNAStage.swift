@@ -3,7 +3,8 @@ import MonaData
 import MonaNN
 import MonaTensor
 
-/// MoNA's settings, read from `method.<key>` options (docs/mona.md gives the reasons for each default).
+/// MoNA's settings, decoded from `method.<key>` options (MoNAMethod.swift; docs/mona.md gives the reasons for each
+/// default). The defaults declared here are the options' defaults.
 ///
 /// | key | meaning | default |
 /// |---|---|---|
@@ -23,7 +24,8 @@ import MonaTensor
 /// | `sourcePerClass` | source samples per class kept for alignment | 40 |
 /// | `sourceImageSize` | side of the source images for vision bodies | min(body image size, 112) |
 ///
-/// The warm-up length is `method.warmupEpochs` (MethodConfig); `mona-no-warmup` sets it to 0.
+/// | `warmupEpochs` | stage-0 epochs (`mona-no-warmup` fixes 0) | 3 |
+/// | `warmupLearningRate` | stage-0 learning rate | `training.learningRate` |
 public struct MoNAOptions: Sendable, Equatable {
     public var meta = MetaGradientOptions()
     public var uniformityT: Float = 2
@@ -37,46 +39,6 @@ public struct MoNAOptions: Sendable, Equatable {
     public var source = SourceTask.Options()
 
     public init() {}
-
-    /// Reads the options of `method` (unknown values are errors naming the key).
-    public init(method: MethodConfig) throws {
-        func num(_ k: String, _ d: Double) throws -> Double { try method.number(k, default: d) }
-        meta.alpha = Float(try num("alpha", Double(meta.alpha)))
-        meta.lambda = Float(try num("lambda", Double(meta.lambda)))
-        meta.innerSteps = Int(try num("innerSteps", 1))
-        uniformityT = Float(try num("t", 2))
-        outerSteps = Int(try num("outerSteps", 50))
-        sourceBatchSize = Int(try num("sourceBatchSize", 40))
-        if method.options["targetBatchSize"] != nil { targetBatchSize = Int(try num("targetBatchSize", 16)) }
-        if method.options["outerLearningRate"] != nil { outerLearningRate = Float(try num("outerLearningRate", 1e-3)) }
-        source.alignmentPerClass = Int(try num("sourcePerClass", 40))
-        source.imageSize = try sourceImageSize(method)
-        let eps = Float(try num("fdEpsilon", 0.01))
-        switch method.options["metaGradient"]?.lowercased() ?? "exact" {
-        case "exact": meta.mode = .exact
-        case "finite-difference", "fd": meta.mode = .finiteDifference(epsilon: eps)
-        case let s: throw TransferError.badConfig("method.metaGradient: '\(s)' is not exact or finite-difference")
-        }
-        let ratio = Float(try num("outerRatio", 1))
-        switch method.options["outerNormalization"]?.lowercased() ?? "fixed-ratio" {
-        case "none": meta.outerGradientNormalization = .none
-        case "fixed-ratio": meta.outerGradientNormalization = .fixedRatio(ratio)
-        case "minimum-ratio": meta.outerGradientNormalization = .minimumRatio(ratio)
-        case let s: throw TransferError.badConfig("method.outerNormalization: '\(s)' is not none, fixed-ratio or minimum-ratio")
-        }
-        switch method.options["outerUpdates"]?.lowercased() ?? "embedder" {
-        case "embedder": updatesHead = false
-        case "embedder+head": updatesHead = true
-        case let s: throw TransferError.badConfig("method.outerUpdates: '\(s)' is not embedder or embedder+head")
-        }
-        warmupEpochs = method.warmupEpochs
-        warmupLearningRate = method.warmupLearningRate
-        guard meta.alpha.isFinite, meta.lambda >= 0, meta.innerSteps >= 1, outerSteps >= 0, sourceBatchSize >= 2,
-              uniformityT > 0 else {
-            throw TransferError.badConfig("MoNA options: need finite alpha, lambda ≥ 0, innerSteps ≥ 1, outerSteps ≥ 0, "
-                                          + "sourceBatchSize ≥ 2, t > 0")
-        }
-    }
 }
 
 /// One outer step's numbers.
@@ -87,7 +49,7 @@ public struct MoNAStepResult {
     public var uniform: Float
 }
 
-/// MoNA (DESIGN §2): stage 0 warm-up, then T meta-learning outer steps that update the embedder (optionally the
+/// MoNA: stage 0 warm-up, then T meta-learning outer steps that update the embedder (optionally the
 /// head) with ∇φ[λ·(L_align + L_uniform)(θ′(φ)) + L_task(φ, θ)], θ′ = θ − α∇θ L_task. The body is only ever
 /// substituted through `withParameters`, never modified. Dropout is off during stage 1 (evaluation mode), which
 /// the finite-difference mode needs (it compares calls at nearby θ). One record per outer step (stage and phase
@@ -149,17 +111,18 @@ public final class MoNAStage: AlignmentStage {
                 var grads = Gradients()
                 for (p, g) in zip(phi, m.phiGradients) { grads[p.parameter.value] = g }
                 optimizer.step(grads)
+                let k = MoNAKeys.self
                 try context.recorder.record([
-                    ("stage", .text(name)), ("phase", .text("mona")), ("step", .number(Double(step))),
-                    ("align", .number(Double(r.align))), ("uniform", .number(Double(r.uniform))),
-                    ("outer_loss", .number(Double(m.outerLoss))),
-                    ("outer_loss_before", .number(Double(m.outerLossBeforeStep))),
-                    ("outer_delta", .number(Double(m.outerLoss - m.outerLossBeforeStep))),
-                    ("target_loss", .number(Double(m.taskLoss))),
-                    ("outer_grad_norm", .number(Double(m.outerGradientNorm))),
-                    ("task_grad_norm", .number(Double(m.taskGradientNorm))),
-                    ("grad_ratio", .number(Double(m.gradientRatio))),
-                    ("outer_scale", .number(Double(m.outerScale))),
+                    ("stage", .text(name)), ("phase", .text(k.phase)), ("step", .number(Double(step))),
+                    (k.align, .number(Double(r.align))), (k.uniform, .number(Double(r.uniform))),
+                    (k.outerLoss, .number(Double(m.outerLoss))),
+                    (k.outerLossBefore, .number(Double(m.outerLossBeforeStep))),
+                    (k.outerDelta, .number(Double(m.outerLoss - m.outerLossBeforeStep))),
+                    (k.targetLoss, .number(Double(m.taskLoss))),
+                    (k.outerGradNorm, .number(Double(m.outerGradientNorm))),
+                    (k.taskGradNorm, .number(Double(m.taskGradientNorm))),
+                    (k.gradRatio, .number(Double(m.gradientRatio))),
+                    (k.outerScale, .number(Double(m.outerScale))),
                 ])
                 context.recorder.progress(step: step, metrics: [("target_loss", Double(m.taskLoss)),
                                                                 ("outer_loss", Double(m.outerLoss)),
@@ -223,12 +186,4 @@ public final class MoNAStage: AlignmentStage {
         }
         return MoNAStepResult(meta: meta, align: parts?.0 ?? .nan, uniform: parts?.1 ?? .nan)
     }
-}
-
-/// `method.sourceImageSize` (nil when not set): the side of Fashion-MNIST source images for vision bodies.
-func sourceImageSize(_ method: MethodConfig) throws -> Int? {
-    guard method.options["sourceImageSize"] != nil else { return nil }
-    let side = Int(try method.number("sourceImageSize", default: 112))
-    guard side >= 1 else { throw TransferError.badConfig("method.sourceImageSize: must be ≥ 1, got \(side)") }
-    return side
 }

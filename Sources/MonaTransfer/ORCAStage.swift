@@ -3,7 +3,8 @@ import MonaData
 import MonaNN
 import MonaTensor
 
-/// ORCA's settings, read from `method.<key>` options.
+/// ORCA's settings, decoded from `method.<key>` options (ORCAMethod.swift); the defaults declared here are the
+/// options' defaults.
 ///
 /// | key | meaning | default |
 /// |---|---|---|
@@ -15,7 +16,7 @@ import MonaTensor
 /// | `sourcePerClass` | source samples per class | 40 |
 /// | `sourceImageSize` | side of the source images for vision bodies | min(body image size, 112) |
 public struct ORCAOptions: Sendable, Equatable {
-    public enum Distance: String, Sendable { case otdd, mmd }
+    public enum Distance: String, Sendable, OptionChoice { case otdd, mmd }
     public var distance = Distance.otdd
     public var steps = 50
     public var batchSize = 64
@@ -25,21 +26,6 @@ public struct ORCAOptions: Sendable, Equatable {
     public var otdd = OTDDOptions()
 
     public init() {}
-
-    public init(method: MethodConfig) throws {
-        let d = method.options["distance"]?.lowercased() ?? (method.name.lowercased() == "orca-mmd" ? "mmd" : "otdd")
-        guard let dist = Distance(rawValue: d) else { throw TransferError.badConfig("method.distance: '\(d)' is not otdd or mmd") }
-        distance = dist
-        steps = Int(try method.number("orcaSteps", default: 50))
-        batchSize = Int(try method.number("orcaBatchSize", default: 64))
-        if method.options["orcaLearningRate"] != nil { learningRate = Float(try method.number("orcaLearningRate", default: 1e-4)) }
-        pseudoLabelClusters = Int(try method.number("pseudoLabels", default: 10))
-        source.alignmentPerClass = Int(try method.number("sourcePerClass", default: 40))
-        source.imageSize = try sourceImageSize(method)
-        guard steps >= 0, batchSize >= 2, pseudoLabelClusters >= 1 else {
-            throw TransferError.badConfig("ORCA options: need orcaSteps ≥ 0, orcaBatchSize ≥ 2, pseudoLabels ≥ 1")
-        }
-    }
 }
 
 /// ORCA's alignment stage: the embedder alone is trained to minimise the distance (label-aware OTDD, or MMD)
@@ -118,7 +104,7 @@ public final class ORCAStage: AlignmentStage {
                 let value = Double(loss.item)
                 guard value.isFinite else { throw TransferError.nonFinite("orca: step \(step): the \(options.distance.rawValue) is \(value)") }
                 optimizer.step(gradientStore(of: loss, wrt: params.map(\.parameter.value)))
-                try context.recorder.record([("stage", .text(name)), ("phase", .text("orca")),
+                try context.recorder.record([("stage", .text(name)), ("phase", .text(ORCAStage.phase)),
                                              ("step", .number(Double(step))),
                                              (options.distance.rawValue, .number(value))])
                 context.recorder.progress(step: step, metrics: [(options.distance.rawValue, value)])

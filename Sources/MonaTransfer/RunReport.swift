@@ -39,8 +39,30 @@ public enum RunReport {
                                                yLabel: task.metric.key, series: metricSeries), to: run.plot("metric.svg"))
     }
 
+    /// The model table of the report: one row per part (part, what, parameters, trainable), and whether the
+    /// inputs were normalised.
+    public struct ModelSummary {
+        public var rows: [[String]]
+        public var normalized: Bool
+        public init(rows: [[String]], normalized: Bool) {
+            self.rows = rows
+            self.normalized = normalized
+        }
+    }
+
+    /// The parts of a cross-modal model.
+    public static func summary(of model: CrossModalModel, spec: ModelSpec) -> ModelSummary {
+        let rows = ["embedder", "body", "head"].map { part -> [String] in
+            let params = model.namedParameters().filter { $0.name.hasPrefix(part + ".") }
+            let n = params.reduce(0) { $0 + $1.parameter.value.count }
+            let t = params.filter { $0.parameter.isTrainable }.reduce(0) { $0 + $1.parameter.value.count }
+            return [part, describe(part, model: model), String(n), String(t)]
+        }
+        return ModelSummary(rows: rows, normalized: spec.inputMean != nil)
+    }
+
     /// Writes `report.md`.
-    public static func write(config: FitConfig, method: MethodSpec, spec: ModelSpec, model: CrossModalModel,
+    public static func write(config: FitConfig, method: MethodSpec, model: ModelSummary,
                              splits: DataSplits, result: FitResult, records: [[(String, RunValue)]],
                              run: RunDirectory) throws {
         let task = result.task
@@ -58,7 +80,7 @@ public enum RunReport {
                 + "(\(Int(config.training.validationFraction * 100))% of training, seed \(config.seed)), \(splits.test.count) test",
             "loss: \(task.loss.rawValue); selection metric: \(task.metric.key) "
                 + "(\(task.higherIsBetter ? "higher" : "lower") is better)",
-            "normalisation: " + (spec.inputMean == nil ? "none" : "per-channel z-score fitted on the training split"),
+            "normalisation: " + (model.normalized ? "per-channel z-score fitted on the training split" : "none"),
         ]
         if let names = task.classNames, let counts = splits.train.classCounts {
             data.append("classes (train counts): " + zip(names, counts).map { "\($0) \($1)" }.joined(separator: ", "))
@@ -66,14 +88,8 @@ public enum RunReport {
         r.bullets(data)
 
         r.heading("Model")
-        let parts = ["embedder", "body", "head"].map { part -> [String] in
-            let params = model.namedParameters().filter { $0.name.hasPrefix(part + ".") }
-            let n = params.reduce(0) { $0 + $1.parameter.value.count }
-            let t = params.filter { $0.parameter.isTrainable }.reduce(0) { $0 + $1.parameter.value.count }
-            return [part, describe(part, model: model), String(n), String(t)]
-        }
         r.table(headers: ["part", "what", "parameters", "trainable in fine-tuning"],
-                rows: parts + [["total", "", String(result.parameterCount), String(result.trainableCount)]])
+                rows: model.rows + [["total", "", String(result.parameterCount), String(result.trainableCount)]])
         r.paragraph("Method `\(method.name)`: \(method.summary)"
                     + (method.stages.isEmpty ? "." : "; stages before fine-tuning: "
                        + method.stages.map(\.name).joined(separator: ", ") + "."))
@@ -87,14 +103,17 @@ public enum RunReport {
                     && rec.contains { $0.0 == "stage" && $0.1.stringValue == "finetune" }
             }
             let val = lastVal?.first { $0.0 == "val_" + m.key }?.1.doubleValue.map(formatMetric) ?? "n/a"
-            rows.append([m.key, val, test])
+            rows.append([m.key, val, test, result.finalTestMetrics[m].map(formatMetric) ?? "n/a"])
         }
-        rows.append(["loss", "", formatMetric(result.testLoss)])
-        r.table(headers: ["metric", "validation (last epoch)", "test (selected model)"], rows: rows)
+        rows.append(["loss", "", formatMetric(result.testLoss), ""])
+        r.table(headers: ["metric", "validation (last epoch)", "test (selected model)", "test (final epoch)"], rows: rows)
         let s = result.state
+        let rule = s.selectedOn.map { $0 == SelectionRule.loss.rawValue
+            ? " on the validation loss (fewer than \(SelectionSetting.smallValidation) validation samples)"
+            : " on the validation \(task.metric.key)" } ?? ""
         r.bullets([
             "fine-tuning: \(s.epoch) epochs, \(s.step) optimizer steps" + (s.stoppedEarly ? ", stopped early" : ""),
-            "selected epoch: \(s.bestEpoch.map(String.init) ?? "last")",
+            "selected epoch: \(s.bestEpoch.map(String.init) ?? "last")" + rule,
             "optimizer: \(config.training.optimizer.rawValue), learning rate \(config.training.learningRate), "
                 + "batch \(config.training.batchSize), schedule \(config.training.schedule.rawValue)",
         ])
@@ -124,6 +143,7 @@ public enum RunReport {
             }
         case "body":
             let b = model.body
+            if model.bodyIsIdentity { return "none: identity (\(model.spec.bodyName) only initialised the embedder)" }
             return "\(model.spec.bodyName) (\(b.family.rawValue)): \(b.layerCount) layers, width \(b.width), "
                 + "\(b.config.heads) heads"
         default:

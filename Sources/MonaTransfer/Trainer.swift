@@ -13,19 +13,51 @@ public struct Evaluation: Sendable {
     public var predictions: Tensor
 }
 
+extension Evaluation {
+    /// Loss and metrics of `predictions` (as a `Learner` returns them) on `data`; their shape must be the one the
+    /// cross-modal model would produce.
+    public init(predictions: Tensor, task: TaskSpec, data: LabeledDataset) throws {
+        let expected: [Int]
+        switch task.output {
+        case .classification, .multiLabel, .regression: expected = [data.count, task.outputs]
+        case .dense1D, .dense2D: expected = [data.count] + Array(predictions.shape.dropFirst())
+        }
+        guard predictions.rank >= 2, predictions.shape == expected, data.count > 0 else {
+            throw TransferError.badConfig("predictions of shape \(predictions.shape) for \(data.count) samples of "
+                                          + "\(task.name); expected \(expected)")
+        }
+        self.init(loss: withoutGradients { Double(task.lossValue(predictions, data).item) },
+                  metrics: task.metrics(predictions: predictions, data: data), predictions: predictions)
+    }
+}
+
 /// Thrown by `Trainer.run` when `interruptAfter` asks to stop (tests simulate a killed run with it).
 public struct TrainingInterrupted: Error, Sendable {
     public let state: TrainingState
 }
 
+/// Per-step and per-epoch work that runs alongside training (e.g. the source-knowledge tracker). Errors
+/// propagate: a failing observer stops training with its error.
+public protocol TrainingObserver: AnyObject {
+    /// After every optimizer step (and after any `last` checkpoint of that step was written).
+    func afterStep(_ model: CrossModalModel, _ state: TrainingState) throws
+    /// After every epoch's validation and checkpoints.
+    func afterEpoch(_ model: CrossModalModel, _ state: TrainingState) throws
+}
+
+extension TrainingObserver {
+    public func afterStep(_ model: CrossModalModel, _ state: TrainingState) throws {}
+    public func afterEpoch(_ model: CrossModalModel, _ state: TrainingState) throws {}
+}
+
 /// Trains the model's trainable parameters on a task's training split, with validation-based selection.
 ///
-/// Per epoch: seeded shuffled mini-batches (order from seed + epoch), gradient accumulation, optional clipping,
-/// the scheduled learning rate, a NaN/Inf check on every loss and gradient norm, then evaluation on the
-/// validation split, the `best` checkpoint when it improved (a better metric, or an equal metric with a lower
-/// validation loss), early stopping, and the `last` checkpoint (which
-/// also holds the optimizer's buffers and the training state). `run(resumingFrom:)` continues from a `last`
-/// checkpoint to the same weights and metrics as an uninterrupted run. The test split is not used here.
+/// Per epoch: seeded shuffled mini-batches (order from seed + epoch), then per optimizer step (`step`) gradient
+/// accumulation, optional clipping, the scheduled learning rate and a NaN/Inf check on every loss and gradient
+/// norm; at the end of the epoch (`endEpoch`) evaluation on the validation split, the `best` checkpoint when it
+/// improved (`TrainingConfig.selection`), early stopping, and the `last` checkpoint (which also holds the
+/// optimizer's buffers and the training state). `run(resumingFrom:)` continues from a `last` checkpoint to the
+/// same weights and metrics as an uninterrupted run. The test split is not used here.
 public final class Trainer {
     public let model: CrossModalModel
     public let task: TaskSpec
@@ -42,8 +74,11 @@ public final class Trainer {
     public var bestName = "best"
     /// Saved with checkpoints so they can be reloaded without the run's configuration.
     public var modelSpec: ModelSpec?
-    /// Called after every optimizer step and every epoch (after any checkpoint was written); returning true stops
-    /// training with `TrainingInterrupted`, as if the process had been killed there.
+    /// Per-step and per-epoch work (their errors stop training).
+    public var observers: [TrainingObserver] = []
+    /// Test hook: called after every optimizer step and every epoch (after any checkpoint was written and the
+    /// observers ran); returning true stops training with `TrainingInterrupted`, as if the process had been
+    /// killed there. Not for production work (use `observers`).
     public var interruptAfter: ((TrainingState) -> Bool)?
     /// Select on validation: keep the best epoch's weights (true, default), or end with the last epoch's.
     public var keepsBest = true
@@ -55,6 +90,8 @@ public final class Trainer {
     let dropouts: [Dropout]
     /// In-memory best weights when no checkpoint store is given.
     private(set) var bestWeights: [String: Tensor]?
+    /// Start of the current wall-clock interval of `elapsedSeconds`.
+    private var clock = Date()
 
     public init(model: CrossModalModel, task: TaskSpec, splits: DataSplits, config: TrainingConfig, seed: UInt64,
                 stage: String = "finetune", checkpoints: CheckpointStore? = nil, recorder: RunRecorder = SilentRecorder()) {
@@ -80,11 +117,20 @@ public final class Trainer {
     /// Optimizer steps of the whole stage.
     public var totalSteps: Int { config.maxSteps ?? config.epochs * stepsPerEpoch }
 
+    /// What the validation split selects on for this run (`TrainingConfig.selection` resolved for its size).
+    public var selectionRule: SelectionRule { config.selection.resolved(validationCount: splits.validation.count) }
+
     /// Seed of this stage's random streams (stages draw independent streams from the run seed).
     var stageSeed: UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in stage.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return seed ^ h
+    }
+
+    /// The mini-batch order of `epoch`.
+    func batches(epoch: Int) -> [[Int]] {
+        BatchSampler(count: splits.train.count, batchSize: config.batchSize, shuffle: true, dropLast: false,
+                     seed: stageSeed).batches(epoch: epoch)
     }
 
     // MARK: Training
@@ -101,149 +147,162 @@ public final class Trainer {
             state = checkpoint.state
         }
         let schedule = config.makeSchedule(totalSteps: totalSteps)
-        let sampler = BatchSampler(count: splits.train.count, batchSize: config.batchSize, shuffle: true,
-                                   dropLast: false, seed: stageSeed)
-        let hasValidation = splits.validation.count > 0
-        var clock = Date()
-        func tick() {
-            let now = Date()
-            state.elapsedSeconds += now.timeIntervalSince(clock)
-            clock = now
-        }
+        clock = Date()
         recorder.beginStage(stage, totalSteps: totalSteps)
         if state.step >= totalSteps || (config.maxSteps == nil && state.epoch >= config.epochs) { state.finished = true }
 
         while !state.finished {
             model.train()
-            let batches = sampler.batches(epoch: state.epoch)
-            var b = state.batchInEpoch
-            var epochLoss = state.epochLossSum, epochSamples = state.epochSamples
-            while b < batches.count && state.step < totalSteps {
-                let stepStart = phaseTimer?.now()
-                let group = Array(batches[b..<min(b + config.gradientAccumulation, batches.count)])
-                let groupSamples = group.reduce(0) { $0 + $1.count }
-                var accumulated = Gradients()
-                var lossSum = 0.0
-                for (j, indices) in group.enumerated() {
-                    reseedDropout(step: state.step, micro: j)
-                    let (batch, input) = timed(.data) { () -> (LabeledDataset, ModelInput) in
-                        let batch = splits.train.subset(indices)
-                        return (batch, model.input(for: batch))
-                    }
-                    let loss = timed(.forward) { task.lossValue(model(input), batch) }       // scalar
-                    let lv = Double(loss.item)
-                    guard lv.isFinite else {
-                        throw nonFinite("the training loss is \(describeNonFinite(lv))", state: state, batch: b + j)
-                    }
-                    lossSum += lv * Double(indices.count)
-                    // Each micro-batch's mean loss is weighted by its share of the group's samples.
-                    let weight = Float(indices.count) / Float(groupSamples)
-                    timed(.backward) {
-                        let params = parameters.map(\.parameter.value)
-                        let g = gradientStore(of: loss * weight, wrt: params)
-                        withoutGradients {
-                            for p in params {
-                                guard let gi = g[p] else { continue }
-                                accumulated[p] = accumulated[p].map { $0 + gi } ?? gi
-                            }
-                        }
-                    }
-                }
-                let norm = timed(.clipping) { gradientNorm(accumulated) }
-                guard norm.isFinite else {
-                    throw nonFinite("the gradient norm is \(describeNonFinite(Double(norm)))", state: state, batch: b)
-                }
-                let lr = config.learningRate * schedule.factor(at: state.step)
-                timed(.clipping) {
-                    if let clip = config.clipNorm, clip > 0, norm > clip {
-                        // Same rule as MonaNN's clipGradients, reusing the norm computed above.
-                        let scale = clip / (norm + 1e-6)
-                        withoutGradients {
-                            for (_, p) in parameters { if let g = accumulated[p.value] { accumulated[p.value] = g * scale } }
-                        }
-                    }
-                }
-                timed(.optimizer) {
-                    optimizer.learningRate = lr
-                    optimizer.step(accumulated)
-                }
-                state.step += 1
-                state.optimizerSteps = optimizer.stepCount
-                b += group.count
-                state.batchInEpoch = b
-                epochLoss += lossSum
-                epochSamples += groupSamples
-                state.epochLossSum = epochLoss
-                state.epochSamples = epochSamples
-                let stepLoss = lossSum / Double(groupSamples)
-                if state.step % config.logEvery == 0 {
-                    try recorder.record([("stage", .text(stage)), ("epoch", .number(Double(state.epoch + 1))),
-                                         ("step", .number(Double(state.step))), ("split", .text("train")),
-                                         ("loss", .number(stepLoss)), ("lr", .number(Double(lr.description) ?? Double(lr))),
-                                         ("grad_norm", .number(Double(norm)))])
-                }
-                recorder.progress(step: state.step, metrics: [("loss", stepLoss), ("epoch", Double(state.epoch + 1))])
-                if config.checkpointEvery > 0 && state.step % config.checkpointEvery == 0 && b < batches.count {
-                    tick()
-                    try saveLast(state)
-                }
-                if let stepStart { phaseTimer?.endStep(since: stepStart, samples: groupSamples) }
+            let batches = batches(epoch: state.epoch)
+            while state.batchInEpoch < batches.count && state.step < totalSteps {
+                try step(&state, batches: batches, schedule: schedule)
+                for o in observers { try o.afterStep(model, state) }
                 if interruptAfter?(state) == true { throw TrainingInterrupted(state: state) }
             }
-
-            // End of the epoch (or of the step budget).
-            let epochEndStart = phaseTimer?.now()
-            state.epoch += 1
-            state.batchInEpoch = 0
-            state.epochLossSum = 0
-            state.epochSamples = 0
-            var fields: [(String, RecordValue)] = [("stage", .text(stage)), ("epoch", .number(Double(state.epoch))),
-                                                  ("step", .number(Double(state.step))), ("split", .text("validation")),
-                                                  ("train_loss", .number(epochLoss / Double(max(epochSamples, 1))))]
-            var summary: [(String, Double)] = [("train_loss", epochLoss / Double(max(epochSamples, 1)))]
-            if hasValidation {
-                let v = evaluate(splits.validation)
-                fields.append(("val_loss", .number(v.loss)))
-                for m in task.reportedMetrics { if let x = v.metrics[m] { fields.append(("val_\(m.key)", .number(x))) } }
-                let value = v.metrics[task.metric] ?? .nan
-                summary.append(("val_\(task.metric.key)", value))
-                if isImprovement(value, loss: v.loss, over: state.bestMetric, loss: state.bestLoss) {
-                    state.bestMetric = value
-                    state.bestLoss = v.loss
-                    state.bestEpoch = state.epoch
-                    state.bestStep = state.step
-                    state.epochsWithoutImprovement = 0
-                    if keepsBest {
-                        tick()
-                        try saveBest(state)
-                    }
-                } else {
-                    state.epochsWithoutImprovement += 1
-                }
-                fields.append(("best_val_\(task.metric.key)", .number(state.bestMetric ?? .nan)))
-                if let p = config.patience, state.epochsWithoutImprovement >= p {
-                    state.stoppedEarly = true
-                    state.finished = true
-                    recorder.message("\(stage): no validation improvement for \(p) epochs; stopping after epoch \(state.epoch)")
-                }
-            }
-            try recorder.record(fields)
-            recorder.progress(step: state.step, metrics: summary)
-            if state.step >= totalSteps || (config.maxSteps == nil && state.epoch >= config.epochs) { state.finished = true }
-            if state.finished && !hasValidation && keepsBest {
-                state.bestEpoch = state.epoch
-                state.bestStep = state.step
-                tick()
-                try saveBest(state)
-            }
-            tick()
-            try saveLast(state)
-            if let epochEndStart { phaseTimer?.add(.epochEnd, since: epochEndStart) }
+            try endEpoch(&state)
+            for o in observers { try o.afterEpoch(model, state) }
             if interruptAfter?(state) == true && !state.finished { throw TrainingInterrupted(state: state) }
         }
         recorder.endStage(summary: state.bestMetric.map { [("best_val_\(task.metric.key)", $0)] } ?? [])
         if keepsBest { try loadBestWeights() }
         return state
+    }
+
+    /// Adds the wall-clock time since the last call to `state.elapsedSeconds`.
+    func tick(_ state: inout TrainingState) {
+        let now = Date()
+        state.elapsedSeconds += now.timeIntervalSince(clock)
+        clock = now
+    }
+
+    /// One optimizer step over the next `gradientAccumulation` mini-batches of `batches` (from
+    /// `state.batchInEpoch`): forward, backward, clipping, the scheduled update, the training-loss record, and
+    /// the `last` checkpoint every `checkpointEvery` steps. Advances `state` past the step.
+    public func step(_ state: inout TrainingState, batches: [[Int]], schedule: any LearningRateSchedule) throws {
+        let stepStart = phaseTimer?.now()
+        let b = state.batchInEpoch
+        let group = Array(batches[b..<min(b + config.gradientAccumulation, batches.count)])
+        let groupSamples = group.reduce(0) { $0 + $1.count }
+        var accumulated = Gradients()
+        var lossSum = 0.0
+        for (j, indices) in group.enumerated() {
+            reseedDropout(step: state.step, micro: j)
+            let (batch, input) = timed(.data) { () -> (LabeledDataset, ModelInput) in
+                let batch = splits.train.subset(indices)
+                return (batch, model.input(for: batch))
+            }
+            let loss = timed(.forward) { task.lossValue(model(input), batch) }       // scalar
+            let lv = Double(loss.item)
+            guard lv.isFinite else {
+                throw nonFinite("the training loss is \(describeNonFinite(lv))", state: state, batch: b + j)
+            }
+            lossSum += lv * Double(indices.count)
+            // Each micro-batch's mean loss is weighted by its share of the group's samples.
+            let weight = Float(indices.count) / Float(groupSamples)
+            timed(.backward) {
+                let params = parameters.map(\.parameter.value)
+                let g = gradientStore(of: loss * weight, wrt: params)
+                withoutGradients {
+                    for p in params {
+                        guard let gi = g[p] else { continue }
+                        accumulated[p] = accumulated[p].map { $0 + gi } ?? gi
+                    }
+                }
+            }
+        }
+        let norm = timed(.clipping) { gradientNorm(accumulated) }
+        guard norm.isFinite else {
+            throw nonFinite("the gradient norm is \(describeNonFinite(Double(norm)))", state: state, batch: b)
+        }
+        let lr = config.learningRate * schedule.factor(at: state.step)
+        timed(.clipping) {
+            if let clip = config.clipNorm, clip > 0, norm > clip {
+                // Same rule as MonaNN's clipGradients, reusing the norm computed above.
+                let scale = clip / (norm + 1e-6)
+                withoutGradients {
+                    for (_, p) in parameters { if let g = accumulated[p.value] { accumulated[p.value] = g * scale } }
+                }
+            }
+        }
+        timed(.optimizer) {
+            optimizer.learningRate = lr
+            optimizer.step(accumulated)
+        }
+        state.step += 1
+        state.optimizerSteps = optimizer.stepCount
+        state.batchInEpoch = b + group.count
+        state.epochLossSum += lossSum
+        state.epochSamples += groupSamples
+        let stepLoss = lossSum / Double(groupSamples)
+        if state.step % config.logEvery == 0 {
+            try recorder.record([("stage", .text(stage)), ("epoch", .number(Double(state.epoch + 1))),
+                                 ("step", .number(Double(state.step))), ("split", .text("train")),
+                                 ("loss", .number(stepLoss)), ("lr", .number(Double(lr.description) ?? Double(lr))),
+                                 ("grad_norm", .number(Double(norm)))])
+        }
+        recorder.progress(step: state.step, metrics: [("loss", stepLoss), ("epoch", Double(state.epoch + 1))])
+        if config.checkpointEvery > 0 && state.step % config.checkpointEvery == 0 && state.batchInEpoch < batches.count {
+            tick(&state)
+            try saveLast(state)
+        }
+        if let stepStart { phaseTimer?.endStep(since: stepStart, samples: groupSamples) }
+    }
+
+    /// The end of an epoch (or of the step budget): the epoch's validation record, selection (`best`
+    /// checkpoint), early stopping, the end of the stage, and the `last` checkpoint.
+    public func endEpoch(_ state: inout TrainingState) throws {
+        let epochEndStart = phaseTimer?.now()
+        let epochLoss = state.epochLossSum, epochSamples = state.epochSamples
+        state.epoch += 1
+        state.batchInEpoch = 0
+        state.epochLossSum = 0
+        state.epochSamples = 0
+        let trainLoss = epochLoss / Double(max(epochSamples, 1))
+        var fields: [(String, RecordValue)] = [("stage", .text(stage)), ("epoch", .number(Double(state.epoch))),
+                                              ("step", .number(Double(state.step))), ("split", .text("validation")),
+                                              ("train_loss", .number(trainLoss))]
+        var summary: [(String, Double)] = [("train_loss", trainLoss)]
+        let hasValidation = splits.validation.count > 0
+        if hasValidation {
+            let v = evaluate(splits.validation)
+            fields.append(("val_loss", .number(v.loss)))
+            for m in task.reportedMetrics { if let x = v.metrics[m] { fields.append(("val_\(m.key)", .number(x))) } }
+            let value = v.metrics[task.metric] ?? .nan
+            summary.append(("val_\(task.metric.key)", value))
+            let rule = selectionRule
+            state.selectedOn = rule.rawValue
+            if isImprovement(value, loss: v.loss, over: state.bestMetric, loss: state.bestLoss, rule: rule) {
+                state.bestMetric = value
+                state.bestLoss = v.loss
+                state.bestEpoch = state.epoch
+                state.bestStep = state.step
+                state.epochsWithoutImprovement = 0
+                if keepsBest {
+                    tick(&state)
+                    try saveBest(state)
+                }
+            } else {
+                state.epochsWithoutImprovement += 1
+            }
+            fields.append(("best_val_\(task.metric.key)", .number(state.bestMetric ?? .nan)))
+            if let p = config.patience, state.epochsWithoutImprovement >= p {
+                state.stoppedEarly = true
+                state.finished = true
+                recorder.message("\(stage): no validation improvement for \(p) epochs; stopping after epoch \(state.epoch)")
+            }
+        }
+        try recorder.record(fields)
+        recorder.progress(step: state.step, metrics: summary)
+        if state.step >= totalSteps || (config.maxSteps == nil && state.epoch >= config.epochs) { state.finished = true }
+        if state.finished && !hasValidation && keepsBest {
+            state.bestEpoch = state.epoch
+            state.bestStep = state.step
+            tick(&state)
+            try saveBest(state)
+        }
+        tick(&state)
+        try saveLast(state)
+        if let epochEndStart { phaseTimer?.add(.epochEnd, since: epochEndStart) }
     }
 
     /// Puts the best weights of this stage back into the model.
@@ -275,9 +334,16 @@ public final class Trainer {
         }
     }
 
-    /// A better metric, or the same metric with a lower validation loss.
-    func isImprovement(_ value: Double, loss: Double, over best: Double?, loss bestLoss: Double?) -> Bool {
+    /// Whether an epoch with validation `value` and `loss` improves on the best so far. `.metric`: a better
+    /// metric, or the same metric with a lower validation loss. `.loss`: a lower validation loss (the metric
+    /// must still be defined).
+    func isImprovement(_ value: Double, loss: Double, over best: Double?, loss bestLoss: Double?,
+                       rule: SelectionRule = .metric) -> Bool {
         guard value.isFinite else { return false }
+        if rule == .loss {
+            guard loss.isFinite else { return false }
+            return loss < (bestLoss ?? .infinity)
+        }
         guard let best else { return true }
         if value == best { return loss.isFinite && loss < (bestLoss ?? .infinity) }
         return task.higherIsBetter ? value > best : value < best

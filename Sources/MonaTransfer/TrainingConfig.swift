@@ -5,12 +5,12 @@ import MonaNN
 /// settings. Every field has a default; decoding fills in the defaults for absent keys and rejects unknown keys.
 public struct TrainingConfig: Codable, Sendable, Equatable {
     /// Which optimizer.
-    public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
+    public enum OptimizerKind: String, Codable, Sendable, CaseIterable, OptionChoice {
         case adamw, adam, sgd
     }
 
     /// Learning-rate schedule (a factor on `learningRate` per optimizer step).
-    public enum ScheduleKind: String, Codable, Sendable, CaseIterable {
+    public enum ScheduleKind: String, Codable, Sendable, CaseIterable, OptionChoice {
         /// Constant after the warm-up.
         case constant
         /// Linear warm-up, then linear decay to 0 at the last step.
@@ -65,13 +65,16 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var checkpointEvery = 0
     /// Record the training loss in metrics.jsonl every this many optimizer steps. Default 1.
     public var logEvery = 1
+    /// What the validation split selects the best epoch on: `metric`, `loss`, or `auto` — the loss when the
+    /// validation split has fewer than `SelectionSetting.smallValidation` samples, else the metric. Default `auto`.
+    public var selection: SelectionSetting = .auto
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case epochs, maxSteps, batchSize, evalBatchSize, gradientAccumulation, clipNorm, optimizer, learningRate,
              weightDecay, momentum, beta1, beta2, epsilon, schedule, warmupFraction, warmupSteps, stepSize, gamma,
-             patience, validationFraction, checkpointEvery, logEvery
+             patience, validationFraction, checkpointEvery, logEvery, selection
     }
 
     public init(from decoder: Decoder) throws {
@@ -100,6 +103,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         validationFraction = try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? d.validationFraction
         checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? d.checkpointEvery
         logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? d.logEvery
+        selection = try c.decodeIfPresent(SelectionSetting.self, forKey: .selection) ?? d.selection
     }
 
     /// Throws `TransferError.badConfig` naming the first impossible value.
@@ -112,6 +116,12 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if gradientAccumulation < 1 { throw bad("gradientAccumulation", "must be ≥ 1, got \(gradientAccumulation)") }
         if !(learningRate > 0) || !learningRate.isFinite { throw bad("learningRate", "must be a positive number, got \(learningRate)") }
         if !(weightDecay >= 0) { throw bad("weightDecay", "must be ≥ 0, got \(weightDecay)") }
+        if let c = clipNorm, !c.isFinite { throw bad("clipNorm", "must be a finite number (≤ 0: no clipping), got \(c)") }
+        if !(momentum >= 0 && momentum < 1) { throw bad("momentum", "must be in [0, 1), got \(momentum)") }
+        if !(beta1 >= 0 && beta1 < 1) { throw bad("beta1", "must be in [0, 1), got \(beta1)") }
+        if !(beta2 >= 0 && beta2 < 1) { throw bad("beta2", "must be in [0, 1), got \(beta2)") }
+        if !(epsilon > 0) { throw bad("epsilon", "must be > 0, got \(epsilon)") }
+        if !(gamma > 0) { throw bad("gamma", "must be > 0, got \(gamma)") }
         if !(warmupFraction >= 0 && warmupFraction < 1) { throw bad("warmupFraction", "must be in [0, 1), got \(warmupFraction)") }
         if let w = warmupSteps, w < 0 { throw bad("warmupSteps", "must be ≥ 0, got \(w)") }
         if stepSize < 1 { throw bad("stepSize", "must be ≥ 1, got \(stepSize)") }
@@ -146,6 +156,36 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
             return Adam(groups: groups, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
         case .sgd:
             return SGD(groups: groups, learningRate: learningRate, momentum: momentum)
+        }
+    }
+}
+
+/// What the validation split selects the best epoch on.
+public enum SelectionRule: String, Sendable, Codable {
+    /// The task's metric (ties broken by the lower validation loss).
+    case metric
+    /// The validation loss.
+    case loss
+}
+
+/// `training.selection`.
+///
+/// Small validation splits (a UCR task with 50 training series keeps 10) make the metric a coarse, noisy
+/// selector: accuracy on 10 series moves in steps of 0.1 and ties across most epochs, so the "best" epoch is
+/// largely chance. The validation loss is continuous and uses every sample's confidence, so `auto` selects on it
+/// below `smallValidation` samples; the test record also holds the final epoch's metrics (`test_final_<metric>`)
+/// so that results can be compared at the selected and at the final epoch.
+public enum SelectionSetting: String, Codable, Sendable, CaseIterable, OptionChoice {
+    case auto, metric, loss
+
+    /// Below this many validation samples `auto` selects on the validation loss.
+    public static let smallValidation = 50
+
+    public func resolved(validationCount: Int) -> SelectionRule {
+        switch self {
+        case .metric: return .metric
+        case .loss: return .loss
+        case .auto: return validationCount < SelectionSetting.smallValidation ? .loss : .metric
         }
     }
 }

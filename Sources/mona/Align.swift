@@ -7,9 +7,9 @@ struct Align: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run only the alignment stages of a method (warm-up, MoNA stage 1, ORCA); save the aligned model.",
         discussion: """
-        Same options and YAML handling as `mona fit`. Methods: mona, mona-fd, mona-no-warmup, mona-lambda0, \
-        orca, orca-mmd, warmup-only; their settings are --set method.<key>=value (e.g. method.outerSteps=20, \
-        method.orcaSteps=30; see docs/mona.md).
+        Same options and YAML handling as `mona fit`. Methods with alignment stages: \
+        \(MethodCatalog.entries.filter { (try? MethodCatalog.make(MethodConfig(name: $0.name)).stages.isEmpty) == false }.map(\.name).joined(separator: ", ")); \
+        their settings are --set method.<key>=value (e.g. method.outerSteps=20, method.orcaSteps=30; see docs/mona.md).
 
         The run directory receives config.yaml, metrics.jsonl (per MoNA outer step: align, uniform, outer_loss, \
         target_loss, grad_ratio, …; per ORCA step: otdd or mmd; the source-knowledge analysis before and after \
@@ -25,7 +25,7 @@ struct Align: ParsableCommand {
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
-        try reportingErrors(command: "align", mode: outputOptions.mode) {
+        try reportingErrors(command: "align", mode: outputOptions.mode, badInputStatus: 2) {
             let resolved = try options.resolveConfig()
             guard let out = options.output ?? resolved.output else {
                 throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")

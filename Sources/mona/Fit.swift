@@ -20,10 +20,10 @@ struct RunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Known task (\(TaskCatalog.allNames.joined(separator: ", "))) or a data path."))
     var task: String?
 
-    @Option(help: "Known body (minilm-l6, minilm-l3, minilm-l6-int8, dinov2-s14, tiny-bert, tiny-vit) or a model directory.")
+    @Option(help: ArgumentHelp("Known body (\((AssetRegistry.bodyNames + BodyCatalog.builtInNames).joined(separator: ", "))) or a model directory."))
     var body: String?
 
-    @Option(help: "Training method (finetune, scratch, linear-probe, fpt, warmup-only, …).")
+    @Option(help: ArgumentHelp("Training method (\(MethodCatalog.names.map(\.name).joined(separator: ", "))); see the list below."))
     var method: String?
 
     @Option(help: "Fine-tuning epochs.")
@@ -53,24 +53,17 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Set any option (repeatable).", valueName: "key=value"))
     var assignments: [String] = []
 
-    /// `base` pairs, then the config file (or `savedRun`, a resumed run's config), then flags, then --set.
+    /// `base` pairs, then the config file (or `savedRun`, a resumed run's config), then flags, merged into one
+    /// tree; then each --set applied to the tree.
     func resolveConfig(base: [(String, RunValue)] = [], savedRun: URL? = nil) throws -> FitConfig {
-        var pairs = base
+        var layers = base
         if let config {
-            pairs += try ConfigFile.load(URL(fileURLWithPath: config))
+            layers += try ConfigFile.load(URL(fileURLWithPath: config))
         } else if let savedRun {
-            pairs += try ConfigFile.load(savedRun)
+            layers += try ConfigFile.load(savedRun)
         }
-        pairs += flagPairs()
-        for a in assignments {
-            guard let eq = a.firstIndex(of: "="), eq != a.startIndex else {
-                throw TransferError.badConfig("--set \(a): expected key=value")
-            }
-            let key = String(a[..<eq]), value = String(a[a.index(after: eq)...])
-            let parsed = try ConfigFile.parse("v: \(value)", source: "--set \(key)")
-            pairs.append((key, parsed.first?.1 ?? .string(value)))
-        }
-        return try FitConfig(pairs: pairs)
+        layers += flagPairs()
+        return try FitConfig.resolve(layers: layers, assignments: assignments)
     }
 
     func flagPairs() -> [(String, RunValue)] {
@@ -100,8 +93,10 @@ struct Fit: ParsableCommand {
         The run directory receives metrics.jsonl (per step and per epoch; test metrics as test_<metric>), \
         checkpoints/best and checkpoints/last, predictions.csv for the test split, plots/*.svg and report.md.
 
-        Methods: finetune (vanilla), scratch (random body), linear-probe (head only), fpt (embedder, \
-        LayerNorms and head), warmup-only (stage 0 then fine-tuning), and any registered alignment method.
+        Methods (their options: --set method.<key>=value; docs/transfer.md lists them):
+        \(MethodCatalog.helpText)
+
+        A bad option value or an unknown option exits with status 2 and one line naming the option.
 
         Example:
           mona fit --task gunpoint --body minilm-l6 --method finetune --epochs 10 --seed 0 --output runs/gunpoint
@@ -119,7 +114,7 @@ struct Fit: ParsableCommand {
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
-        try reportingErrors(command: "fit", mode: outputOptions.mode) {
+        try reportingErrors(command: "fit", mode: outputOptions.mode, badInputStatus: 2) {
             let resolved = try resolveConfig()
             guard let out = options.output ?? resolved.output else {
                 throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
@@ -168,18 +163,23 @@ struct Fit: ParsableCommand {
 }
 
 /// Runs `body`; on failure prints `mona <command>: error: <one line>` to standard error (or a JSON error line)
-/// and exits with status 1.
-func reportingErrors(command: String, mode: OutputMode, _ body: () throws -> Void) throws {
+/// and exits with status 1, or `badInputStatus` for bad input (configuration, task, body, config file).
+func reportingErrors(command: String, mode: OutputMode, badInputStatus: Int32 = 1, _ body: () throws -> Void) throws {
     do {
         try body()
     } catch let e as ExitCode {
         throw e
     } catch {
+        var status: Int32 = 1
+        switch error {
+        case TransferError.badConfig, TransferError.badTask, TransferError.badBody, is RunError: status = badInputStatus
+        default: break
+        }
         let text = "\(error)".split(whereSeparator: \.isNewline).joined(separator: "; ")
         if mode == .json {
             print(RunValue.object([("event", .string("error")), ("command", .string(command)), ("message", .string(text))]).json)
         }
         FileHandle.standardError.write(Data("mona \(command): error: \(text)\n".utf8))
-        throw ExitCode(1)
+        throw ExitCode(status)
     }
 }

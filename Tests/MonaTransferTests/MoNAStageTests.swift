@@ -185,11 +185,11 @@ func parts(_ model: CrossModalModel, _ prefix: String) -> [String: [Float]] {
         var c = MethodConfig(name: "mona")
         c.options = ["alpha": "0.001", "metaGradient": "finite-difference", "outerNormalization": "none",
                      "outerUpdates": "embedder+head", "outerSteps": "7"]
-        let o = try MoNAOptions(method: c)
+        let o = try #require(try MethodCatalog.make(c).stages.first as? MoNAStage).options
         #expect(o.meta.alpha == 0.001 && o.meta.mode == .finiteDifference(epsilon: 0.01) && o.outerSteps == 7)
         #expect(o.meta.outerGradientNormalization == OuterGradientNormalization.none && o.updatesHead)
         c.options = ["metaGradient": "first-order"]
-        #expect(throws: TransferError.self) { try MoNAOptions(method: c) }
+        #expect(throws: TransferError.self) { try MethodCatalog.make(c) }
         let names = Set(MethodCatalog.names.map(\.name))
         for n in ["mona", "mona-fd", "mona-no-warmup", "mona-lambda0", "warmup-only", "orca", "orca-mmd"] {
             #expect(names.contains(n), "\(n) not registered")
@@ -228,9 +228,9 @@ func parts(_ model: CrossModalModel, _ prefix: String) -> [String: [Float]] {
         config.training.epochs = 2
         config.training.batchSize = 8
         config.training.learningRate = 3e-3
-        config.method.warmupEpochs = 1
         config.method.options = ["outerSteps": "3", "sourceBatchSize": "20", "sourcePerClass": "4", "analysisPerClass": "4",
                                  "analysisEvery": "10"]
+        config.method.warmupEpochs = 1
         let run = dir.url.appendingPathComponent("run")
         let result = try FitPipeline(config: config, runDirectory: run, assets: AssetRegistry(root: repositoryAssets)).fit()
         #expect(result.testMetric != nil)

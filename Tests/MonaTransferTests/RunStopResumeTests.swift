@@ -77,8 +77,8 @@ import Testing
     func resumeKeepsSourceKnowledgeRecordsExactlyOnce() throws {
         let dir = TemporaryDirectory()
         var config = FitConfig(task: try wavesTask(in: dir.url), body: "tiny-bert", method: "warmup-only", seed: 2)
-        config.method.warmupEpochs = 1
         config.method.options = ["analysis": "true", "analysisEvery": "2", "analysisPerClass": "4", "sourcePerClass": "4"]
+        config.method.warmupEpochs = 1
         config.model.maxTokens = 8
         config.training.epochs = 3
         config.training.batchSize = 6

@@ -149,6 +149,8 @@ public struct BenchSuite: Sendable, Equatable, Codable {
         // Source-knowledge reuse is part of every bench result.
         c.method.options["analysis"] = "true"
         c.method.options["analysisEvery"] = String(analysisEvery)
+        // One option list serves every method of the suite; each method keeps the keys it has.
+        c.method = c.method.keepingKnownOptions()
         return c
     }
 
