@@ -1,5 +1,7 @@
 import Foundation
 import MonaData
+import MonaFormats
+import MonaRunKit
 import MonaTensor
 import Testing
 @testable import MonaTransfer
@@ -280,5 +282,32 @@ enum ExpertGolden {
         let err = spec.metrics(predictions: try model.predict(test), data: test)[.relativeL2] ?? .infinity
         // Predicting the mean field (1 everywhere) scores ≈ 0.58; zeros score 1.
         #expect(err < 0.2, "relative L2 \(err), selected \(model.selected)")
+    }
+}
+
+@Suite struct ExpertMethodTests {
+    /// `mona fit --method expert` on a series task: the learner replaces the model, the run has its test record,
+    /// predictions and report, and the expert's validation metric is recorded.
+    @Test func expertMethodRunsThroughTheFitLifecycle() throws {
+        let dir = TemporaryDirectory()
+        var config = FitConfig(task: try wavesTask(in: dir.url), body: "tiny-bert", method: "expert", seed: 1)
+        config.training.validationFraction = 0.25
+        let result = try FitPipeline(config: config, runDirectory: dir.url.appendingPathComponent("run"),
+                                     assets: AssetRegistry(root: repositoryAssets)).fit()
+        #expect((result.testMetrics[.accuracy] ?? 0) >= 0.9, "\(result.testMetrics)")
+        #expect(result.parameterCount > 9_000)
+        let records = try MetricsLog.readOrdered(result.runDirectory.appendingPathComponent("metrics.jsonl"))
+        #expect(records.contains { r in r.contains { $0.0 == "val_accuracy" } })
+        #expect(records.contains { r in r.contains { $0.0 == "split" && $0.1.stringValue == "test" } })
+        #expect(FileManager.default.fileExists(atPath: result.runDirectory.appendingPathComponent("report.md").path))
+        // The family-specific methods refuse other families with one message naming the method.
+        for name in ["kmer-logistic", "resnet"] {
+            var wrong = config
+            wrong.method = MethodConfig(name: name)
+            #expect(throws: TransferError.self) {
+                try FitPipeline(config: wrong, runDirectory: dir.url.appendingPathComponent(name),
+                                assets: AssetRegistry(root: repositoryAssets)).fit()
+            }
+        }
     }
 }

@@ -10,6 +10,10 @@ public protocol ExpertModel: Sendable {
     func predict(_ data: LabeledDataset) throws -> Tensor
     /// The hyperparameters chosen during fitting (name → value), for reports and metrics records.
     var selected: [(String, Double)] { get }
+    /// Fitted parameters (learned weights, and fitted biases of a transform).
+    var parameterCount: Int { get }
+    /// One line describing the fitted model, for reports.
+    var summary: String { get }
 }
 
 /// The expert baselines by task family. Each is fitted on the training split and selects its
@@ -29,7 +33,7 @@ public enum Experts {
     /// Fits the expert of `task`'s family. `epochs` is the training budget of the gradient-trained expert
     /// (the dense residual network); the closed-form experts ignore it.
     public static func fit(train: LabeledDataset, validation: LabeledDataset, task: TaskSpec, seed: UInt64,
-                           epochs: Int = 10) throws -> any ExpertModel {
+                           epochs: Int = 10, onEpoch: ((Int, Double, Double) throws -> Void)? = nil) throws -> any ExpertModel {
         switch kind(for: task) {
         case "minirocket":
             return try MiniRocketModel.fit(train: train, validation: validation, task: task, seed: seed)
@@ -37,7 +41,7 @@ public enum Experts {
             return try KmerLogisticModel.fit(train: train, validation: validation, task: task, seed: seed)
         case "resnet":
             return try ResidualConvNetModel.fit(train: train, validation: validation, task: task, seed: seed,
-                                                epochs: epochs)
+                                                epochs: epochs, onEpoch: onEpoch)
         default:
             throw TransferError.badTask("expert: no expert baseline for \(task.input.rawValue) inputs with "
                                         + "\(task.output.rawValue) outputs (task '\(task.name)'); experts cover series "

@@ -28,6 +28,12 @@ public struct KmerLogisticModel: ExpertModel {
         [("k", Double(order)), ("C", inverseRegularisation), ("features", Double(vocabulary.count))]
     }
 
+    public var parameterCount: Int { weights.count + bias.count }
+
+    public var summary: String {
+        "k-mer spectrum (k ≤ \(order), \(vocabulary.count) features) + L2 logistic regression, C = \(inverseRegularisation)"
+    }
+
     public static func fit(train: LabeledDataset, validation: LabeledDataset, task: TaskSpec,
                            seed: UInt64) throws -> KmerLogisticModel {
         guard case .tokens(let seqs) = train.inputs, case .classes(let labels, let names) = train.targets else {

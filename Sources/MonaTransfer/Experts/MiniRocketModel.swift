@@ -18,6 +18,18 @@ public struct MiniRocketModel: ExpertModel {
         [("alpha", classifier?.ridge.alpha ?? regressor?.alpha ?? .nan), ("features", Double(transform.featureCount))]
     }
 
+    public var parameterCount: Int {
+        let ridge = classifier?.ridge ?? regressor
+        return transform.featureCount + (ridge.map { $0.coefficients.count + $0.intercepts.count } ?? 0)
+    }
+
+    public var summary: String {
+        let alpha = classifier?.ridge.alpha ?? regressor?.alpha ?? .nan
+        return "MiniRocket (\(transform.featureCount) features, \(transform.dilations.count) dilations"
+            + (transform.channels > 1 ? ", \(transform.channels) channels" : "") + ") + "
+            + (classifier != nil ? "RidgeClassifierCV" : "RidgeCV") + ", α = \(alpha) by leave-one-out"
+    }
+
     public static func fit(train: LabeledDataset, validation: LabeledDataset, task: TaskSpec, seed: UInt64,
                            features: Int = 10_000) throws -> MiniRocketModel {
         guard case .series(let x) = train.inputs else {

@@ -62,6 +62,14 @@ public struct ResidualConvNetModel: ExpertModel, @unchecked Sendable {
          ("parameters", Double(network.parameterCount()))]
     }
 
+    public var parameterCount: Int { network.parameterCount() }
+
+    public var summary: String {
+        "residual dilated conv net (\(network.isOneDimensional ? "1-D" : "2-D"), \(network.dilations.count) blocks, "
+            + "dilations \(network.dilations.map(String.init).joined(separator: ", ")))"
+            + ", best validation epoch \(bestEpoch) of \(epochs)"
+    }
+
     public static let batchSize = 16
     public static let learningRate: Float = 1e-3
 
