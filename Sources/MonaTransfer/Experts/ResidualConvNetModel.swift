@@ -142,7 +142,12 @@ public struct ResidualConvNetModel: ExpertModel, @unchecked Sendable {
                 parts.append(net(data.subset(Array(start..<end)).inputTensor!))
                 start = end
             }
-            return parts.isEmpty ? Tensor.zeros([0]) : Tensor.concat(parts, axis: 0)
+            guard !parts.isEmpty else {
+                // No samples: an empty batch of output fields.
+                let spatial = data.inputTensor.map { Array($0.shape.dropFirst(2)) } ?? []
+                return Tensor.zeros([0, net.projection.weight.shape[0]] + spatial)
+            }
+            return Tensor.concat(parts, axis: 0)
         }
     }
 }
