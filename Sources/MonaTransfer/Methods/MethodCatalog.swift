@@ -108,6 +108,10 @@ public enum MethodCatalog {
         .create("orca-mmd", ORCAMethod.self, summary: "ORCA with MMD instead of OTDD",
                 preset: ["distance": ORCAOptions.Distance.mmd.rawValue]),
         .create("no-body", NoBodyMethod.self),
+        .create("expert", ExpertMethod.self),
+        .create("minirocket", MiniRocketMethod.self),
+        .create("kmer-logistic", KmerLogisticMethod.self),
+        .create("resnet", ResidualConvNetMethod.self),
     ]
 
     private final class Registry: @unchecked Sendable {

@@ -1,0 +1,16 @@
+/// `expert`: the standard model of the task's family instead of the cross-modal model — MiniRocket + ridge for
+/// series (and log-mel audio), k-mer logistic regression for token sequences, a residual conv net for dense PDE
+/// targets (docs/experts.md).
+public struct ExpertMethod: TransferMethod {
+    public static let summary = "expert baseline of the task's family: MiniRocket + ridge (series, audio), k-mer "
+        + "logistic regression (tokens), residual conv net (dense PDE targets); no body"
+    public init(options: NoOptions) {}
+
+    public func makeLearner(task: TaskSpec, context: LearnerContext) throws -> (any Learner)? {
+        guard Experts.kind(for: task) != nil else {
+            throw TransferError.badConfig("method expert: no expert baseline for \(task.input.rawValue) inputs with "
+                                          + "\(task.output.rawValue) outputs (task '\(task.name)')")
+        }
+        return ExpertLearner(kind: nil)
+    }
+}
