@@ -291,6 +291,39 @@ func ownDataPath(_ relative: String) -> String { ownData.appendingPathComponent(
         let dir = TemporaryDirectory()
         let fit = try runMona(["fit", "--task", ownDataPath("genes.fasta"), "--body", "tiny-bert", "--output",
                                dir.url.appendingPathComponent("run").path])
-        #expect(fit.status != 0 && fit.status < 128 && fit.err.contains("needs a label rule"), "\(fit.err)")
+        #expect(fit.status == 2 && fit.err.contains("needs a label rule"), "\(fit.err)")
+        // A hostile spec given to fit: the same one line as `mona data`, exit 2, no run started.
+        let bad = dir.url.appendingPathComponent("bad.yaml")
+        try "train: \(ownDataPath("peptides.csv"))\ninput: {tokenizer: kmers, k: 1e12}\n".write(to: bad, atomically: true, encoding: .utf8)
+        let hostile = try runMona(["fit", "--task", bad.path, "--body", "tiny-bert", "--output", dir.url.appendingPathComponent("run2").path])
+        #expect(hostile.status == 2 && hostile.err.contains("\(bad.path): input.k: must be in 1...32"), "\(hostile.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("run2/metrics.jsonl").path))
+    }
+
+    /// The `data.spec` section of a config file describes the task without `task:`.
+    @Test func configDataSection() throws {
+        guard monaExecutable() != nil else { return }
+        let dir = TemporaryDirectory()
+        let config = dir.url.appendingPathComponent("config.yaml")
+        try """
+        body: tiny-bert
+        training: {epochs: 1, batchSize: 8}
+        data:
+          spec:
+            name: beams
+            train: {inputs: \(ownDataPath("images/train-images-idx3-ubyte")), targets: \(ownDataPath("images/train-labels-idx1-ubyte"))}
+            split: {testFraction: 0.25, seed: 5}
+            metric: macro_f1
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let run = dir.url.appendingPathComponent("run")
+        let fit = try runMona(["fit", "--config", config.path, "--output", run.path])
+        #expect(fit.status == 0, "\(fit.err)")
+        #expect(fit.out.split(separator: "\n").last?.hasPrefix("test macro_f1") == true, "\(fit.out)")
+        let saved = try FitConfig(pairs: try ConfigFile.load(run.appendingPathComponent("config.yaml")))
+        #expect(saved.task == "beams" && saved.data.spec?.split?.seed == 5 && saved.data.spec?.format == .idx)
+        // A wrong type inside the section names its key.
+        try "body: tiny-bert\ndata: {spec: {train: 5}}\n".write(to: config, atomically: true, encoding: .utf8)
+        let bad = try runMona(["fit", "--config", config.path, "--output", dir.url.appendingPathComponent("run2").path])
+        #expect(bad.status == 2 && bad.err.contains("config data.spec: train: expected a path"), "\(bad.err)")
     }
 }
