@@ -78,7 +78,7 @@ import Testing
             try sgd.validate()
             Issue.record("negative momentum accepted")
         } catch let TransferError.badConfig(m) {
-            #expect(m == "training.momentum: must be a finite number ≥ 0, got -0.9")
+            #expect(m.hasPrefix("training.momentum: must be"), "\(m)")
         }
         sgd.training.momentum = 0.9
         try sgd.validate()
