@@ -80,6 +80,9 @@ def main():
     ap.add_argument("--train-limit", type=int, default=48)
     ap.add_argument("--test-limit", type=int, default=64)
     ap.add_argument("--assume", action="append", default=[])
+    ap.add_argument("--budget", action="append", default=[],
+                    help="TASK:cap=E,n=N,tokens=F — what-if budget: epoch cap, training samples, token factor (scales "
+                         "steps, validation and test cost)")
     ap.add_argument("--add", action="append", default=[],
                     help="METHOD=BASE+SECONDS[@BODY]: a method measured elsewhere as a fixed extra over BASE")
     a = ap.parse_args()
@@ -90,7 +93,17 @@ def main():
         base, rest = rest.split("+", 1)
         secs, _, body = rest.partition("@")
         added[(m, body or "text")] = (base, float(secs))
-    times = {os.path.normpath(r["output"]): r for r in json.load(open(a.times)) if r.get("status", 0) == 0}
+    tokens = {}
+    for x in a.budget:
+        task, spec = x.split(":", 1)
+        kv = dict(item.split("=", 1) for item in spec.split(","))
+        body, cap, seeds, batch, n, n_test = FULL[task]
+        FULL[task] = (body, int(kv.get("cap", cap)), seeds, batch, int(kv.get("n", n)), n_test)
+        tokens[task] = float(kv.get("tokens", 1))
+    # Runs are matched on <task>/<method>/<seed>, so a slice folder can be moved (e.g. into docs/results).
+    def cell_key(path):
+        return tuple(os.path.normpath(path).split(os.sep)[-3:])
+    times = {cell_key(r["output"]): r for r in json.load(open(a.times)) if r.get("status", 0) == 0}
 
     runs = {}
     for root in a.slices:
@@ -99,12 +112,12 @@ def main():
             for method in sorted(os.listdir(os.path.join(base, task))):
                 for seed in sorted(os.listdir(os.path.join(base, task, method))):
                     path = os.path.normpath(os.path.join(base, task, method, seed))
-                    if path not in times:
+                    timed = times.get(cell_key(path))
+                    if not timed:
                         continue
-                    scale = times[path]["cpu"] / times[path]["wall"]
-                    r = read_run(path, scale)
+                    r = read_run(path, timed["cpu"] / timed["wall"])
                     if r:
-                        r["cpu"], r["wall"] = times[path]["cpu"], times[path]["wall"]
+                        r["cpu"], r["wall"] = timed["cpu"], timed["wall"]
                         runs[(task, method)] = r
     if not runs:
         sys.exit("no timed, finished runs")
@@ -149,13 +162,21 @@ def main():
         every = max(ANALYSIS_EVERY, (total_steps + 3) // 4) if task in BOUNDED_PROBES else ANALYSIS_EVERY
         return total_steps // every
 
+    collect = None
+
     def predict(task, method, source):
         body, cap, seeds, batch, n, n_test = FULL[task]
         p = parts(source, method)
         s = steps(n, batch)
-        return (p["fixed"] + WARMUP_EPOCHS * s * p["warm_per_step"] + cap * s * p["step"]
-                + cap * VALIDATION * n * p["val_per_sample"] + n_test * p["test_per_sample"]
-                + (p["fixed_probes"] + probes_in_finetune(task, cap * s)) * p["probe"])
+        f = tokens.get(task, 1)
+        part = {"fixed (data, model, stages, setup)": p["fixed"], "warm-up": f * WARMUP_EPOCHS * s * p["warm_per_step"],
+                "optimizer steps": f * cap * s * p["step"], "validation": f * cap * VALIDATION * n * p["val_per_sample"],
+                "test": f * n_test * p["test_per_sample"],
+                "probes": (p["fixed_probes"] + probes_in_finetune(task, cap * s)) * p["probe"]}
+        if collect is not None:
+            for k, v in part.items():
+                collect[k] = collect.get(k, 0) + v * FULL[task][2]
+        return sum(part.values())
 
     ratios = {}
     for m in METHODS:
@@ -167,32 +188,54 @@ def main():
 
     print("CPU seconds per run at the epoch cap (upper bound); ~ scaled by the method's ratio to finetune, "
           "s: stand-in task, +: fixed extra over a measured method (--add), a: assumed\n")
+    def cell(task, m, depth=0):
+        """(seconds, tag) of one cell, or None."""
+        body = FULL[task][0]
+        src = task if (task, "finetune") in runs else STAND_IN.get(task)
+        tag = "" if src == task else "s"
+        if src and (src, m) in runs:
+            return predict(task, m, src), tag
+        if (m, body) in added and depth < 2:
+            base, extra = added[(m, body)]
+            b = cell(task, base, depth + 1)
+            if b:
+                return b[0] + extra, b[1] + "+"
+        r = ratios.get((m, body)) or ratios.get((m, "text"))
+        if src and r and (src, "finetune") in runs:
+            return r * predict(task, "finetune", src), tag + "~"
+        if m in assumed:
+            return assumed[m], "a"
+        return None
+
     print("| task | seeds | " + " | ".join(METHODS) + " | task total |")
     print("|---|---:|" + "---:|" * len(METHODS) + "---:|")
     grand, longest, missing = 0.0, 0.0, []
     for task, (body, cap, seeds, batch, n, n_test) in FULL.items():
-        src = task if (task, "finetune") in runs else STAND_IN.get(task)
         cells, row = [], 0.0
         for m in METHODS:
-            tag = "" if src == task else "s"
-            if src and (src, m) in runs:
-                x = predict(task, m, src)
-            elif (m, body) in added and src and (src, added[(m, body)][0]) in runs:
-                base, extra = added[(m, body)]
-                x, tag = predict(task, base, src) + extra, tag + "+"
-            elif src and (m, body) in ratios and (src, "finetune") in runs:
-                x, tag = ratios[(m, body)] * predict(task, "finetune", src), tag + "~"
-            elif m in assumed:
-                x, tag = assumed[m], "a"
-            else:
+            c = cell(task, m)
+            if c is None:
                 missing.append(f"{task}/{m}")
                 cells.append("?")
                 continue
-            cells.append(f"{tag}{x:.0f}")
-            row += x * seeds
-            longest = max(longest, x)
+            cells.append(f"{c[1]}{c[0]:.0f}")
+            row += c[0] * seeds
+            longest = max(longest, c[0])
         grand += row
         print(f"| {task} | {seeds} | " + " | ".join(cells) + f" | {row:.0f} |")
+    # Shares of the measured-method cells at the cap, by part (seeds counted).
+    collect = {}
+    for task in FULL:
+        src = task if (task, "finetune") in runs else STAND_IN.get(task)
+        for m in METHODS:
+            if src and (src, m) in runs:
+                predict(task, m, src)
+    total_parts = sum(collect.values())
+    print("\nWhere the time of the directly measured cells goes at the epoch cap:")
+    print("| part | share |\n|---|---:|")
+    for k, v in collect.items():
+        print(f"| {k} | {100 * v / total_parts:.1f} % |")
+    collect = None
     wall = grand / a.jobs + longest
     print(f"\nsuite: {grand:.0f} CPU s = {grand / 3600:.2f} h of one-thread runs; with --jobs {a.jobs} "
           f"≈ {wall / 3600:.2f} h wall at most (a balanced queue plus the longest run)")
