@@ -83,7 +83,8 @@ extension ModelSpec {
         }
         let perLayer = 4 * c.hiddenSize * c.hiddenSize + 2 * c.hiddenSize * c.intermediateSize
         let (encoderFloats, overflow) = perLayer.multipliedReportingOverflow(by: c.layers)
-        if let weightBytes, overflow || encoderFloats > weightBytes / 4 {
+        // A `no-body` model (bodyIsIdentity) saves no encoder weights, so only the layer limit bounds it.
+        if let weightBytes, bodyIsIdentity != true, overflow || encoderFloats > weightBytes / 4 {
             throw fail("bodyConfig", "describes \(c.layers) layers of width \(c.hiddenSize) (\(overflow ? "overflowing" : String(encoderFloats)) "
                        + "weights), more than the \(weightBytes)-byte weights file holds")
         }
