@@ -99,7 +99,7 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
-        try reportingErrors(command: "bench", mode: outputOptions.mode) {
+        try reportingErrors(command: "bench", mode: outputOptions.mode, badInputStatus: 2) {
             let resolved = try resolveSuite()
             let out = URL(fileURLWithPath: output ?? "bench-\(resolved.name)", isDirectory: true)
             let mode = outputOptions.mode

@@ -182,7 +182,8 @@ func reportingErrors(command: String, mode: OutputMode, badInputStatus: Int32 = 
     } catch {
         var status: Int32 = 1
         switch error {
-        case TransferError.badConfig, TransferError.badTask, TransferError.badBody, is RunError: status = badInputStatus
+        case TransferError.badConfig, TransferError.badTask, TransferError.badBody, is RunError, is ValidationError:
+            status = badInputStatus
         default: break
         }
         let text = "\(error)".split(whereSeparator: \.isNewline).joined(separator: "; ")
