@@ -296,7 +296,7 @@ extension TaskFileSpec {
     func splitTask(_ all: LabeledDataset, _ testFile: LabeledDataset?) throws -> TaskFileData {
         if let testFile {
             var data = TaskFileData(task: LoadedTask(spec: try TaskSpec.inferred(name: taskName, training: all),
-                                                     training: all, test: try TaskCatalog.alignClasses(testFile, to: all)))
+                                                     training: all, test: try TaskCatalog.alignClasses(testFile, to: all, file: test?.inputs ?? "the test file")))
             data.testSource = "test file"
             return data
         }
@@ -392,7 +392,7 @@ extension TaskFileSpec {
         let trainIDs = encode(usedTrain, unknownCount: &unknown.train)
         let testIDs = encode(testTokens, unknownCount: &unknown.test)
         var training = try trainSet.replacingInputs(.tokens(trainIDs))
-        var testing = try TaskCatalog.alignClasses(try testSet.replacingInputs(.tokens(testIDs)), to: training)
+        var testing = try TaskCatalog.alignClasses(try testSet.replacingInputs(.tokens(testIDs)), to: training, file: test?.file ?? "the test file")
         training.name = taskName
         testing.name = taskName
         var data = TaskFileData(task: LoadedTask(spec: try TaskSpec.inferred(name: taskName, training: training,

@@ -12,9 +12,9 @@ import Testing
         config.checkpointEvery = 0
         let full = TemporaryDirectory(), lean = TemporaryDirectory(), cut = TemporaryDirectory()
         let storeFull = CheckpointStore(directory: full.url), storeLean = CheckpointStore(directory: lean.url)
-        let a = Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: config, seed: 3,
+        let a = try Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: config, seed: 3,
                         checkpoints: storeFull)
-        let b = Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: config, seed: 3,
+        let b = try Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: config, seed: 3,
                         checkpoints: storeLean)
         b.lastCheckpointInterval = 1e9
         var sa = try a.run(), sb = try b.run()
@@ -28,14 +28,14 @@ import Testing
         // Interval 0: `last` (with the best weights found so far) at every epoch end but the final one. Stop after
         // epoch 2 and resume in a fresh trainer: the same end state and weights as the uninterrupted run.
         let storeCut = CheckpointStore(directory: cut.url)
-        let c = Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: config, seed: 3,
+        let c = try Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: config, seed: 3,
                         checkpoints: storeCut)
         c.lastCheckpointInterval = 0
         c.interruptAfter = { $0.epoch == 2 }   // the first call with epoch 2 is epoch 2's end, after its write
         #expect(throws: TrainingInterrupted.self) { try c.run() }
         let last = try #require(try storeCut.load("last"))
         #expect(last.state.epoch == 2 && storeCut.exists("best"))
-        let d = Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: config, seed: 3,
+        let d = try Trainer(model: setup.model(), task: setup.task, splits: setup.splits, config: config, seed: 3,
                         checkpoints: storeCut)
         d.lastCheckpointInterval = 0
         var sd = try d.run(resumingFrom: last)

@@ -39,7 +39,8 @@ public struct BenchTask: Sendable, Equatable, Codable {
     public enum Family {
         public static let series = "series", dense = "dense", tokens = "tokens", audio = "audio", image = "image"
         public static let expertMethods: [String: String] = [
-            series: "minirocket", dense: "cnn", tokens: "kmer-logreg", audio: "minirocket", image: "cnn",
+            // Names registered in MethodCatalog (Experts/). Image classification (fashion) has no expert yet.
+            series: "minirocket", dense: "resnet", tokens: "kmer-logistic", audio: "minirocket",
         ]
     }
 

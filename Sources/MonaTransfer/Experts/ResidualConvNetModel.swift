@@ -88,7 +88,7 @@ public struct ResidualConvNetModel: ExpertModel, @unchecked Sendable {
         let net = ResidualConvNet(inputChannels: x.shape[1], outputChannels: y.shape[1],
                                   spatial: Array(x.shape.dropFirst(2)), width: width, generator: &g)
         let params = net.trainableParameters()
-        let optimizer = Adam(groups: [ParameterGroup(params)], learningRate: learningRate)
+        let optimizer = try Adam(groups: [ParameterGroup(params)], learningRate: learningRate)
         let sampler = BatchSampler(count: train.count, batchSize: batchSize, shuffle: true, seed: seed)
         let totalSteps = epochs * sampler.batchCount
         let schedule = CosineSchedule(warmupSteps: 0, totalSteps: totalSteps)
