@@ -48,6 +48,9 @@ extension TaskFileSpec {
                 data.testSource = "_TEST file"
             }
             data.task.spec = try finishedSpec(data.task)
+            // The same checks as every other task source: no empty split or zero-length dimension, no NaN or
+            // infinity, a test split laid out like the training split.
+            data.task = try data.task.checked(trainFile: train.inputs, testFile: test?.inputs ?? train.inputs)
             return data
         } catch let e as TransferError {
             throw e

@@ -128,6 +128,12 @@ func ownDataPath(_ relative: String) -> String { ownData.appendingPathComponent(
         let byFlag = try #require(try TaskInference.spec(forPath: tsv.train.inputs, label: "y"))
         #expect(byFlag.target.column == "y" && byFlag.header == true)
         #expect(try byFlag.load().task.spec.classNames == ["0", "1", "2"])
+        // A value that overflows Float never reaches training as infinity: the table reader refuses it, naming
+        // the file (spec loaders also end with the shared NaN/Inf and shape checks, TaskChecks.swift).
+        let overflow = try write("overflow.csv", (0..<12).map { i in "\(i == 5 ? "1e39" : String(i)),\(i),\(i % 2)" }
+            .joined(separator: "\n"))
+        do { _ = try TaskInference.spec(forPath: overflow)?.load(); Issue.record("1e39 accepted") }
+        catch { #expect("\(error)".contains(overflow), "\(error)") }
         // Mixed text and numbers, or a regression-like label, are not guessed.
         #expect(throws: TransferError.self) {
             try TaskInference.spec(forPath: try write("mixed.csv", "name,x,label\n" + (0..<6).map { "n\($0),\($0),\($0 % 2)" }.joined(separator: "\n")))
