@@ -143,7 +143,11 @@ extension FitPipeline {
         spec.taskSource = config.task
         spec.inputMean = normalizer?.mean
         spec.inputStd = normalizer?.std
-        return (CrossModalModel(spec: spec, body: body, seed: config.seed), spec)
+        let model = CrossModalModel(spec: spec, body: body, seed: config.seed)
+        if let rate = config.model.dropout, rate >= 0 && rate < 1 {
+            for case let d as Dropout in model.namedModules().map(\.module) { d.probability = rate }
+        }
+        return (model, spec)
     }
 
     /// The aligned checkpoint of the `mona align` run in `directory`, checked against the model being built.

@@ -1,5 +1,6 @@
 import Foundation
 import MonaData
+import MonaDistributed
 import MonaFormats
 import MonaNN
 import MonaRunKit
@@ -55,13 +56,23 @@ public final class FitPipeline {
     /// Fine-tuning writes its resume checkpoint at most this often, in seconds, and no final `best`/`last`
     /// (see `Trainer.lastCheckpointInterval`; nil, the default: every epoch, and the best weights for the user).
     public var lastCheckpointInterval: Double?
+    /// The ranks of a data-parallel run (`mpirun -np N mona fit`): all of them train; only rank 0 writes the run
+    /// directory (config, metrics, checkpoints, predictions, report) and reports progress. The others only read
+    /// it (to resume), so it must be on a file system every rank sees.
+    public let communicator: any Communicator
 
-    public init(config: FitConfig, runDirectory: URL, assets: AssetRegistry = AssetRegistry(), mode: OutputMode = .quiet) throws {
+    /// Rank 0 (or a single process) creates the run directory; every other rank needs it to exist already.
+    public init(config: FitConfig, runDirectory: URL, assets: AssetRegistry = AssetRegistry(), mode: OutputMode = .quiet,
+                communicator: any Communicator = LocalCommunicator()) throws {
         self.config = config
-        run = try RunDirectory(runDirectory)
+        self.communicator = communicator
+        run = try RunDirectory(runDirectory, create: communicator.isRoot)
         self.assets = assets
-        self.mode = mode
+        self.mode = communicator.isRoot ? mode : .quiet
     }
+
+    /// Whether this process writes the run directory.
+    var writes: Bool { communicator.isRoot }
 
     var store: CheckpointStore { CheckpointStore(directory: run.checkpoints) }
 
@@ -69,11 +80,13 @@ public final class FitPipeline {
     /// reused with `resume`; resuming checks that the configuration is the one the run was started with.
     public func fit(resume: Bool = false) throws -> FitResult {
         try config.validate()
-        try run.lock()
-        defer { run.unlock() }
+        if writes { try run.lock() }
+        defer { if writes { run.unlock() } }
         var clock = PhaseClock()
 
         var plan = try RunPlan.make(store: store, resume: resume)
+        // Every rank decides where to start before rank 0 writes anything.
+        try communicator.barrier()
         if resume, FileManager.default.fileExists(atPath: run.config.path) {
             let saved = try FitConfig(pairs: try ConfigFile.load(run.config))
             var mine = config, theirs = saved
@@ -84,7 +97,7 @@ public final class FitPipeline {
                                               + "resume continues the same run (use the same flags, or a new --output)")
             }
         }
-        try ConfigFile.write(try config.pairs(), to: run.config)
+        if writes { try ConfigFile.write(try config.pairs(), to: run.config) }
 
         // Prepare: data, then the model (or the method's own learner).
         let method = try MethodCatalog.make(config.method)
@@ -92,6 +105,10 @@ public final class FitPipeline {
         clock.lap("data")
         if let learner = try method.plugin.makeLearner(
             task: spec, context: LearnerContext(training: config.training, seed: config.seed, recorder: SilentRecorder())) {
+            if communicator.isDistributed {
+                throw TransferError.badConfig("method \(config.method.name) fits its own model, which is not trained "
+                                              + "data-parallel; run it without mpirun")
+            }
             return try fitLearner(learner, method: method, spec: spec, splits: splits, normalized: normalizer != nil,
                                   clock: &clock)
         }
@@ -104,7 +121,9 @@ public final class FitPipeline {
         }
 
         // The log: a resumed run keeps what it will not redo; `--from-aligned` opens with the aligned run's stages.
-        if resume {
+        if !writes {
+            // Only rank 0 keeps the log.
+        } else if resume {
             // Before the log is opened: the rewrite replaces the file.
             try FitPipeline.truncateMetrics(run.metrics, stages: method.stages.map(\.name),
                                             keepAlignment: plan.keepsAlignmentRecords,
@@ -119,7 +138,8 @@ public final class FitPipeline {
         }
         let appends: Bool
         if case .fromAligned = plan { appends = true } else { appends = resume }
-        let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: appends, mode: mode)
+        let recorder: RunRecorder = writes ? try RunDirectoryRecorder(metricsURL: run.metrics, append: appends, mode: mode)
+                                           : SilentRecorder()
 
         // Where the time goes besides the phases (timings.json): checkpoint writes and source-knowledge probes.
         let timer = PhaseTimer()
@@ -130,7 +150,7 @@ public final class FitPipeline {
         }
 
         // Source-knowledge analysis (KnowledgeTracker.swift), when the method asks for it.
-        let knowledge = try SourceKnowledgeTracker.make(analysis: method.analysis, seed: config.seed, body: model.body,
+        let knowledge = !writes ? nil : try SourceKnowledgeTracker.make(analysis: method.analysis, seed: config.seed, body: model.body,
                                                         assets: assets, recorder: recorder)
         if resume, let knowledge { knowledge.restore(from: try readRecords()) }
         switch plan {
@@ -152,13 +172,13 @@ public final class FitPipeline {
             case .fromAligned(let aligned, let from):
                 try model.load(stateDict: aligned.model, strict: true,
                                source: from.appendingPathComponent("checkpoints/aligned").path)
-                try store.save("aligned", model: model.stateDict(), state: aligned.state, modelSpec: modelSpec)
+                if writes { try store.save("aligned", model: model.stateDict(), state: aligned.state, modelSpec: modelSpec) }
                 recorder.message("starting from the aligned model of \(from.path)")
             case .fresh:
                 if !method.stages.isEmpty {
                     try FitPipeline.runAlignment(method.stages, model: model, splits: splits, task: spec, config: config,
-                                                 recorder: recorder, store: store, modelSpec: modelSpec, assets: assets,
-                                                 running: &running)
+                                                 recorder: recorder, store: writes ? store : nil, modelSpec: modelSpec,
+                                                 assets: assets, communicator: communicator, running: &running)
                 }
             case .midFineTuning, .finished:
                 break
@@ -179,13 +199,15 @@ public final class FitPipeline {
             trainer.lastCheckpointInterval = lastCheckpointInterval
             if let knowledge { trainer.observers.append(ProbeTiming(knowledge, timer: timer)) }
             trainer.interruptAfter = interruptAfter
+            trainer.communicator = communicator
+            trainer.writesCheckpoints = writes
             if case .finished(let ckpt) = plan {
                 state = ckpt.state
                 try trainer.loadBestWeights()
             } else {
                 state = try trainer.run(resumingFrom: plan.fineTuningCheckpoint)
             }
-        } catch TransferError.nonFinite(let message) {
+        } catch TransferError.nonFinite(let message) where writes {
             try? writeStopReport(stage: running, message: message, method: method, spec: modelSpec, recorder: recorder)
             throw TransferError.nonFinite(message)
         }
@@ -193,22 +215,24 @@ public final class FitPipeline {
         try probe { _ = try knowledge?.measure(model, point: "after-finetune", step: state.step) }
 
         // The test split, once with the selected weights, and once with the final epoch's.
-        let test = trainer.evaluate(splits.test)
+        let test = try trainer.evaluate(splits.test)
         var final = test
         if state.bestEpoch != state.epoch, let weights = trainer.finalWeights {
             try model.load(stateDict: weights, strict: true, source: "final weights")
-            final = trainer.evaluate(splits.test)
+            final = try trainer.evaluate(splits.test)
         } else if state.bestEpoch != state.epoch, let last = try store.load("last") {
             try model.load(stateDict: last.model, strict: true, source: store.folder("last").path)
-            final = trainer.evaluate(splits.test)
+            final = try trainer.evaluate(splits.test)
         }
+        var result = FitResult(runDirectory: run.url, task: spec, testMetrics: test.metrics, testLoss: test.loss,
+                               finalTestMetrics: final.metrics, state: state, parameterCount: total,
+                               trainableCount: trainable, timings: [])
+        guard writes else { return result }
         try recordTest(test, final: final, state: state, spec: spec, recorder: recorder)
         try FitPipeline.writePredictions(test.predictions, data: splits.test, task: spec, run: run)
         clock.lap("test")
 
-        let result = FitResult(runDirectory: run.url, task: spec, testMetrics: test.metrics, testLoss: test.loss,
-                               finalTestMetrics: final.metrics, state: state, parameterCount: total,
-                               trainableCount: trainable, timings: clock.withTotal)
+        result.timings = clock.withTotal
         try writeTimings(result, breakdown: timer)
         let records = try readRecords()
         try RunReport.writePlots(records: records, task: spec, run: run)
@@ -257,6 +281,7 @@ public final class FitPipeline {
         if let timer {
             fields += [("finetune_steps", .number(timer.stepSeconds)), ("finetune_epoch_end", .number(timer[.epochEnd])),
                        ("checkpoints", .number(timer.extra["checkpoints"] ?? 0)),
+                       ("allreduce", .number(timer.extra["allreduce"] ?? 0)), ("ranks", .number(Double(communicator.size))),
                        ("analysis", .number(timer.extra["analysis"] ?? 0))]
         }
         try AtomicFile.write(RunValue.object(fields).jsonText(pretty: true) + "\n",
@@ -292,17 +317,21 @@ public final class FitPipeline {
     /// Phase "align": runs `stages` in order and saves the aligned model as `checkpoints/aligned/`. `running`
     /// names the stage in progress (for the stop report).
     static func runAlignment(_ stages: [AlignmentStage], model: CrossModalModel, splits: DataSplits, task: TaskSpec,
-                             config: FitConfig, recorder: RunRecorder, store: CheckpointStore, modelSpec: ModelSpec,
-                             assets: AssetRegistry, running: inout String) throws {
+                             config: FitConfig, recorder: RunRecorder, store: CheckpointStore?, modelSpec: ModelSpec,
+                             assets: AssetRegistry, communicator: any Communicator = LocalCommunicator(),
+                             running: inout String) throws {
         let context = AlignmentContext(task: task, training: config.training, method: config.method,
                                        seed: config.seed, recorder: recorder, checkpoints: store, assets: assets)
+        context.communicator = communicator
         for stage in stages {
             running = stage.name
             try stage.run(model: model, data: splits, context: context)
+            // A stage that does not shard its work would let the ranks drift apart: caught here, not epochs later.
+            try communicator.checkIdentical(model.namedParameters(), context: "after the \(stage.name) stage")
         }
         var s = TrainingState(stage: "aligned", metric: task.metric.key, higherIsBetter: task.higherIsBetter, seed: config.seed)
         s.finished = true
-        try store.save("aligned", model: model.stateDict(), state: s, modelSpec: modelSpec)
+        try store?.save("aligned", model: model.stateDict(), state: s, modelSpec: modelSpec)
     }
 
     // MARK: Data

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MonaDistributed
 import MonaRunKit
 import MonaTransfer
 
@@ -27,6 +28,10 @@ struct Align: ParsableCommand {
 
     func run() throws {
         try reportingErrors(command: "align", mode: outputOptions.mode) {
+            if let n = LaunchEnvironment().worldSize, n > 1 {
+                throw TransferError.badConfig("mona align runs on one process (started here as one of \(n) mpirun ranks); "
+                                              + "`mpirun -np N mona fit` runs the alignment stages data-parallel")
+            }
             let (resolved, inferred) = try TaskInference.resolve(try options.resolveConfig(), label: dataOptions.label)
             if let inferred { announce(inferred, mode: outputOptions.mode) }
             guard let out = options.output ?? resolved.output else {
