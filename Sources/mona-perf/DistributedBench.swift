@@ -58,7 +58,11 @@ struct DistributedBench: ParsableCommand {
             ("allreduce_ms_per_step", .number(1000 * allreduce)),
             ("allreduce_share_percent", .number(100 * allreduce / step)),
             ("allreduce_bytes_per_step", .number(bytes)),
-            ("allreduce_effective_gbit_per_s", .number(allreduce > 0 ? 8 * bytes / allreduce / 1e9 : 0)),
+            ("allreduce_transfer_ms", .number(1000 * many["allreduce_transfer_s"]!)),
+            ("allreduce_wait_ms_per_step", .number(1000 * (allreduce - many["allreduce_transfer_s"]!))),
+            // Bus bandwidth of the transfer alone: a 2-rank ring moves 2(N−1)/N·S = S bytes per rank.
+            ("allreduce_bus_gbit_per_s", .number(many["allreduce_transfer_s"]! > 0
+                ? 8 * 2 * Double(width - 1) / Double(width) * bytes / many["allreduce_transfer_s"]! / 1e9 : 0)),
             ("machine", .string("\(ProcessInfo.processInfo.activeProcessorCount) cores, shared with other jobs "
                                 + "(load average \(loadAverage())) — expect noise of tens of percent")),
         ]
@@ -69,6 +73,8 @@ struct DistributedBench: ParsableCommand {
         table.rows.append(["1 rank × \(width) threads", format3(one["samples_per_s"]!), format3(1000 * one["step_s"]!), "0", "0 %"])
         table.rows.append(["\(width) ranks × 1 thread", format3(many["samples_per_s"]!), format3(1000 * step),
                            format3(1000 * allreduce), format3(100 * allreduce / step) + " %"])
+        table.notes.append("all-reduce in the step includes waiting for the slower rank; the transfer alone (after a "
+                           + "barrier) took \(format3(1000 * many["allreduce_transfer_s"]!)) ms")
         for nodes in [8, 64] {
             for gbit in [10.0, 100.0] {
                 let e = CostModel.efficiency(nodes: nodes, gradientBytes: bytes, linkGbitPerS: gbit, computeSeconds: compute)
@@ -149,6 +155,18 @@ struct DistributedBench: ParsableCommand {
             return false
         }
         try trainer.run()
+        // The all-reduce inside a step also waits for the slowest rank. Its transfer alone: the same buffer after
+        // a barrier, best of 5.
+        var transfer = Double.infinity
+        if comm.isDistributed {
+            var buffer = [Float](repeating: 1, count: model.parameterCount(trainableOnly: true))
+            for _ in 0..<5 {
+                try comm.barrier()
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try comm.allReduceSum(&buffer)
+                transfer = min(transfer, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            }
+        }
         let steps = Double(max(timer.steps, 1))
         let figures: [(String, JSON)] = [
             ("ranks", .number(Double(comm.size))), ("threads", .number(Double(Engine.threadCount))),
@@ -160,6 +178,7 @@ struct DistributedBench: ParsableCommand {
             ("allreduce_bytes_per_step", .number(Double(model.parameterCount(trainableOnly: true) * 4))),
             ("allreduce_bytes_total", .number(Double(comm.statistics.allReduceBytes - bytesAtReset))),
             ("allreduce_calls", .number(Double(comm.statistics.allReduceCalls - callsAtReset))),
+            ("allreduce_transfer_s", .number(transfer.isFinite ? transfer : 0)),
         ]
         if comm.isRoot { print(JSON.object(figures).rendered) }
         try (comm as? MPICommunicator)?.finalize()

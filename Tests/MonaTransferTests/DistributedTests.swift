@@ -240,23 +240,32 @@ func testRecord(_ run: URL) throws -> [String: RunValue] {
         let dir = TemporaryDirectory()
         let task = try wavesTask(in: dir.url)
         let run = dir.url.appendingPathComponent("run"), reference = dir.url.appendingPathComponent("reference")
-        let long = ["--set", "training.maxSteps=600", "--set", "training.checkpointEvery=2"]
+        // 20 epochs of 3 steps (8 + 8 + 3 samples), a `last` checkpoint every 2 steps (mid-epoch).
+        let long = ["--set", "training.maxSteps=60", "--set", "training.checkpointEvery=2"]
         func args(_ out: URL, resume: Bool = false) -> [String] {
             var a = arguments(task: task, method: "finetune", output: out, extra: long)
-            if let i = a.firstIndex(of: "--epochs") { a[i + 1] = "200" }
+            if let i = a.firstIndex(of: "--epochs") { a[i + 1] = "20" }
             return a + (resume ? ["--resume"] : [])
         }
         let job = try MonaJob(ranks: 2, arguments: args(run), in: dir.url, name: "killed")
-        // Wait for a mid-epoch `last` checkpoint and a few more steps, then kill rank 1.
+        // As soon as the first mid-epoch `last` checkpoint exists, freeze rank 1 (rank 0 then waits for it in the
+        // next all-reduce, so the job is certainly mid-run), then kill it.
         let state = run.appendingPathComponent("checkpoints/last/state.json")
         let start = Date()
-        while job.process.isRunning && !FileManager.default.fileExists(atPath: state.path) && Date().timeIntervalSince(start) < 120 {
-            usleep(20_000)
+        var victim: pid_t?
+        while job.process.isRunning && Date().timeIntervalSince(start) < 120 {
+            if victim == nil { victim = job.rankProcess(1) }
+            if let v = victim, FileManager.default.fileExists(atPath: state.path) {
+                kill(v, SIGSTOP)
+                break
+            }
+            usleep(2_000)
         }
-        usleep(200_000)
-        let victim = try #require(job.rankProcess(1), "rank 1 not found: \(job.wait(seconds: 1).err)")
+        let rank1 = try #require(victim, "rank 1 not found: \(job.wait(seconds: 1).err)")
+        #expect(job.process.isRunning, "the job ended before the kill")
+        usleep(500_000)
         let killed = Date()
-        kill(victim, SIGKILL)
+        kill(rank1, SIGKILL)
         let r = job.wait(seconds: 30)
         let seconds = Date().timeIntervalSince(killed)
         #expect(r.finished && seconds < 15, "the job took \(seconds) s to end after the kill")
@@ -266,7 +275,7 @@ func testRecord(_ run: URL) throws -> [String: RunValue] {
         let names = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("checkpoints").path)
         #expect(!names.contains { $0.hasSuffix(".partial") }, "\(names)")
         let interrupted = try checkpoint(run)
-        #expect(interrupted.state.step > 0 && interrupted.state.step < 600 && !interrupted.state.finished)
+        #expect(interrupted.state.step > 0 && interrupted.state.step < 60 && !interrupted.state.finished)
 
         // Resume on one process (another rank count) and compare with an uninterrupted run.
         let resumed = try MonaJob(ranks: 0, arguments: args(run, resume: true), in: dir.url, name: "resumed").wait(seconds: 600)
