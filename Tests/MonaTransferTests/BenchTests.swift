@@ -129,6 +129,9 @@ import Testing
         }
 
         #expect(results.markdown().contains("## Test metric at the final epoch"))
+        let summary = results.summaryMarkdown()
+        #expect(summary.contains("## Test metric\n") && summary.contains("## Test metric at the final epoch")
+                && summary.contains("## Time per run") && !summary.contains("## Source knowledge reuse"))
         // Recompute every aggregate from the runs' metrics.jsonl, independently of BenchRunRecord.
         func testAccuracy(_ task: String, _ method: String, _ seed: Int, key: String = "test_accuracy") throws -> Double {
             let url = dir.url.appendingPathComponent("runs/\(task)/\(method)/seed\(seed)/metrics.jsonl")

@@ -159,33 +159,10 @@ public struct BenchResults: Sendable {
                      + "percentile bootstrap interval over seeds in brackets (none for one seed), n runs in parentheses. "
                      + "↑: higher is better, ↓: lower is better. Rank: per task by mean (1 = best, ties averaged), "
                      + "averaged over the tasks where the method has results. Run directories behind every cell: results.json.")
-        let ranksByTask = Dictionary(uniqueKeysWithValues: tasks.map { ($0, ranks(task: $0)) })
-        var rows: [[String]] = tasks.map { t in
-            [label(t), metricLabel(t)] + methods.map { m in
-                guard let c = cell(t, m) else { return "—" }
-                let best = ranksByTask[t]?[m] == ranksByTask[t]?.values.min()
-                let ci = c.meanInterval.map { " " + BenchResults.interval($0) } ?? ""
-                let text = "\(BenchResults.number(c.mean)) ± \(BenchResults.number(c.standardDeviation))\(ci) (\(c.n))"
-                return best ? "**\(text)**" : text
-            }
-        }
-        let avg = averageRanks
-        rows.append(["average rank", ""] + methods.map { m in avg[m].map { String(format: "%.2f (%d)", $0.rank, $0.tasks) } ?? "—" })
-        md.heading("Test metric")
-        md.table(headers: ["task", "metric"] + methods, rows: rows)
+        testMetricTable(into: &md)
         statisticsMarkdown(comparisons, into: &md)
 
-        md.heading("Test metric at the final epoch")
-        md.paragraph("The same runs evaluated with the weights of their last fine-tuning epoch instead of the "
-                     + "selected ones, mean ± sample standard deviation over seeds (— where a method has no epochs). "
-                     + "With a handful of validation samples the selection itself is noisy; this table shows how "
-                     + "much the ranking depends on it.")
-        md.table(headers: ["task"] + methods, rows: tasks.map { t in
-            [label(t)] + methods.map { m in
-                guard let c = cell(t, m), let x = c.meanFinalValue else { return "—" }
-                return "\(BenchResults.number(x)) ± \(BenchResults.number(BenchStatistics.standardDeviation(c.finalValues)))"
-            }
-        })
+        finalEpochTable(into: &md)
 
         md.heading("Final training loss")
         md.paragraph("Mean training loss of the last fine-tuning epoch, averaged over seeds.")
@@ -193,12 +170,7 @@ public struct BenchResults: Sendable {
             [label(t)] + methods.map { BenchResults.number(cell(t, $0)?.meanFinalTrainLoss) }
         })
 
-        md.heading("Time per run")
-        md.paragraph("Wall-clock seconds of one run (alignment, fine-tuning, evaluation), mean over seeds, as measured "
-                     + "on the machine that ran it (shared machines make these noisy).")
-        md.table(headers: ["task"] + methods, rows: tasks.map { t in
-            [label(t)] + methods.map { m in cell(t, m)?.meanSeconds.map { String(format: "%.0f", $0) } ?? "—" }
-        })
+        timeTable(into: &md)
 
         md.heading("Source knowledge reuse")
         md.paragraph("Linear-probe accuracy on held-out labelled source data through the body after fine-tuning "
@@ -228,6 +200,58 @@ public struct BenchResults: Sendable {
             md.bullets(failures.map { "`\($0.run)`: \($0.error)" })
         }
         return md.text
+    }
+
+    /// The short form printed at the end of `mona bench`: the test metric with its intervals, the same at the
+    /// final epoch, and the time per run. Everything else is in results.md.
+    public func summaryMarkdown() -> String {
+        var md = MarkdownReport(title: "Benchmark results: \(suite)")
+        md.paragraph("Test metric of the best-validation weights, mean ± sample standard deviation [95 % bootstrap "
+                     + "interval over seeds] (n runs); paired differences, tests and every other table: results.md.")
+        testMetricTable(into: &md)
+        finalEpochTable(into: &md)
+        timeTable(into: &md)
+        return md.text
+    }
+
+    private func testMetricTable(into md: inout MarkdownReport) {
+        let ranksByTask = Dictionary(uniqueKeysWithValues: tasks.map { ($0, ranks(task: $0)) })
+        var rows: [[String]] = tasks.map { t in
+            [label(t), metricLabel(t)] + methods.map { m in
+                guard let c = cell(t, m) else { return "—" }
+                let best = ranksByTask[t]?[m] == ranksByTask[t]?.values.min()
+                let ci = c.meanInterval.map { " " + BenchResults.interval($0) } ?? ""
+                let text = "\(BenchResults.number(c.mean)) ± \(BenchResults.number(c.standardDeviation))\(ci) (\(c.n))"
+                return best ? "**\(text)**" : text
+            }
+        }
+        let avg = averageRanks
+        rows.append(["average rank", ""] + methods.map { m in avg[m].map { String(format: "%.2f (%d)", $0.rank, $0.tasks) } ?? "—" })
+        md.heading("Test metric")
+        md.table(headers: ["task", "metric"] + methods, rows: rows)
+    }
+
+    private func finalEpochTable(into md: inout MarkdownReport) {
+        md.heading("Test metric at the final epoch")
+        md.paragraph("The same runs evaluated with the weights of their last fine-tuning epoch instead of the "
+                     + "selected ones, mean ± sample standard deviation over seeds (a learner without epochs shows its one fit). "
+                     + "With a handful of validation samples the selection itself is noisy; this table shows how "
+                     + "much the ranking depends on it.")
+        md.table(headers: ["task"] + methods, rows: tasks.map { t in
+            [label(t)] + methods.map { m in
+                guard let c = cell(t, m), let x = c.meanFinalValue else { return "—" }
+                return "\(BenchResults.number(x)) ± \(BenchResults.number(BenchStatistics.standardDeviation(c.finalValues)))"
+            }
+        })
+    }
+
+    private func timeTable(into md: inout MarkdownReport) {
+        md.heading("Time per run")
+        md.paragraph("Wall-clock seconds of one run (alignment, fine-tuning, evaluation), mean over seeds, as measured "
+                     + "on the machine that ran it (shared machines make these noisy).")
+        md.table(headers: ["task"] + methods, rows: tasks.map { t in
+            [label(t)] + methods.map { m in cell(t, m)?.meanSeconds.map { String(format: "%.0f", $0) } ?? "—" }
+        })
     }
 
     /// One row per (task, method) cell (results.csv).
