@@ -147,22 +147,22 @@ public final class SlurmExecutor: @unchecked Sendable {  // configured before us
         for (i, run) in runner.suite.runs.enumerated() {
             let dir = runner.directory(of: run)
             if let why = runner.preflightError(run) {
-                result.settled.append((i, BenchRunOutcome(run: run, directory: dir, status: .failed, error: why)))
+                result.settled.append((cell: i, outcome: BenchRunOutcome(run: run, directory: dir, status: .failed, error: why)))
                 continue
             }
             if let task = plan.latestTask(of: i), live(task) {
-                result.following.append((i, task))
+                result.following.append((cell: i, task: task))
                 continue
             }
             switch runner.state(of: run) {
             case .finished:
-                result.settled.append((i, BenchRunOutcome(run: run, directory: dir, status: .skipped)))
+                result.settled.append((cell: i, outcome: BenchRunOutcome(run: run, directory: dir, status: .skipped)))
             case .finishedUnrecorded:
                 do {
                     try runner.record(run, in: dir)
-                    result.settled.append((i, BenchRunOutcome(run: run, directory: dir, status: .skipped)))
+                    result.settled.append((cell: i, outcome: BenchRunOutcome(run: run, directory: dir, status: .skipped)))
                 } catch {
-                    result.settled.append((i, BenchRunOutcome(run: run, directory: dir, status: .failed, error: "\(error)")))
+                    result.settled.append((cell: i, outcome: BenchRunOutcome(run: run, directory: dir, status: .failed, error: "\(error)")))
                 }
             case .stale, .interrupted, .empty:
                 cells.append(i)
@@ -214,7 +214,7 @@ public final class SlurmExecutor: @unchecked Sendable {  // configured before us
         for (cell, o) in submitted.settled { report(cell, o) }
         var tracked: [(cell: Int, task: SlurmTaskID)] = submitted.following
         if let job = submitted.job {
-            tracked += submitted.cells.enumerated().map { ($0.element, SlurmTaskID(job: job, index: $0.offset)) }
+            tracked += submitted.cells.enumerated().map { (cell: $0.element, task: SlurmTaskID(job: job, index: $0.offset)) }
         }
         let plan = try SlurmPlan.read(output: runner.output)
         let started = Date()

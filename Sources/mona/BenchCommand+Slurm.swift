@@ -20,8 +20,8 @@ extension BenchCommand {
             ("--cpus-per-task", cpusPerTask != nil), ("--mem", mem != nil), ("--account", account != nil),
             ("--sbatch", !sbatchOptions.isEmpty), ("--wait", wait), ("--detach", detach),
         ]
-        if executor != "slurm", let (name, _) = slurmOnly.first(where: \.1) {
-            throw ValidationError("\(name): only with --executor slurm")
+        if executor != "slurm", let hit = slurmOnly.first(where: { $0.1 }) {
+            throw ValidationError("\(hit.0): only with --executor slurm")
         }
         if wait && detach { throw ValidationError("--detach: not together with --wait (--wait is the default)") }
         if executor == "slurm" {
@@ -33,7 +33,7 @@ extension BenchCommand {
         if status {
             let other: [(String, Bool)] = [("--run-index", runIndex != nil), ("--no-run", noRun),
                                            ("--executor", executor != "local" && executor != "slurm"), ("--detach", detach)]
-            if let (name, _) = other.first(where: \.1) { throw ValidationError("--status: not together with \(name)") }
+            if let hit = other.first(where: { $0.1 }) { throw ValidationError("--status: not together with \(hit.0)") }
         }
         if runIndex != nil && executor != "local" {
             throw ValidationError("--run-index: runs one cell in this process (not with --executor \(executor))")
@@ -165,8 +165,9 @@ extension BenchCommand {
                 if let l = c.log { fields.append(("log", .string(l.path))) }
                 print(RunValue.object(fields).json)
             }
-            print(RunValue.object([("event", .string("status")), ("output", .string(out.path))]
-                                  + zip(order, counts).map { ($0.0.rawValue, RunValue.number(Double($0.1))) }).json)
+            var fields: [(String, RunValue)] = [("event", .string("status")), ("output", .string(out.path))]
+            for (state, count) in zip(order, counts) { fields.append((state.rawValue, .number(Double(count)))) }
+            print(RunValue.object(fields).json)
             return
         }
         print("bench \(resolved.name) in \(out.path): \(cells.count) runs — "

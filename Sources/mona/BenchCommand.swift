@@ -16,7 +16,9 @@ struct BenchCommand: ParsableCommand {
         them). A cell whose record is complete and has the same configuration is skipped — records copied from \
         another machine are enough — a changed configuration runs again, and an interrupted run is resumed from its \
         checkpoints, so re-running the same command continues a benchmark. With --jobs N the runs go to N child \
-        processes of this executable, each with MONA_THREADS = cores / N.
+        processes of this executable, each with MONA_THREADS = cores / N. With --executor slurm the unfinished cells \
+        go to Slurm as one job array (the output folder must be on a filesystem the nodes share); --status shows \
+        each cell's state (docs/cluster.md).
 
         Suites: quick (gunpoint, italypowerdemand, darcy16 with small budgets; every method; 1 seed), full (all \
         target modalities; 5 seeds on tasks with ≤ 500 training samples, 3 on the others; adds no-body and the \
@@ -35,8 +37,10 @@ struct BenchCommand: ParsableCommand {
         critical-difference diagram), report.md, convergence.md (runs that stopped early vs hit the epoch cap, per \
         method). See docs/bench.md, "Statistics".
 
-        Example:
+        Examples:
           mona bench --suite quick --jobs 2 --output bench-quick
+          mona bench --suite full --executor slurm --max-parallel 32 --cpus-per-task 2 --time 2:00:00 -o /shared/bench-full
+          mona bench --status -o /shared/bench-full
         """)
 
     @Option(help: "Built-in suite: quick, full or micro (default quick).")
