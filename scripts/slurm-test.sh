@@ -80,8 +80,11 @@ same_results() {  # <reference folder> <folder>
 }
 
 # --- 1. Local reference --------------------------------------------------------------------------------------------
+# One kernel thread, as in every array task (--cpus-per-task 1) and GNU parallel job below: the last bits of the
+# source-knowledge probe figures depend on the thread count (reduction order), so records compare byte for byte
+# only at equal thread counts.
 t0=$(date +%s)
-"$MONA" "${BENCH[@]}" -o "$WORK/local"
+MONA_THREADS=1 "$MONA" "${BENCH[@]}" -o "$WORK/local"
 say "local executor: $(( $(date +%s) - t0 )) s"
 
 # --- 2. --executor print under GNU parallel --------------------------------------------------------------------------
@@ -89,7 +92,8 @@ if command -v parallel >/dev/null && parallel --version 2>/dev/null | grep -q "G
   t0=$(date +%s)
   "$MONA" bench --suite micro --executor print -o "$WORK/parallel" > "$WORK/parallel-commands.txt"
   [ "$(wc -l < "$WORK/parallel-commands.txt")" -eq 8 ] || fail "--executor print wrote $(wc -l < "$WORK/parallel-commands.txt") lines, expected 8"
-  MONA_THREADS=1 parallel --will-cite -j 2 --halt now,fail=1 < "$WORK/parallel-commands.txt"
+  MONA_THREADS=1 parallel --will-cite -j 2 --halt now,fail=1 < "$WORK/parallel-commands.txt" > "$WORK/parallel.log" \
+    || { cat "$WORK/parallel.log"; fail "a GNU parallel job failed"; }
   out=$("$MONA" bench --suite micro --no-gap -o "$WORK/parallel" | tail -1)
   case "$out" in *": 8 runs, 0 failed"*) ;; *) fail "recording the parallel runs: $out" ;; esac
   [ -z "$("$MONA" bench --suite micro --executor print -o "$WORK/parallel")" ] || fail "--executor print still lists cells after they finished"
@@ -108,7 +112,7 @@ cannot_start() {
   exit 0
 }
 [ "$(id -u)" -eq 0 ] || cannot_start "not root (slurmd must run as root to launch array tasks)"
-for b in munged slurmctld slurmd sbatch squeue scancel sinfo; do
+for b in munged slurmctld slurmd sbatch squeue scancel scontrol sinfo; do
   command -v "$b" >/dev/null || [ -x "/usr/sbin/$b" ] || cannot_start "$b is not installed (./scripts/setup.sh cluster)"
 done
 export PATH=$PATH:/usr/sbin
@@ -189,7 +193,8 @@ tail -1 "$WORK/slurm-run.txt" | grep -q ": 8 runs, 0 failed" || { cat "$WORK/slu
 grep -q "^#SBATCH --mem=400M$" "$WORK/slurm-run/slurm/job-1.sh" || fail "the batch script lacks --mem"
 grep -q "^export MONA_THREADS=1$" "$WORK/slurm-run/slurm/job-1.sh" || fail "the batch script lacks MONA_THREADS"
 same_results "$WORK/local" "$WORK/slurm-run"
-again=$("$MONA" bench --suite micro --no-gap "${SLURM[@]}" -o "$WORK/slurm-run" | head -1)
+"$MONA" bench --suite micro --no-gap "${SLURM[@]}" -o "$WORK/slurm-run" > "$WORK/slurm-again.txt"
+again=$(head -1 "$WORK/slurm-again.txt")
 case "$again" in *"nothing new to submit; 8 finished earlier"*) ;; *) fail "re-running a finished suite: $again" ;; esac
 say "Slurm executor (wait): $(( $(date +%s) - t0 )) s"
 
@@ -200,20 +205,27 @@ F=$WORK/slurm-fault
 job=$(sed -n 's/.*Slurm job \([0-9]*\) (array.*/\1/p' "$WORK/fault-submit.txt")
 [ -n "$job" ] || { cat "$WORK/fault-submit.txt"; fail "no job id in the detached submission"; }
 cancelled=""
-for _ in $(seq 1200); do
-  q=$(squeue -h -r -j "$job" -o '%i %t' 2>/dev/null || true)
-  running=$(awk '$2 == "R" {print $1; exit}' <<< "$q")
-  # The second task to run: the first one has shown that tasks start and record.
-  if [ -z "$cancelled" ] && [ -n "$running" ] && [ "$running" != "${job}_0" ]; then
-    sleep 0.3
-    scancel "$running"
-    cancelled=$running
-    say "cancelled array task $cancelled while it ran"
-  fi
-  if [ -z "$(awk '$2 != "CA" && $2 != "CD" && $2 != "F"' <<< "$q")" ] && [ -n "$cancelled" ]; then break; fi
-  sleep 0.2
+# Suspend a running task first (its processes are stopped mid-run, so it cannot finish between our look and the
+# cancel), then cancel it. Not task 0: the first one shows that tasks start and record.
+for _ in $(seq 1500); do
+  for running in $(squeue -h -r -j "$job" -t R -o '%i' 2>/dev/null || true); do
+    [ "$running" != "${job}_0" ] || continue
+    if scontrol suspend "$running" 2>/dev/null; then
+      scancel "$running"
+      cancelled=$running
+      break
+    fi
+  done
+  [ -n "$cancelled" ] && break
+  sleep 0.1
 done
 [ -n "$cancelled" ] || fail "no running array task of job $job was seen to cancel"
+say "cancelled array task $cancelled while it ran (suspended, then scancel)"
+"$MONA" bench --status -o "$F" > "$WORK/fault-status-live.txt"
+if [ "$cancelled" != "${job}_7" ]; then
+  grep -qE "[1-9] (running|pending)" "$WORK/fault-status-live.txt" \
+    || { cat "$WORK/fault-status-live.txt"; fail "--status during the job shows nothing running or pending"; }
+fi
 # Wait for the array to drain (squeue keeps ended tasks for MinJobAge; they are not live).
 for _ in $(seq 600); do
   live=$(squeue -h -r -j "$job" -o '%t' 2>/dev/null | grep -cvE '^(CA|CD|F|TO)$' || true)
@@ -231,7 +243,8 @@ grep -q "array task $cancelled .*log $F/slurm/logs/$cancelled.log" "$WORK/fault-
 grep -q "(array 0-0%2, 1 CPU per task) runs 1; 7 finished earlier" "$WORK/fault-rerun.txt" \
   || { cat "$WORK/fault-rerun.txt"; fail "the re-run should submit only the cancelled cell"; }
 tail -1 "$WORK/fault-rerun.txt" | grep -q ": 8 runs, 0 failed" || { cat "$WORK/fault-rerun.txt"; fail "the re-run did not complete the suite"; }
-"$MONA" bench --status -o "$F" | grep -q "8 runs — 8 finished" || fail "--status after the re-run"
+"$MONA" bench --status -o "$F" > "$WORK/fault-status-end.txt"
+grep -q "8 runs — 8 finished" "$WORK/fault-status-end.txt" || fail "--status after the re-run: $(cat "$WORK/fault-status-end.txt")"
 same_results "$WORK/local" "$F"
 say "Slurm fault and resume: $(( $(date +%s) - t0 )) s"
 
