@@ -86,6 +86,10 @@ same_results() {  # <reference folder> <folder>
 t0=$(date +%s)
 MONA_THREADS=1 "$MONA" "${BENCH[@]}" -o "$WORK/local"
 say "local executor: $(( $(date +%s) - t0 )) s"
+expect_usage_error "has no Slurm plan" bench --status -o "$WORK/local"
+"$MONA" bench --status --suite micro -o "$WORK/local" > "$WORK/local-status.txt"
+grep -q "8 runs — 8 finished, 0 running, 0 pending, 0 failed, 0 not submitted" "$WORK/local-status.txt" \
+  || fail "--status --suite micro on the local folder: $(cat "$WORK/local-status.txt")"
 
 # --- 2. --executor print under GNU parallel --------------------------------------------------------------------------
 if command -v parallel >/dev/null && parallel --version 2>/dev/null | grep -q "GNU parallel"; then

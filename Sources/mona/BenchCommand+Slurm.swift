@@ -137,7 +137,14 @@ extension BenchCommand {
     func showStatus(mode: OutputMode) throws {
         var command = self
         let folderGiven = output.map { URL(fileURLWithPath: $0, isDirectory: true) }
-        if !hasSuiteOptions, let folderGiven, let plan = try SlurmPlan.read(output: folderGiven) {
+        if !hasSuiteOptions {
+            guard let folderGiven else {
+                throw ValidationError("--status: give the bench folder with -o (its Slurm plan names the suite)")
+            }
+            guard let plan = try SlurmPlan.read(output: folderGiven) else {
+                throw CommandError("--status: \(folderGiven.path) has no Slurm plan (slurm/plan.json); give its suite "
+                                   + "options (e.g. --suite micro) to see its cells")
+            }
             do {
                 command = try BenchCommand.parse(plan.arguments)
             } catch {
