@@ -60,8 +60,9 @@ expect_usage_error --detach bench --suite micro --detach -o "$bad"
 expect_usage_error --jobs bench --suite micro --executor slurm --jobs 2 -o "$bad"
 expect_usage_error --status bench --status --run-index 1 -o "$bad"
 expect_usage_error --run-index bench --suite micro --run-index -1 -o "$bad"
-[ ! -e "$bad" ] || fail "a refused command wrote $bad"
-say "bad executor options: 15 refused with exit 2, one line each"
+expect_usage_error --output bench --suite micro --executor slurm -o "$WORK/a b"
+[ ! -e "$bad" ] && [ ! -e "$WORK/a b" ] || fail "a refused command wrote $bad"
+say "bad executor options: 16 refused with exit 2, one line each"
 
 # --- Same bytes in every cell and in the aggregate -----------------------------------------------------------------
 same_results() {  # <reference folder> <folder>

@@ -126,6 +126,11 @@ public final class SlurmExecutor: @unchecked Sendable {  // configured before us
     public func submit() throws -> Submitted {
         try settings.validate()
         let output = runner.output
+        // sbatch reads `#SBATCH --output=` up to the first blank and expands `%` patterns in it.
+        if output.path.contains(where: { $0.isWhitespace || $0 == "%" }) {
+            throw TransferError.badConfig("--output: '\(output.path)' has a blank or '%', which a Slurm log path cannot "
+                                          + "hold; choose a folder without them")
+        }
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("logs"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("exit"), withIntermediateDirectories: true)
         try BenchRunner.writeIgnoreFile(in: output)
@@ -174,7 +179,7 @@ public final class SlurmExecutor: @unchecked Sendable {  // configured before us
         }
         let runs = runner.suite.runs
         for i in cells { _ = try runner.writeConfig(runs[i]) }   // the resolved plan, for people to read
-        let number = (plan.submissions.map(\.number).max() ?? 0) + 1
+        let number = min(plan.submissions.map(\.number).max() ?? 0, 999_999) + 1
         let cellsFile = folder.appendingPathComponent("cells-\(number).tsv")
         try AtomicFile.write(cells.map { "\($0)\t\(runs[$0].label)\n" }.joined(), to: cellsFile)
         let script = SlurmJobScript(settings: settings, executable: executable, benchArguments: arguments, output: output,

@@ -29,6 +29,12 @@ public struct SlurmPlan: Codable, Sendable, Equatable {
         do {
             let plan = try JSONDecoder().decode(SlurmPlan.self, from: Data(contentsOf: url))
             guard plan.format == "mona-bench-slurm" else { throw TransferError.badConfig("format '\(plan.format)'") }
+            for s in plan.submissions {
+                guard (1...1_000_000).contains(s.number), !s.job.isEmpty, s.job.allSatisfy({ $0.isASCII && $0.isNumber }),
+                      s.cells.allSatisfy({ $0 >= 0 }) else {
+                    throw TransferError.badConfig("submission \(s.number): job '\(s.job)', cells must be ≥ 0")
+                }
+            }
             return plan
         } catch {
             throw TransferError.badConfig("\(url.path): not a mona bench Slurm plan (\(error)); move it away to start over")

@@ -29,6 +29,10 @@ extension BenchCommand {
                 throw ValidationError("--jobs: only with --executor local (Slurm runs --max-parallel array tasks at once)")
             }
             _ = try slurmSettings()
+            if let output, URL(fileURLWithPath: output).path.contains(where: { $0.isWhitespace || $0 == "%" }) {
+                throw ValidationError("--output: a Slurm bench folder cannot have a blank or '%' in its path (sbatch "
+                                      + "log paths cannot hold them)")
+            }
         }
         if status {
             let other: [(String, Bool)] = [("--run-index", runIndex != nil), ("--no-run", noRun),
