@@ -17,6 +17,18 @@ public struct SlurmJobScript: Sendable {
     public var cellsFile: URL
     public var taskCount: Int
 
+    public init(settings: SlurmSettings, executable: URL, benchArguments: [String], output: URL, assets: URL,
+                folder: URL, cellsFile: URL, taskCount: Int) {
+        self.settings = settings
+        self.executable = executable
+        self.benchArguments = benchArguments
+        self.output = output
+        self.assets = assets
+        self.folder = folder
+        self.cellsFile = cellsFile
+        self.taskCount = taskCount
+    }
+
     /// `0-N` or `0-N%K`.
     public var arraySpec: String {
         "0-\(max(taskCount - 1, 0))" + (settings.maxParallel.map { "%\($0)" } ?? "")

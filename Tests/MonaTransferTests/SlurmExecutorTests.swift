@@ -82,15 +82,15 @@ import Testing
         var squeue: String { dir.url.appendingPathComponent("squeue").path }
         init() throws {
             let d = dir.url.path
-            try write("#!/bin/sh\ncp \"$2\" \(d)/submitted-$(cat \(d)/next-job | cut -d';' -f1).sh\ncat \(d)/next-job\n", "sbatch")
-            try write("#!/bin/sh\necho \"$@\" > \(d)/squeue-args\ncat \(d)/queue\n", "squeue")
+            try script("#!/bin/sh\ncp \"$2\" \(d)/submitted-$(cat \(d)/next-job | cut -d';' -f1).sh\ncat \(d)/next-job\n", "sbatch")
+            try script("#!/bin/sh\necho \"$@\" > \(d)/squeue-args\ncat \(d)/queue\n", "squeue")
             try write("", "queue")
-            for name in ["sbatch", "squeue"] {
-                try FileManager.default.setAttributes([.posixPermissions: 0o755],
-                                                      ofItemAtPath: dir.url.appendingPathComponent(name).path)
-            }
         }
         func write(_ text: String, _ name: String) throws { try AtomicFile.write(text, to: dir.url.appendingPathComponent(name)) }
+        func script(_ text: String, _ name: String) throws {
+            try write(text, name)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.url.appendingPathComponent(name).path)
+        }
     }
 
     static func executor(_ runner: BenchRunner, _ fake: FakeSlurm, arguments: [String] = ["--suite=micro"]) -> SlurmExecutor {
@@ -183,7 +183,7 @@ import Testing
 
     @Test func sbatchFailureNamesTheScriptAndTheAnswer() throws {
         let fake = try FakeSlurm()
-        try fake.write("#!/bin/sh\necho 'sbatch: error: invalid partition specified: nope' >&2\nexit 1\n", "sbatch")
+        try fake.script("#!/bin/sh\necho 'sbatch: error: invalid partition specified: nope' >&2\nexit 1\n", "sbatch")
         let bench = TemporaryDirectory()
         let runner = BenchRunner(suite: try #require(BenchSuite.named("micro")), output: bench.url)
         let text = message { _ = try SlurmExecutorTests.executor(runner, fake).submit() }
