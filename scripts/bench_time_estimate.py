@@ -10,7 +10,7 @@ the CPU time of a one-thread run is what it would take alone):
     mona bench ... -o SLICE                     # records the finished runs
 
 Usage: bench_time_estimate.py SLICE [SLICE ...] --times TIMES.json [--jobs 2] [--assume METHOD=SECONDS ...]
-       [--nodes 1,8,64 --cores-per-node 2] [--epoch-share 0.775]
+       [--nodes 1,8,64 --cores-per-node 2] [--epoch-share 0.804]
 
 Each run's `timings.json` phases are scaled by cpu/wall. Per (task, method): optimizer steps cost per step, the
 epoch end per validation sample, the test evaluation per test sample, each source-knowledge probe its measured
@@ -96,6 +96,10 @@ def main():
     ap.add_argument("--nodes", default="", help="comma-separated node counts to project the suite onto")
     ap.add_argument("--cores-per-node", type=int, default=2)
     a = ap.parse_args()
+    if not 0 < a.epoch_share <= 1:
+        ap.error(f"--epoch-share: expected a share in (0, 1], got {a.epoch_share}")
+    if a.cores_per_node < 1 or (a.nodes and not all(x.strip().isdigit() and int(x) > 0 for x in a.nodes.split(","))):
+        ap.error("--nodes: expected comma-separated positive node counts, --cores-per-node ≥ 1")
     assumed = {k: float(v) for k, v in (x.split("=", 1) for x in a.assume)}
     added = {}
     for x in a.add:
