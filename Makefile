@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_TESTING = -c release -Xswiftc -enable-testing
 
-.PHONY: setup assets build demo test perf clean
+.PHONY: setup assets build demo test slurm-test perf clean
 
 setup:
 	./scripts/setup.sh
@@ -27,6 +27,13 @@ demo: setup
 test: setup
 	$(SWIFT) build $(RELEASE_TESTING) --build-tests
 	$(SWIFT) test $(RELEASE_TESTING) --skip-build
+
+# `mona bench` executors on real engines: local, GNU parallel and a single-node Slurm started by the script
+# (root; `./scripts/setup.sh cluster` installs the packages). Reuses the build of `make test`.
+slurm-test:
+	./scripts/setup.sh cluster
+	$(SWIFT) build $(RELEASE_TESTING) --product mona
+	./scripts/slurm-test.sh
 
 # Engine micro-benchmarks (kernels against C reference loops). Benchmark suites of training runs are
 # `mona bench` (docs/bench.md); the two names are kept apart on purpose.
