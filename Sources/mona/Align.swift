@@ -29,6 +29,7 @@ struct Align: ParsableCommand {
         try reportingErrors(command: "align", mode: outputOptions.mode) {
             let (resolved, inferred) = try TaskInference.resolve(try options.resolveConfig(), label: dataOptions.label)
             if let inferred { announce(inferred, mode: outputOptions.mode) }
+            try options.validate(resolved)
             guard let out = options.output ?? resolved.output else {
                 throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
             }

@@ -17,7 +17,9 @@ extension Mona {
     /// option (ArgumentParser's default is status 64 with the usage text appended).
     static func main() {
         do {
-            var command = try parseAsRoot(joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))
+            let arguments = joiningNegativeValues(Array(CommandLine.arguments.dropFirst()))
+            try refuseEmptyValues(arguments)
+            var command = try parseAsRoot(arguments)
             try command.run()
         } catch {
             let code = exitCode(for: error)
@@ -25,6 +27,22 @@ extension Mona {
             let line = TerminalText.escaped(message(for: error).split(whereSeparator: \.isNewline).joined(separator: "; "))
             FileHandle.standardError.write(Data("mona: error: \(line) (see `mona help`)\n".utf8))
             Foundation.exit(2)
+        }
+    }
+}
+
+/// An option given an empty value (`--output ""`, `--body=`) is refused naming the option: no option of mona
+/// takes an empty string, and several would otherwise fall back to a default (an empty path is the working
+/// directory).
+func refuseEmptyValues(_ arguments: [String]) throws {
+    for (i, a) in arguments.enumerated() {
+        if a == "--" { return }
+        guard a.hasPrefix("-") else { continue }
+        if a.hasPrefix("--"), a.hasSuffix("="), a.count > 3 {
+            throw ValidationError("\(a.dropLast()): an empty value; accepted: a non-empty value")
+        }
+        if i + 1 < arguments.count, arguments[i + 1].isEmpty, !a.contains("=") {
+            throw ValidationError("\(a): an empty value; accepted: a non-empty value")
         }
     }
 }
