@@ -30,7 +30,7 @@ struct Align: ParsableCommand {
             let (resolved, inferred) = try TaskInference.resolve(try options.resolveConfig(), label: dataOptions.label)
             if let inferred { announce(inferred, mode: outputOptions.mode) }
             try options.validate(resolved)
-            guard let out = options.output ?? resolved.output else {
+            guard let out = resolved.output else {  // flags, then --set output=…
                 throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
             }
             if options.force { try RunDirectory.adopt(URL(fileURLWithPath: out)) }

@@ -186,7 +186,11 @@ struct BenchCommand: ParsableCommand {
         if let methods {
             s.methods = try list(methods, "--methods")
             // Unknown methods fail up front.
-            for m in s.methods where m != BenchSuite.expertColumn { _ = try MethodCatalog.make(MethodConfig(name: m)) }
+            for m in s.methods where m != BenchSuite.expertColumn {
+                do { _ = try MethodCatalog.make(MethodConfig(name: m)) } catch {
+                    throw ValidationError("--methods: \(error)")
+                }
+            }
         } else {
             let missing = s.methods.filter { $0 != BenchSuite.expertColumn && !registered.contains($0) }
             if !missing.isEmpty {

@@ -77,7 +77,8 @@ struct RunOptions: ParsableArguments {
     func resolveConfig(base: [(String, RunValue)] = [], savedRun: URL? = nil) throws -> FitConfig {
         var layers = base
         if let config {
-            guard FileManager.default.fileExists(atPath: config) else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: config, isDirectory: &isDirectory), !isDirectory.boolValue else {
                 throw ValidationError("--config \(config): no such file")
             }
             layers += try ConfigFile.load(URL(fileURLWithPath: config))
@@ -170,7 +171,7 @@ struct Fit: ParsableCommand {
             let (resolved, inferred) = try TaskInference.resolve(try resolveConfig(), label: dataOptions.label)
             if let inferred { announce(inferred, mode: outputOptions.mode) }
             try options.validate(resolved)
-            guard let out = options.output ?? resolved.output else {
+            guard let out = resolved.output else {  // flags, then --set output=…
                 throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
             }
             if options.force { try RunDirectory.adopt(URL(fileURLWithPath: out)) }

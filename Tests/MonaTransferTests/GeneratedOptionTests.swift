@@ -27,13 +27,21 @@ import Testing
             "bench --seeds": ["zero"],
             "fit --output": names, "align --output": names, "predict --output": names, "bench --output": names,
             // Seconds between resume checkpoints: 0 (every step) and any finite non-negative number.
-            "fit --checkpoint-interval": ["zero", "fraction", "huge"],
-            "fit --set seed": ["zero"], "fit --set output": names,
+            // `--set` values are typed like YAML scalars: 0 or 2.7 are numbers, not the text an output needs.
+            "fit --set seed": ["zero"], "fit --set output": ["inf", "-inf", "nan", "unicode"],
+            // 0: no source-knowledge measurement; run index 0: the suite's first cell.
+            "bench --analysis-every": ["zero"], "bench --run-index": ["zero"], "align --lr": ["fraction"],
             // ≤ 0 means no clipping; 0 disables the warm-up, periodic checkpoints, validation or weight decay;
             // momentum and Adam's betas may be 0.
-            "fit --set training.clipNorm": ["zero", "minus-one"], "fit --set training.warmupSteps": ["zero"],
+            // Positive real hyperparameters take 2.7 (large, but a value the optimizer can use).
+            "fit --set training.clipNorm": ["zero", "minus-one", "fraction"], "fit --set training.warmupSteps": ["zero"],
             "fit --set training.warmupFraction": ["zero"], "fit --set training.checkpointEvery": ["zero"],
-            "fit --set training.validationFraction": ["zero"], "fit --set training.weightDecay": ["zero"],
+            "fit --set training.validationFraction": ["zero"], "fit --set training.weightDecay": ["zero", "fraction"],
+            "fit --set training.learningRate": ["fraction"], "fit --set training.epsilon": ["fraction"],
+            "fit --set training.gamma": ["fraction"], "fit --lr": ["fraction"], "fit --checkpoint-interval": ["zero", "fraction", "huge"],
+            // PDE data: no test samples, a final time of 0 (the initial condition), a standing wave (β = 0).
+            "generate --test-samples": ["zero"], "generate --time": ["zero", "fraction"],
+            "generate --beta": ["zero", "minus-one", "fraction"], "convert --output": names,
             "fit --set training.momentum": ["zero"], "fit --set training.beta1": ["zero"],
             "fit --set training.beta2": ["zero"],
         ]
@@ -56,7 +64,14 @@ import Testing
 
         func fresh(_ name: String) -> String {
             counter += 1
-            return dir.url.appendingPathComponent("\(name)-\(counter)").path
+            return dir.url.appendingPathComponent("\(counter)-\(name)").path
+        }
+
+        /// A new empty working directory, so that names an earlier invocation created do not exist.
+        func freshDirectory() throws -> URL {
+            let url = URL(fileURLWithPath: fresh("cwd"), isDirectory: true)
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            return url
         }
 
         init() throws {
@@ -158,11 +173,12 @@ import Testing
     /// (the file or name given, escaped as mona prints it) or by its place.
     static func names(for a: Argument, value: String) -> [String] {
         if a.kind == "positional" {
-            return ["<\(a.name)>", "'\(a.name)'", "empty"] + (value.isEmpty ? [] : [TerminalText.escaped(value)])
+            return ["<\(a.name)>", "'\(a.name)'", "argument", "empty"] + (value.isEmpty ? [] : [TerminalText.escaped(value)])
         }
+        // A file name that the operating system refuses (too long) is named by the path.
         let words = a.name.split(separator: "-")
         let camel = words.enumerated().map { $0 == 0 ? String($1) : $1.prefix(1).uppercased() + $1.dropFirst() }.joined()
-        return ["--\(a.name)", "'\(a.name)'", ".\(camel):", "\(camel) '"]
+        return ["--\(a.name)", "'\(a.name)'", ".\(camel):", "\(camel) '"] + (value.count > 100 ? [String(value.prefix(100))] : [])
     }
 
     @Test func everyFlagOfEverySubcommandRefusesHostileValues() throws {
@@ -180,13 +196,13 @@ import Testing
             let positionals = own.filter { $0.kind == "positional" }.map(\.name)
             // The base itself works (so a refusal below is the value's doing).
             try Self.check(Self.invocation(command, setup.bases()[command.joined(separator: " ")]!, positionals: positionals),
-                           names: [], allowed: true, label: "base of mona \(command.joined(separator: " "))", cwd: setup.dir.url)
+                           names: [], allowed: true, label: "base of mona \(command.joined(separator: " "))", cwd: try setup.freshDirectory())
             for a in own {
                 // A misspelt flag.
                 if a.kind != "positional" {
                     let typo = "--" + String(a.name.dropLast()) + "q"
                     try Self.check(Self.invocation(command, base, positionals: positionals) + [typo], names: [typo],
-                                   allowed: false, label: "\(a) misspelt as \(typo)", cwd: setup.dir.url)
+                                   allowed: false, label: "\(a) misspelt as \(typo)", cwd: try setup.freshDirectory())
                     checked += 1
                 }
                 guard a.kind != "flag" else { continue }
@@ -196,7 +212,7 @@ import Testing
                         ? Self.invocation(command, fresh, positionals: positionals, set: a.name, value: value)
                         : Self.invocation(command, fresh, positionals: positionals, flag: "--\(a.name)", value: value)
                     let allowed = Self.accepted[a.key]?.contains(cls) == true
-                    try Self.check(args, names: Self.names(for: a, value: value), allowed: allowed, label: "\(a) \(cls)", cwd: setup.dir.url)
+                    try Self.check(args, names: Self.names(for: a, value: value), allowed: allowed, label: "\(a) \(cls)", cwd: try setup.freshDirectory())
                     checked += 1
                 }
             }
@@ -246,13 +262,14 @@ import Testing
                 let base = setup.bases()["fit"]!
                 let args = Self.invocation(["fit"], base, positionals: []) + ["--set", "\(key)=\(value)"]
                 let allowed = Self.accepted["fit --set \(key)"]?.contains(cls) == true
-                try Self.check(args, names: [key], allowed: allowed, label: "--set \(key)=<\(cls)>", cwd: setup.dir.url)
+                try Self.check(args, names: [key] + (value.count > 100 ? [String(value.prefix(100))] : []), allowed: allowed,
+                               label: "--set \(key)=<\(cls)>", cwd: try setup.freshDirectory())
                 checked += 1
             }
             // A misspelt key names itself and the keys of its section.
             let typo = String(key.dropLast()) + "q"
             try Self.check(Self.invocation(["fit"], setup.bases()["fit"]!, positionals: []) + ["--set", "\(typo)=1"],
-                           names: ["unknown option '\(typo)'"], allowed: false, label: "--set \(typo)", cwd: setup.dir.url)
+                           names: ["unknown option '\(typo)'"], allowed: false, label: "--set \(typo)", cwd: try setup.freshDirectory())
         }
         #expect(checked > 300)
     }
