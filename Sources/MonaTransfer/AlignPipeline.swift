@@ -137,7 +137,7 @@ extension FitPipeline {
         let url = URL(fileURLWithPath: directory)
         let store = CheckpointStore(directory: url.appendingPathComponent("checkpoints", isDirectory: true))
         guard let ckpt = try store.load("aligned") else {
-            throw TransferError.badConfig("--from-aligned \(directory): no checkpoints/aligned/ there (run `mona align` first)")
+            throw TransferError.badConfig("fromAligned (--from-aligned) \(directory): no checkpoints/aligned/ there (run `mona align` first)")
         }
         if let saved = try store.modelSpec("aligned") {
             var a = saved, b = spec

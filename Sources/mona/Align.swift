@@ -29,7 +29,8 @@ struct Align: ParsableCommand {
         try reportingErrors(command: "align", mode: outputOptions.mode) {
             let (resolved, inferred) = try TaskInference.resolve(try options.resolveConfig(), label: dataOptions.label)
             if let inferred { announce(inferred, mode: outputOptions.mode) }
-            guard let out = options.output ?? resolved.output else {
+            try options.validate(resolved)
+            guard let out = resolved.output else {  // flags, then --set output=…
                 throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
             }
             if options.force { try RunDirectory.adopt(URL(fileURLWithPath: out)) }

@@ -211,20 +211,35 @@ struct BenchCommand: ParsableCommand {
     func resolveSuite() throws -> BenchSuite {
         let name = suite ?? "quick"
         guard var s = BenchSuite.named(name) else {
-            throw ValidationError("unknown suite '\(name)'; known: \(BenchSuite.builtInNames.joined(separator: ", "))")
+            throw ValidationError("--suite: unknown suite '\(name)'; known: \(BenchSuite.builtInNames.joined(separator: ", "))")
         }
-        func list(_ text: String) -> [String] {
-            text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        try checkOverrides()
+        func list(_ text: String, _ flag: String) throws -> [String] {
+            let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !items.isEmpty else { throw ValidationError("\(flag): expected a comma-separated list, got '\(text)'") }
+            return items
         }
         if let tasks {
-            s.tasks = list(tasks).map { t in s.tasks.first { $0.name == t.lowercased() } ?? BenchTask(t, body: body) }
+            s.tasks = try list(tasks, "--tasks").map { t in
+                if let known = s.tasks.first(where: { $0.name == t.lowercased() }) { return known }
+                // A task the suite does not have: a known task or an existing data path (checked now, not when
+                // its runs start).
+                guard TaskCatalog.allNames.contains(t.lowercased()) || FileManager.default.fileExists(atPath: t) else {
+                    throw ValidationError("--tasks: '\(t)' is neither a known task (\(TaskCatalog.allNames.joined(separator: ", "))) nor an existing data path")
+                }
+                return BenchTask(t, body: body)
+            }
             if suite == nil { s.name = "custom" }
         }
         let registered = Set(MethodCatalog.names.map(\.name))
         if let methods {
-            s.methods = list(methods)
+            s.methods = try list(methods, "--methods")
             // Unknown methods fail up front.
-            for m in s.methods where m != BenchSuite.expertColumn { _ = try MethodCatalog.make(MethodConfig(name: m)) }
+            for m in s.methods where m != BenchSuite.expertColumn {
+                do { _ = try MethodCatalog.make(MethodConfig(name: m)) } catch {
+                    throw ValidationError("--methods: \(error)")
+                }
+            }
         } else {
             let missing = s.methods.filter { $0 != BenchSuite.expertColumn && !registered.contains($0) }
             if !missing.isEmpty {
@@ -234,8 +249,10 @@ struct BenchCommand: ParsableCommand {
             }
         }
         if let seeds {
-            s.seeds = try list(seeds).map {
-                guard let x = UInt64($0) else { throw ValidationError("--seeds: '\($0)' is not a non-negative integer") }
+            s.seeds = try list(seeds, "--seeds").map {
+                guard let x = UInt64($0), x <= 1 << 53 else {
+                    throw ValidationError("--seeds: '\($0)' is not an integer from 0 to 2^53")
+                }
                 return x
             }
             for i in s.tasks.indices { s.tasks[i].seeds = nil }   // --seeds replaces the per-task seed lists too
@@ -261,6 +278,26 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("the suite needs at least one task, method and seed")
         }
         return s
+    }
+
+    /// The budget overrides, checked before any run starts (a run would refuse them one by one later, naming
+    /// its config key rather than the flag).
+    func checkOverrides() throws {
+        let limit = 1 << 53
+        let minimums: [(String, Int?, Int)] = [("--epochs", epochs, 1), ("--patience", patience, 1), ("--train-limit", trainLimit, 2),
+                                               ("--test-limit", testLimit, 1), ("--max-tokens", maxTokens, 1),
+                                               ("--analysis-every", analysisEvery, 0), ("--jobs", jobs, 1),
+                                               ("--run-index", runIndex, 0)]
+        for (flag, value, minimum) in minimums {
+            guard let value else { continue }
+            guard value >= minimum, value <= limit else {
+                throw ValidationError("\(flag) \(value): accepted: an integer from \(minimum) to 2^53")
+            }
+        }
+        guard body.isEmpty == false, BodyCatalog.builtInNames.contains(body) || AssetRegistry.bodyNames.contains(body)
+                || FileManager.default.fileExists(atPath: body) else {
+            throw ValidationError("--body: '\(body)' is neither a known body (\((AssetRegistry.bodyNames + BodyCatalog.builtInNames).joined(separator: ", "))) nor a model directory")
+        }
     }
 
     /// "3", or "3–5" when tasks have their own seed lists.
