@@ -28,7 +28,10 @@ enum DashboardAssets {
     "use strict";
     const palette = ["#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#7f7f7f"];
     const chartTitles = { loss: "Loss", metric: "Validation metric", optimizer: "Learning rate and gradient norm",
-                          alignment: "Alignment (MoNA / ORCA stages)", knowledge: "Source knowledge (analysis)" };
+                          alignment: "Alignment stage (MoNA / ORCA): losses", "alignment-norms": "Alignment stage: norms, ratios, scales",
+                          knowledge: "Source knowledge: probe accuracies", geometry: "Source knowledge: representation geometry" };
+    const chartOrder = ["loss", "metric", "alignment", "alignment-norms", "knowledge", "geometry", "optimizer"];
+    const hidden = new Set();  // series names hidden by a click on their legend entry
     const svgNS = "http://www.w3.org/2000/svg";
 
     function el(name, attrs, text) {
@@ -56,10 +59,12 @@ enum DashboardAssets {
       return out;
     }
 
-    // One SVG line chart; `series` = [{name, x: [], y: []}]. Nulls break a line.
-    function drawChart(svg, title, series) {
+    // One SVG line chart; `series` = [{name, x: [], y: []}]. Nulls break a line. A click on a legend entry hides
+    // or shows its series (the axes fit what is shown).
+    function drawChart(svg, title, all) {
+      const series = all.filter(s => !hidden.has(s.name));
       while (svg.firstChild) svg.removeChild(svg.firstChild);
-      const W = 560, H = 320, L = 62, R = 12, T = 30, B = 44 + 16 * Math.ceil(series.length / 2);
+      const W = 560, H = 320, L = 62, R = 12, T = 30, B = 52 + 16 * Math.ceil(all.length / 2);
       svg.setAttribute("viewBox", `0 0 ${W} ${H + B - 44}`);
       svg.setAttribute("width", W); svg.setAttribute("height", H + B - 44);
       let xs = [], ys = [], points = 0;
@@ -68,6 +73,15 @@ enum DashboardAssets {
       }
       svg.setAttribute("data-points", points);
       svg.appendChild(el("text", { x: W / 2, y: 18, "text-anchor": "middle", "font-size": 14, "font-weight": "bold" }, title));
+      all.forEach((s, k) => {
+        const color = palette[k % palette.length], off = hidden.has(s.name);
+        const lx = L + (k % 2) * (W - L) / 2, ly = H + 6 + 16 * Math.floor(k / 2);
+        const entry = el("g", { class: "legend", cursor: "pointer", opacity: off ? 0.35 : 1 });
+        entry.appendChild(el("rect", { x: lx, y: ly - 9, width: 12, height: 4, fill: color }));
+        entry.appendChild(el("text", { x: lx + 16, y: ly - 4, "font-size": 11 }, s.name.length > 44 ? s.name.slice(0, 43) + "…" : s.name));
+        entry.addEventListener("click", () => { off ? hidden.delete(s.name) : hidden.add(s.name); drawChart(svg, title, all); });
+        svg.appendChild(entry);
+      });
       if (points === 0) { svg.appendChild(el("text", { x: W / 2, y: H / 2, "text-anchor": "middle", fill: "#777" }, "no data yet")); return; }
       let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
       if (x1 === x0) { x1 = x0 + 1; }
@@ -85,7 +99,8 @@ enum DashboardAssets {
       }
       svg.appendChild(el("rect", { x: L, y: T, width: W - L - R, height: H - T - 44, fill: "none", stroke: "#999" }));
       svg.appendChild(el("text", { x: (L + W - R) / 2, y: H - 12, "text-anchor": "middle", "font-size": 11 }, "step"));
-      series.forEach((s, k) => {
+      series.forEach(s => {
+        const k = all.indexOf(s);
         let d = "", pen = false;
         for (let i = 0; i < s.x.length; i++) {
           if (s.x[i] === null || s.y[i] === null) { pen = false; continue; }
@@ -95,9 +110,6 @@ enum DashboardAssets {
         svg.appendChild(el("path", { d: d, fill: "none", stroke: color, "stroke-width": 1.6, class: "series", "data-name": s.name }));
         if (s.x.length <= 40) for (let i = 0; i < s.x.length; i++) if (s.x[i] !== null && s.y[i] !== null)
           svg.appendChild(el("circle", { cx: px(s.x[i]), cy: py(s.y[i]), r: 2.2, fill: color }));
-        const lx = L + (k % 2) * (W - L) / 2, ly = H - 4 + 16 * Math.floor(k / 2);
-        svg.appendChild(el("rect", { x: lx, y: ly - 9, width: 12, height: 4, fill: color }));
-        svg.appendChild(el("text", { x: lx + 16, y: ly - 4, "font-size": 11 }, s.name.length > 44 ? s.name.slice(0, 43) + "…" : s.name));
       });
     }
 
@@ -106,7 +118,7 @@ enum DashboardAssets {
       for (const r of runs) for (const s of r.series) {
         (groups[s.chart] = groups[s.chart] || []).push({ name: (runs.length > 1 ? r.label + " · " : "") + s.name, x: s.x, y: s.y });
       }
-      for (const chart of ["loss", "metric", "alignment", "knowledge", "optimizer"]) {
+      for (const chart of chartOrder) {
         if (!groups[chart]) continue;
         let svg = container.querySelector(`svg[data-chart="${chart}"]`);
         if (!svg) { svg = el("svg", { class: "chart", "data-chart": chart }); container.appendChild(svg); }
@@ -122,10 +134,9 @@ enum DashboardAssets {
       return r.json();
     }
 
-    // Run page: redraw the curves every 2 s while the run is going.
+    // Run page: redraw the curves every 2 s while the run is going (or its file is still being read).
     async function runPage(main) {
       const id = main.dataset.id, charts = document.getElementById("charts");
-      let timer = null;
       async function tick() {
         try {
           const data = await getJSON("/api/run/curves?max=800&id=" + encodeURIComponent(id));
@@ -135,17 +146,17 @@ enum DashboardAssets {
           if (status) { status.textContent = data.status; status.className = "status-" + data.status; }
           const count = document.getElementById("records");
           if (count) count.textContent = data.records;
-          const live = data.status === "running" || !data.complete;
-          if (!live && main.dataset.status !== "running") { clearInterval(timer); timer = null; }
-          main.dataset.status = data.status;
+          return data.status === "running" || !data.complete;
         } catch (e) {
           charts.setAttribute("data-error", String(e));
           const note = document.getElementById("gone");
           if (note) note.textContent = "The run cannot be read any more (deleted?): " + e.message;
+          return false;
         }
       }
-      await tick();
-      timer = setInterval(tick, 2000);
+      if (await tick()) {
+        const timer = setInterval(async () => { if (!(await tick())) clearInterval(timer); }, 2000);
+      }
     }
 
     async function comparePage(main) {

@@ -131,13 +131,16 @@ final class MetricsTail: @unchecked Sendable {
     }
 
     /// Training and warm-up stages log train/validation records; alignment stages (MoNA, ORCA, …) log per outer
-    /// step; the analysis stage logs how much source knowledge the representation keeps.
+    /// step; the analysis stage logs how much source knowledge the representation keeps. Quantities of very
+    /// different scales go on separate charts (norms and ratios apart from losses, cluster geometry apart from
+    /// probe accuracies), so that one does not flatten the others.
     static func chart(stage: String, split: String, key: String) -> String {
-        if stage == "analysis" { return "knowledge" }
+        if stage == "analysis" { return key.hasSuffix("accuracy") ? "knowledge" : "geometry" }
         if split == "train" || split == "validation" {
             if key == "lr" || key == "grad_norm" { return "optimizer" }
             return key.hasSuffix("loss") ? "loss" : "metric"
         }
+        if key.contains("norm") || key.contains("scale") || key.contains("ratio") { return "alignment-norms" }
         return "alignment"
     }
 }
