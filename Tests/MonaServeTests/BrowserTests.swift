@@ -86,7 +86,7 @@ let artefacts: URL = {
 
         let fit = Process()
         fit.executableURL = exe
-        fit.arguments = ["fit", "--task", task.path, "--body", "tiny-bert", "--method", "finetune", "--epochs", "400",
+        fit.arguments = ["fit", "--task", task.path, "--body", "tiny-bert", "--method", "finetune", "--epochs", "3000",
                          "--seed", "2", "--batch-size", "8", "-o", runs.appendingPathComponent("live").path]
         fit.standardOutput = FileHandle.nullDevice
         fit.standardError = FileHandle.nullDevice
