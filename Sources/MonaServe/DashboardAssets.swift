@@ -128,6 +128,9 @@ enum DashboardAssets {
       else if (container.firstChild && container.firstChild.nodeType === 3) container.removeChild(container.firstChild);
     }
 
+    // Ids are paths: keep their slashes readable in URLs, as the server writes them.
+    function idParam(id) { return encodeURIComponent(id).replace(/%2F/g, "/"); }
+
     async function getJSON(url) {
       const r = await fetch(url, { cache: "no-store" });
       if (!r.ok) throw new Error(url + ": " + r.status);
@@ -139,7 +142,7 @@ enum DashboardAssets {
       const id = main.dataset.id, charts = document.getElementById("charts");
       async function tick() {
         try {
-          const data = await getJSON("/api/run/curves?max=800&id=" + encodeURIComponent(id));
+          const data = await getJSON("/api/run/curves?max=800&id=" + idParam(id));
           data.label = id;
           groupCharts(charts, [data]);
           const status = document.getElementById("status");
@@ -164,7 +167,7 @@ enum DashboardAssets {
       async function tick() {
         const runs = [];
         for (const id of ids) {
-          try { const d = await getJSON("/api/run/curves?max=500&id=" + encodeURIComponent(id)); d.label = id; runs.push(d); } catch (e) { }
+          try { const d = await getJSON("/api/run/curves?max=500&id=" + idParam(id)); d.label = id; runs.push(d); } catch (e) { }
         }
         groupCharts(charts, runs);
         return runs.some(r => r.status === "running");
@@ -192,7 +195,7 @@ enum DashboardAssets {
       });
       task.addEventListener("change", apply); method.addEventListener("change", apply);
       document.getElementById("compare").addEventListener("click", () => {
-        const ids = Array.from(body.querySelectorAll("input:checked")).map(c => "run=" + encodeURIComponent(c.value));
+        const ids = Array.from(body.querySelectorAll("input:checked")).map(c => "run=" + idParam(c.value));
         if (ids.length) location.href = "/compare?" + ids.join("&");
       });
       function cell(row, text, cls) { const td = row.insertCell(); td.textContent = text; if (cls) td.className = cls; return td; }
@@ -209,7 +212,7 @@ enum DashboardAssets {
           row.dataset.seconds = r.seconds === null ? "" : r.seconds; row.dataset.step = r.step === null ? "" : r.step;
           const box = document.createElement("input"); box.type = "checkbox"; box.value = r.id; box.checked = checked.has(r.id);
           row.insertCell().appendChild(box);
-          const a = document.createElement("a"); a.href = "/run?id=" + encodeURIComponent(r.id); a.textContent = r.name;
+          const a = document.createElement("a"); a.href = "/run?id=" + idParam(r.id); a.textContent = r.name;
           row.insertCell().appendChild(a);
           cell(row, r.task || "?"); cell(row, r.body || "?"); cell(row, r.method || "?"); cell(row, r.seed || "?");
           cell(row, r.status, "status-" + r.status);
