@@ -122,11 +122,9 @@ final class MetricsTail: @unchecked Sendable {
             guard let y = v.doubleValue, !["step", "epoch", "seed", "selected_epoch"].contains(key) else { continue }
             let chart = MetricsTail.chart(stage: stage, split: split, key: key)
             let id = stage + "\u{1}" + split + "\u{1}" + key
-            if series[id] == nil {
-                series[id] = CurveSeries(chart: chart, stage: stage, split: split, key: key)
-                order.append(id)
-            }
-            series[id]!.append(x: step.map(Double.init) ?? Double(series[id]!.total), y: y)
+            if series[id] == nil { order.append(id) }
+            // Mutated in place through the defaulting subscript (no copy of the point arrays).
+            series[id, default: CurveSeries(chart: chart, stage: stage, split: split, key: key)].append(x: step.map(Double.init), y: y)
         }
     }
 
@@ -146,8 +144,9 @@ final class MetricsTail: @unchecked Sendable {
 }
 
 extension CurveSeries {
-    mutating func append(x: Double, y: Double) {
-        self.x.append(x)
+    /// Adds a point at `x`, or at the series' own count when the record has no step.
+    mutating func append(x: Double?, y: Double) {
+        self.x.append(x ?? Double(total))
         self.y.append(y)
         total += 1
         if self.x.count > MetricsTail.keptPoints {
