@@ -126,7 +126,7 @@ let artefacts: URL = {
 
     @Test(.enabled(if: chromium != nil)) func benchPageInHeadlessChromium() throws {
         let tmp = TemporaryDirectory()
-        let bench = RealRunTests.repository.appendingPathComponent("docs/results/full")
+        let bench = RealRunTests.repository.appendingPathComponent("docs/results/full-protocol1-2026-12-07")
         let server = try TestServer([bench])
         let base = "http://127.0.0.1:\(server.server.port)"
         let profile = tmp.url.appendingPathComponent("profile")

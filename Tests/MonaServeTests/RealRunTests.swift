@@ -5,7 +5,7 @@ import Testing
 @testable import MonaServe
 
 /// The dashboard over run directories written by a real `mona fit` (built-in tiny body, a generated CSV task),
-/// and over the benchmark folder committed in docs/results/full.
+/// and over the benchmark folder committed in docs/results/full-protocol1-2026-12-07.
 @Suite(.serialized) struct RealRunTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -104,7 +104,7 @@ import Testing
     }
 
     @Test func benchFolderShowsResultsPlotsAndRunLinks() throws {
-        let bench = RealRunTests.repository.appendingPathComponent("docs/results/full")
+        let bench = RealRunTests.repository.appendingPathComponent("docs/results/full-protocol1-2026-12-07")
         try #require(FileManager.default.fileExists(atPath: bench.appendingPathComponent("results.json").path))
         let results = try JSONValue.parse(json: Data(contentsOf: bench.appendingPathComponent("results.json")))
         let server = try TestServer([bench])
