@@ -73,14 +73,15 @@ let artefacts: URL = {
         serve.standardOutput = out
         serve.standardError = FileHandle.nullDevice
         try serve.run()
-        defer { serve.terminate(); serve.waitUntilExit() }
+        // SIGKILL: a child of the test runner may inherit an ignored SIGTERM.
+        defer { kill(serve.processIdentifier, SIGKILL); serve.waitUntilExit() }
         var line = ""
         while !line.contains("\n") {
             let data = out.fileHandleForReading.availableData
             if data.isEmpty { break }
             line += String(decoding: data, as: UTF8.self)
         }
-        let port = try #require(line.split(separator: ":").dropFirst(2).first.flatMap { UInt16($0.prefix { $0.isNumber }) },
+        let port = try #require(line.split(separator: ":").dropFirst(3).first.flatMap { UInt16($0.prefix { $0.isNumber }) },
                                 "no port in \(line)")
         let base = "http://127.0.0.1:\(port)"
 
@@ -91,7 +92,7 @@ let artefacts: URL = {
         fit.standardOutput = FileHandle.nullDevice
         fit.standardError = FileHandle.nullDevice
         try fit.run()
-        defer { if fit.isRunning { fit.terminate(); fit.waitUntilExit() } }
+        defer { if fit.isRunning { kill(fit.processIdentifier, SIGKILL); fit.waitUntilExit() } }
 
         // Wait for the first training records.
         let metrics = runs.appendingPathComponent("live/metrics.jsonl")

@@ -85,7 +85,7 @@ import Testing
         let runs = tmp.url.appendingPathComponent("runs")
         let server = try TestServer([runs.deletingLastPathComponent()])
         let p = try fit(task, output: runs.appendingPathComponent("live"), epochs: 40)
-        defer { if p.isRunning { p.terminate() } }
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
         var seen: [(status: String, points: Int)] = []
         while p.isRunning {
             if let r = try? server.json("/api/run/curves?id=0/runs/live").value, r["status"]?.stringValue == "running" {
@@ -171,9 +171,9 @@ import Testing
                 if data.isEmpty { break }
                 line += String(decoding: data, as: UTF8.self)
             }
-            let port = line.split(separator: ":").dropFirst(2).first.flatMap { UInt16($0.prefix { $0.isNumber }) }
+            let port = line.split(separator: ":").dropFirst(3).first.flatMap { UInt16($0.prefix { $0.isNumber }) }
             let answer = try port.map { try rawRequest("GET /runs HTTP/1.1\r\n\r\n", port: $0) }
-            p.terminate()
+            kill(p.processIdentifier, SIGKILL)  // a child of the test runner may inherit an ignored SIGTERM
             p.waitUntilExit()
             let warning = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             #expect(answer?.status == 200, "\(line)")
