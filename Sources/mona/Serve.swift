@@ -56,8 +56,9 @@ struct Serve: ParsableCommand {
         }
         server.start()
         let shown = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
-        print("mona serve: http://\(shown):\(server.port)/runs  (\(catalog.roots.map(\.path).joined(separator: ", ")); Ctrl-C stops)")
-        fflush(stdout)
+        // Unbuffered, so that a script reading the first line learns the port at once.
+        FileHandle.standardOutput.write(Data(("mona serve: http://\(shown):\(server.port)/runs  "
+            + "(\(catalog.roots.map(\.path).joined(separator: ", ")); Ctrl-C stops)\n").utf8))
         while true { sleep(3600) }
     }
 }
