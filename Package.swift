@@ -89,7 +89,7 @@ let package = Package(
         .target(name: "MonaRunKit", dependencies: ["MonaJSON", .product(name: "Yams", package: "Yams")],
                 swiftSettings: cpuFlags),
         // Cross-modal models, tasks, training, baselines, MoNA, ORCA and the source-knowledge analysis.
-        .target(name: "MonaTransfer", dependencies: ["MonaNN", "MonaData", "MonaFormats", "MonaTensor", "MonaRunKit"],
+        .target(name: "MonaTransfer", dependencies: ["MonaNN", "MonaData", "MonaFormats", "MonaTensor", "MonaRunKit", "MonaJSON"],
                 swiftSettings: cpuFlags),
         // `mona bench` orchestration: runs a suite's cells in this process or as `mona fit` child processes and
         // writes their shareable records (suites, records and aggregation stay in MonaTransfer).

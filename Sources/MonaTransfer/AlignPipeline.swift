@@ -27,21 +27,7 @@ public struct AlignResult: Sendable {
 /// (warm-up, MoNA stage 1, ORCA), with the source-knowledge analysis before and after; writes config.yaml,
 /// metrics.jsonl, `checkpoints/aligned/`, plots and report.md. `FitConfig.fromAligned` (`mona fit --from-aligned`)
 /// fine-tunes from the result. The test split is not touched.
-public final class AlignPipeline {
-    public let config: FitConfig
-    public let run: RunDirectory
-    public let assets: AssetRegistry
-    public let mode: OutputMode
-
-    public init(config: FitConfig, runDirectory: URL, assets: AssetRegistry = AssetRegistry(), mode: OutputMode = .quiet) throws {
-        self.config = config
-        run = try RunDirectory(runDirectory)
-        self.assets = assets
-        self.mode = mode
-    }
-
-    var store: CheckpointStore { CheckpointStore(directory: run.checkpoints) }
-
+public final class AlignPipeline: RunPipeline {
     public func align() throws -> AlignResult {
         try config.validate()
         if config.fromAligned != nil { throw TransferError.badConfig("align: fromAligned makes no sense here (it is a fit option)") }

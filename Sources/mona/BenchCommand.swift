@@ -16,7 +16,9 @@ struct BenchCommand: ParsableCommand {
         them). A cell whose record is complete and has the same configuration is skipped — records copied from \
         another machine are enough — a changed configuration runs again, and an interrupted run is resumed from its \
         checkpoints, so re-running the same command continues a benchmark. With --jobs N the runs go to N child \
-        processes of this executable, each with MONA_THREADS = cores / N.
+        processes of this executable, each with MONA_THREADS = cores / N. With --executor slurm the unfinished cells \
+        go to Slurm as one job array (the output folder must be on a filesystem the nodes share); --status shows \
+        each cell's state (docs/cluster.md).
 
         Suites: quick (gunpoint, italypowerdemand, darcy16 with small budgets; every method; 1 seed), full (all \
         target modalities; 5 seeds on tasks with ≤ 500 training samples, 3 on the others; adds no-body and the \
@@ -35,8 +37,10 @@ struct BenchCommand: ParsableCommand {
         critical-difference diagram), report.md, convergence.md (runs that stopped early vs hit the epoch cap, per \
         method). See docs/bench.md, "Statistics".
 
-        Example:
+        Examples:
           mona bench --suite quick --jobs 2 --output bench-quick
+          mona bench --suite full --executor slurm --max-parallel 32 --cpus-per-task 2 --time 2:00:00 -o /shared/bench-full
+          mona bench --status -o /shared/bench-full
         """)
 
     @Option(help: "Built-in suite: quick, full or micro (default quick).")
@@ -88,8 +92,39 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("no-gap"), help: "Do not measure the modality gap.")
     var noGap = false
 
-    @Option(help: "Where runs go: local (child processes of this executable, default) or print (write each unfinished cell's `mona fit` command line, for another scheduler or GNU parallel; run this bench again afterwards to record and aggregate).")
+    @Option(help: "Where runs go: local (child processes of this executable, default), slurm (one Slurm job array; the output folder must be on a filesystem the nodes share) or print (write each unfinished cell's `mona fit` command line, for another scheduler or GNU parallel; run this bench again afterwards to record and aggregate).")
     var executor: String = "local"
+
+    @Option(name: .customLong("max-parallel"), help: "Slurm: array tasks running at once (the K of --array=0-N%K; default: no limit).")
+    var maxParallel: Int?
+
+    @Option(help: "Slurm: partition (or a comma-separated list).")
+    var partition: String?
+
+    @Option(help: "Slurm: time limit of each array task (minutes, HH:MM:SS or D-HH:MM:SS).")
+    var time: String?
+
+    @Option(name: .customLong("cpus-per-task"), help: "Slurm: CPUs of each array task, also its MONA_THREADS (default 1).")
+    var cpusPerTask: Int?
+
+    @Option(help: "Slurm: memory of each array task, e.g. 4G.")
+    var mem: String?
+
+    @Option(help: "Slurm: account to charge.")
+    var account: String?
+
+    @Option(name: .customLong("sbatch"), help: ArgumentHelp("Slurm: a further #SBATCH option (repeatable), written with '=', e.g. --sbatch=--qos=long.",
+                                                         valueName: "option"))
+    var sbatchOptions: [String] = []
+
+    @Flag(help: "Slurm: follow the job array until it ends, then aggregate (the default).")
+    var wait = false
+
+    @Flag(help: "Slurm: return once the array is submitted; `mona bench --status -o DIR` shows its progress, the same command again waits and aggregates.")
+    var detach = false
+
+    @Flag(help: "Show each cell of the output folder as finished, running, pending, failed (with its log) or not submitted, and exit.")
+    var status = false
 
     @Option(name: .customLong("run-index"),
             help: "Run only cell N of the suite (0-based, in suite order) in this process and record it, e.g. one array task of a cluster job.")
@@ -103,35 +138,49 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors(command: "bench", mode: outputOptions.mode) {
+            try validateExecutorOptions()
+            let mode = outputOptions.mode
+            if status {
+                try showStatus(mode: mode)
+                return
+            }
             let resolved = try resolveSuite()
             let out = URL(fileURLWithPath: output ?? "bench-\(resolved.name)", isDirectory: true)
-            let mode = outputOptions.mode
-            try FolderLock.lock(out.appendingPathComponent("bench.lock"), what: out.path, advice: "wait for that benchmark to finish")
-            let started = Date()
-            guard ["local", "print"].contains(executor) else {
-                throw ValidationError("--executor: '\(executor)' is not one of local, print")
-            }
-            guard jobs >= 1 else { throw ValidationError("--jobs: expected ≥ 1, got \(jobs)") }
-            let runner = BenchRunner(suite: resolved, output: out, jobs: jobs,
-                                     executable: jobs > 1 ? BenchCommand.executable() : nil)
-            runner.keepCheckpoints = keepCheckpoints
             if let runIndex {
+                // One array task among many on the same folder: the run directory's own lock keeps cells apart, so
+                // the bench folder's lock (held by the submitting `mona bench`) is not taken.
+                let runner = BenchRunner(suite: resolved, output: out)
+                runner.keepCheckpoints = keepCheckpoints
                 let o = try runner.runCell(runIndex)
                 BenchCommand.printOutcome(o, done: 1, total: 1, mode: mode)
                 if o.status == .failed { throw ExitCode(1) }
                 return
             }
+            try FolderLock.lock(out.appendingPathComponent("bench.lock"), what: out.path, advice: "wait for that benchmark to finish")
+            let started = Date()
+            let runner = BenchRunner(suite: resolved, output: out, jobs: jobs,
+                                     executable: jobs > 1 ? BenchCommand.executable() : nil)
+            runner.keepCheckpoints = keepCheckpoints
             if executor == "print" && !noRun {
                 for line in try runner.commandLines(executable: BenchCommand.executable()) { print(line) }
                 return
             }
-            runner.onOutcome = { o, done, total in BenchCommand.printOutcome(o, done: done, total: total, mode: mode) }
-            if mode != .quiet && mode != .json && !noRun {
-                print("bench \(resolved.name): \(resolved.runs.count) runs (\(resolved.tasks.count) tasks × "
-                      + "\(resolved.methods.count) methods × \(BenchCommand.seedSummary(resolved)) seeds) → \(out.path)"
-                      + (jobs > 1 ? ", \(jobs) jobs × \(runner.threadsPerJob) threads" : ""))
+            let report: @Sendable (BenchRunOutcome, Int, Int) -> Void = { o, done, total in
+                BenchCommand.printOutcome(o, done: done, total: total, mode: mode)
             }
-            let outcomes = noRun ? [] : try runner.run()
+            runner.onOutcome = report
+            var outcomes: [BenchRunOutcome] = []
+            if executor == "slurm" && !noRun {
+                guard let o = try runSlurm(runner, suite: resolved, mode: mode, report: report) else { return }
+                outcomes = o
+            } else {
+                if mode != .quiet && mode != .json && !noRun {
+                    print("bench \(resolved.name): \(resolved.runs.count) runs (\(resolved.tasks.count) tasks × "
+                          + "\(resolved.methods.count) methods × \(BenchCommand.seedSummary(resolved)) seeds) → \(out.path)"
+                          + (jobs > 1 ? ", \(jobs) jobs × \(runner.threadsPerJob) threads" : ""))
+                }
+                outcomes = noRun ? [] : try runner.run()
+            }
             var gaps: [String: TaskModalityGap] = [:]
             if !noGap {
                 gaps = BenchGaps.measure(suite: resolved, output: out) { task, why in
@@ -150,7 +199,7 @@ struct BenchCommand: ParsableCommand {
                                        ("runs", .number(Double(outcomes.count))), ("failed", .number(Double(failed))),
                                        ("seconds", .number(wall)), ("results", results.json())]).json)
             case .quiet, .auto:
-                if mode != .quiet { print(results.markdown()) }
+                if mode != .quiet { print(results.summaryMarkdown()) }
                 print(String(format: "bench %@: %d runs, %d failed, %.1f s; report %@", resolved.name, outcomes.count,
                              failed, wall, out.appendingPathComponent("report.md").path))
             }
