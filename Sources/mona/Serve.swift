@@ -34,6 +34,7 @@ struct Serve: ParsableCommand {
     }
 
     private func serve() throws {
+        if directories.contains(where: \.isEmpty) { throw CommandError("<directories>: an empty folder name; give a folder of runs") }
         guard (0...65535).contains(port) else { throw CommandError("--port \(port): expected 0…65535") }
         let loopback = HTTPServer.isLoopback(host)
         guard loopback || allowRemote else {

@@ -44,6 +44,8 @@ import Testing
             "generate --beta": ["zero", "minus-one", "fraction"], "convert --output": names,
             "fit --set training.momentum": ["zero"], "fit --set training.beta1": ["zero"],
             "fit --set training.beta2": ["zero"],
+            // Port 0: any free port.
+            "serve --port": ["zero"],
         ]
     }()
 
@@ -101,9 +103,16 @@ import Testing
                 "analyze gap": Base(options: [("--task", task), ("--body", "tiny-bert"), ("--max-tokens", "8"),
                                               ("--target-samples", "8"), ("--source-per-class", "2")]),
                 "bench": Base(options: [("--suite", "micro"), ("--executor", "print"), ("--output", fresh("bench"))]),
+                // One cell in this process (with --run-index; --executor print refuses it).
+                "bench --run-index": Base(options: [("--suite", "micro"), ("--output", fresh("bench"))]),
+                // Serves until stopped: a value is accepted when the server prints its address (see `serves`).
+                "serve": Base(positionals: ["directories": dir.url.path], options: [("--port", "0")]),
             ]
         }
     }
+
+    /// Subcommands that run until stopped: their success is reaching the listening line, not exit 0.
+    static let serves: Set<String> = ["serve"]
 
     /// One argument of one subcommand, from the dump.
     struct Argument: CustomStringConvertible {
@@ -156,7 +165,7 @@ import Testing
     /// Checks one invocation: exit 2 with one line naming `names`, or — when `allowed` — exit 0.
     @discardableResult
     static func check(_ args: [String], names: [String], allowed: Bool, label: String, cwd: URL) throws -> Bool {
-        let r = try runMona(args, in: cwd)
+        let r = serves.contains(args.first ?? "") ? try runMonaUntilListening(args, in: cwd) : try runMona(args, in: cwd)
         let lines = r.err.split(separator: "\n").filter { !$0.isEmpty }
         if allowed {
             #expect(r.status == 0, "\(label): a valid value was refused (status \(r.status)): \(r.err.prefix(300))")
@@ -195,7 +204,7 @@ import Testing
             let own = arguments.filter { $0.command == command }
             let positionals = own.filter { $0.kind == "positional" }.map(\.name)
             // The base itself works (so a refusal below is the value's doing).
-            try Self.check(Self.invocation(command, setup.bases()[command.joined(separator: " ")]!, positionals: positionals),
+            try Self.check(Self.invocation(command, base, positionals: positionals),
                            names: [], allowed: true, label: "base of mona \(command.joined(separator: " "))", cwd: try setup.freshDirectory())
             for a in own {
                 // A misspelt flag.
@@ -207,7 +216,8 @@ import Testing
                 }
                 guard a.kind != "flag" else { continue }
                 for (cls, value) in Self.hostile {
-                    let fresh = setup.bases()[command.joined(separator: " ")]!
+                    let all = setup.bases()
+                    let fresh = all[a.key] ?? all[command.joined(separator: " ")] ?? base
                     let args = a.kind == "positional"
                         ? Self.invocation(command, fresh, positionals: positionals, set: a.name, value: value)
                         : Self.invocation(command, fresh, positionals: positionals, flag: "--\(a.name)", value: value)
@@ -229,7 +239,8 @@ import Testing
         var keys: [String] = []
         func walk(_ value: Any, _ prefix: String) {
             for child in Mirror(reflecting: value).children {
-                guard let label = child.label else { continue }
+                // A property whose coding key differs from its name (`protocol` is a Swift keyword).
+                guard let label = child.label.map({ $0 == "protocolVersion" ? "protocol" : $0 }) else { continue }
                 let key = prefix.isEmpty ? label : prefix + "." + label
                 switch child.value {
                 case is MethodConfig: keys.append(key + ".name")
@@ -304,6 +315,45 @@ import Testing
         }
         #expect(checked > 300)
     }
+}
+
+/// Runs `mona` until it prints an `http://` address on standard output (then stops it; status 0), exits on its
+/// own (its status), or 30 s pass (status -1: neither listened nor refused).
+func runMonaUntilListening(_ arguments: [String], in directory: URL) throws -> (status: Int32, out: String, err: String) {
+    guard let exe = monaExecutable() else { throw CLITestError.noExecutable }
+    let p = Process()
+    p.executableURL = exe
+    p.arguments = arguments
+    p.currentDirectoryURL = directory
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    let seen = LockedData()
+    out.fileHandleForReading.readabilityHandler = { h in seen.append(h.availableData) }
+    try p.run()
+    let deadline = Date().addingTimeInterval(30)
+    var listening = false
+    while p.isRunning, Date() < deadline {
+        listening = seen.text.contains("http://")
+        if listening { break }
+        usleep(20_000)
+    }
+    let stopped = p.isRunning
+    if stopped { kill(p.processIdentifier, SIGKILL) }
+    p.waitUntilExit()
+    out.fileHandleForReading.readabilityHandler = nil
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    let o = seen.text
+    let status: Int32 = listening ? 0 : (stopped ? -1 : p.terminationStatus)
+    return (status, o, String(decoding: e, as: UTF8.self))
+}
+
+/// Bytes appended from a pipe's reader thread and read from the test's.
+final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ d: Data) { lock.lock(); data.append(d); lock.unlock() }
+    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
 }
 
 /// `runMona` in a given working directory (relative output names land there).
