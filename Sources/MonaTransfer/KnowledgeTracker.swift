@@ -38,7 +38,7 @@ public final class SourceKnowledgeTracker: TrainingObserver {
             for byte in named.name.utf8 { mix(UInt64(byte)) }
             let t = named.parameter.value
             for d in t.shape { mix(UInt64(truncatingIfNeeded: d)) }
-            // Two 32-bit lanes per step: the hash of ~22 M weights costs tens of milliseconds, a probe seconds.
+            // Two 32-bit lanes per step: one pass over the weights, far cheaper than the probe it can save.
             t.withUnsafeBufferPointer { b in
                 var i = 0
                 while i + 1 < b.count {
