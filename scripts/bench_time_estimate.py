@@ -10,6 +10,7 @@ the CPU time of a one-thread run is what it would take alone):
     mona bench ... -o SLICE                     # records the finished runs
 
 Usage: bench_time_estimate.py SLICE [SLICE ...] --times TIMES.json [--jobs 2] [--assume METHOD=SECONDS ...]
+       [--nodes 1,8,64 --cores-per-node 2] [--epoch-share 0.804]
 
 Each run's `timings.json` phases are scaled by cpu/wall. Per (task, method): optimizer steps cost per step, the
 epoch end per validation sample, the test evaluation per test sample, each source-knowledge probe its measured
@@ -18,8 +19,13 @@ steps, ORCA's embedder steps) is fixed. The full suite then runs every epoch up 
 since early stopping ends many runs sooner. Cells the slice did not run are scaled from the task's `finetune` by
 the method's median ratio over the measured tasks of the same body; `--assume` gives methods with no
 measurement (e.g. the expert baselines) a fixed number of seconds per run.
+
+`--epoch-share F` trains F of each epoch cap instead of all of it (the share that early stopping left in measured
+runs), and `--nodes` projects the suite onto a cluster: one Slurm array task per run, one CPU (one kernel thread)
+each, `--cores-per-node` tasks per node, started in suite order on the first free CPU as Slurm starts array tasks.
 """
 import argparse
+import heapq
 import json
 import math
 import os
@@ -85,7 +91,15 @@ def main():
                          "steps, validation and test cost)")
     ap.add_argument("--add", action="append", default=[],
                     help="METHOD=BASE+SECONDS[@BODY]: a method measured elsewhere as a fixed extra over BASE")
+    ap.add_argument("--epoch-share", type=float, default=1.0,
+                    help="share of each epoch cap that runs train (1 = the upper bound)")
+    ap.add_argument("--nodes", default="", help="comma-separated node counts to project the suite onto")
+    ap.add_argument("--cores-per-node", type=int, default=2)
     a = ap.parse_args()
+    if not 0 < a.epoch_share <= 1:
+        ap.error(f"--epoch-share: expected a share in (0, 1], got {a.epoch_share}")
+    if a.cores_per_node < 1 or (a.nodes and not all(x.strip().isdigit() and int(x) > 0 for x in a.nodes.split(","))):
+        ap.error("--nodes: expected comma-separated positive node counts, --cores-per-node ≥ 1")
     assumed = {k: float(v) for k, v in (x.split("=", 1) for x in a.assume)}
     added = {}
     for x in a.add:
@@ -166,6 +180,7 @@ def main():
 
     def predict(task, method, source):
         body, cap, seeds, batch, n, n_test = FULL[task]
+        cap = cap * a.epoch_share
         p = parts(source, method)
         s = steps(n, batch)
         f = tokens.get(task, 1)
@@ -207,6 +222,7 @@ def main():
             return assumed[m], "a"
         return None
 
+    order = []   # (task, method, seconds) per run, in suite order (task, then method, then seed)
     print("| task | seeds | " + " | ".join(METHODS) + " | task total |")
     print("|---|---:|" + "---:|" * len(METHODS) + "---:|")
     grand, longest, missing = 0.0, 0.0, []
@@ -220,6 +236,7 @@ def main():
                 continue
             cells.append(f"{c[1]}{c[0]:.0f}")
             row += c[0] * seeds
+            order += [(task, m, c[0])] * seeds
             longest = max(longest, c[0])
         grand += row
         print(f"| {task} | {seeds} | " + " | ".join(cells) + f" | {row:.0f} |")
@@ -241,6 +258,21 @@ def main():
           f"≈ {wall / 3600:.2f} h wall at most (a balanced queue plus the longest run)")
     if missing:
         print("not estimated:", ", ".join(missing))
+    if a.nodes:
+        print(f"\nprojected on a cluster ({len(order)} array tasks of one CPU, {a.cores_per_node} per node, "
+              f"started in suite order; epoch share {a.epoch_share:g}):\n")
+        print("| nodes | CPUs | wall h | CPUs busy | perfectly balanced h |")
+        print("|---:|---:|---:|---:|---:|")
+        for nodes in (int(x) for x in a.nodes.split(",")):
+            cpus = nodes * a.cores_per_node
+            free = [0.0] * cpus
+            heapq.heapify(free)
+            for _, _, secs in order:
+                heapq.heappush(free, heapq.heappop(free) + secs)
+            wall = max(free)
+            print(f"| {nodes} | {cpus} | {wall / 3600:.2f} | {100 * grand / (wall * cpus):.0f} % | "
+                  f"{grand / cpus / 3600:.2f} |")
+        print(f"\nlongest run: {longest / 3600:.2f} h (a lower bound on the wall time at any size)")
 
 
 if __name__ == "__main__":

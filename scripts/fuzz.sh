@@ -3,6 +3,7 @@
 # AddressSanitizer, one harness at a time.
 #
 #   scripts/fuzz.sh [seconds-per-harness] [harness ...]     (default 60 s, every harness)
+#   FUZZ_RUNS=1000000 scripts/fuzz.sh 3600 …                   (stop each harness after that many executions)
 #
 # Builds Sources/MonaFuzz into .build-fuzz (MONA_FUZZ=1 adds the target; --sanitize=fuzzer,address), seeds each
 # corpus from Tests/Fixtures/fuzz-seeds/<harness>/ and the loader fixtures, keeps the corpus in
@@ -22,8 +23,11 @@ exe="$scratch/release/MonaFuzz"
 # FUZZ_SKIP_BUILD=1 reuses the fuzzer already built (the instrumented build takes long on a busy machine).
 if [ "${FUZZ_SKIP_BUILD:-0}" != 1 ] || [ ! -x "$exe" ]; then
     echo "building the fuzzer (MONA_FUZZ=1, -sanitize=fuzzer,address) into $scratch …"
-    # SwiftPM's --sanitize=fuzzer left the Swift objects without coverage counters (objdump: no __sancov
-    # sections; only the C of Yams was instrumented), so the coverage flags are passed to swiftc explicitly.
+    # SwiftPM passes `-sanitize=fuzzer -sanitize=address` to swiftc as two options, and swiftc keeps only the
+    # last `-sanitize=`: the Swift objects got AddressSanitizer but no coverage counters (objdump: no __sancov
+    # sections; only the C of Yams, compiled by clang, was instrumented), so libFuzzer was blind to the Swift
+    # parsers. The coverage instrumentation is therefore requested from swiftc explicitly (-Xswiftc applies to
+    # every Swift target, dependencies included).
     mkdir -p "$scratch"
     MONA_FUZZ=1 swift build -c release --scratch-path "$scratch" --sanitize=fuzzer --sanitize=address \
         -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table --product MonaFuzz >"$scratch/build.log" 2>&1 || { tail -30 "$scratch/build.log"; echo "fuzz build failed (log: $scratch/build.log)"; exit 1; }
@@ -52,10 +56,17 @@ for h in "${harnesses[@]}"; do
     log="$scratch/$h.log"
     before=$(ls "$findings" | wc -l)
     # Leak checking is off: the Swift runtime's metadata caches are never freed and would be reported.
-    MONA_FUZZ_HARNESS="$h" ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 "$exe" "$corpus" "${seeds[@]}" \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 -malloc_limit_mb=1024 -max_len=65536 \
+    runs=()
+    [ -n "${FUZZ_RUNS:-}" ] && runs=(-runs="$FUZZ_RUNS")
+    # nice: the machine is shared; one harness at a time.
+    MONA_FUZZ_HARNESS="$h" ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 nice -n 10 "$exe" "$corpus" "${seeds[@]}" \
+        -max_total_time="$seconds" "${runs[@]}" -timeout=10 -rss_limit_mb=2560 -malloc_limit_mb=1024 -max_len=65536 \
         -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
+    # Coverage reached (edges and features) from libFuzzer's last status line: counters in the thousands show
+    # that the Swift code is instrumented.
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
+    ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
     after=$(ls "$findings" | wc -l)
     new=$((after - before))
     total_findings=$((total_findings + new))
@@ -63,7 +74,8 @@ for h in "${harnesses[@]}"; do
         mkdir -p "Tests/Fixtures/fuzz-regressions/$h"
         for f in "$findings"/*; do cp -n "$f" "Tests/Fixtures/fuzz-regressions/$h/"; done
     fi
-    summary+=("$(printf '%-12s %12s executions  %3d new findings  corpus %5d inputs' "$h" "${execs:-?}" "$new" "$(ls "$corpus" | wc -l)")")
+    summary+=("$(printf '%-12s %12s executions  cov %6s  ft %7s  %3d new findings  corpus %5d inputs' "$h" "${execs:-?}" \
+        "${cov:-?}" "${ft:-?}" "$new" "$(ls "$corpus" | wc -l)")")
     echo "${summary[-1]}"
 done
 echo

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages MoNA needs, only when missing. Idempotent and non-interactive.
 # Runs apt-get directly as root, or through sudo otherwise.
+# `setup.sh cluster` adds what scripts/slurm-test.sh runs on: Slurm, munge and GNU parallel.
 set -euo pipefail
 
 packages=(libopenblas-dev zlib1g-dev pkg-config espeak-ng)
+if [ "${1:-}" = cluster ]; then packages+=(slurm-wlm munge parallel); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -86,7 +86,7 @@ public final class BenchRunner: @unchecked Sendable {  // configured before `run
 
     static func savedConfigMatches(_ directory: URL, _ config: FitConfig) -> Bool {
         let file = directory.appendingPathComponent("config.yaml")
-        guard let pairs = try? ConfigFile.load(file), var saved = try? FitConfig(pairs: pairs) else { return false }
+        guard let pairs = try? ConfigFile.load(file), var saved = try? FitConfig.saved(pairs: pairs) else { return false }
         var mine = config
         mine.output = nil
         saved.output = nil

@@ -154,19 +154,25 @@ public enum Metrics {
     public static func nRMSE(predictions: Tensor, targets: Tensor) -> Double? {
         checkSameShape(predictions, targets, "nRMSE")
         guard targets.rank >= 1, targets.shape[0] > 0 else { return nil }
+        let errors = relativeL2PerSample(predictions: predictions, targets: targets)
+        return errors.reduce(0, +) / Double(errors.count)
+    }
+
+    /// ‖predᵢ − trueᵢ‖₂ / ‖trueᵢ‖₂ for each sample i (axis 0) over all of its elements, in Double.
+    public static func relativeL2PerSample(predictions: Tensor, targets: Tensor) -> [Double] {
+        checkSameShape(predictions, targets, "relativeL2PerSample")
+        guard targets.rank >= 1, targets.shape[0] > 0 else { return [] }
         let n = targets.shape[0], m = targets.count / n
         let p = predictions.scalars, t = targets.scalars
-        var total = 0.0
-        for i in 0..<n {
+        return (0..<n).map { i in
             var num = 0.0, den = 0.0
             for j in (i * m)..<((i + 1) * m) {
                 let d = Double(p[j]) - Double(t[j])
                 num += d * d
                 den += Double(t[j]) * Double(t[j])
             }
-            total += num.squareRoot() / den.squareRoot()
+            return num.squareRoot() / den.squareRoot()
         }
-        return total / Double(n)
     }
 
     /// Relative L2 error of the whole batch: ‖pred − true‖₂ / ‖true‖₂ over all elements at once (one ratio, not

@@ -15,19 +15,12 @@ public struct AssetRegistry: Sendable {
         case onnx
     }
 
-    /// The architecture family of a body.
-    public enum Architecture: String, Sendable {
-        /// BERT-style post-LayerNorm text encoder (Hugging Face `BertModel` names).
-        case bert
-        /// DINOv2-style pre-LayerNorm ViT (Hugging Face `Dinov2Model` names).
-        case dinov2
-    }
-
     /// One pretrained body and its files.
     public struct Body: Sendable {
         public let name: String
         public let summary: String
-        public let architecture: Architecture
+        /// The Hugging Face `model_type` of the weights (`bert`, `dinov2`): which body family loads them.
+        public let modelType: String
         public let format: WeightFormat
         /// The weights (a safetensors or ONNX file).
         public let weights: URL
@@ -86,19 +79,19 @@ public struct AssetRegistry: Sendable {
         switch name {
         case "minilm-l6":
             return Body(name: name, summary: "all-MiniLM-L6-v2: BERT, 6 layers, 384 wide, 12 heads (fp32 safetensors)",
-                        architecture: .bert, format: .safetensors, weights: file("minilm-l6/model.safetensors"),
+                        modelType: "bert", format: .safetensors, weights: file("minilm-l6/model.safetensors"),
                         config: file("minilm-l6/config.json"), vocabulary: sharedVocabulary, group: Self.bodiesGroup)
         case "minilm-l3":
             return Body(name: name, summary: "paraphrase-MiniLM-L3-v2: BERT, 3 layers, 384 wide, 12 heads (fp32 ONNX)",
-                        architecture: .bert, format: .onnx, weights: file("minilm-l3/paraphrase-MiniLM-L3-v2.onnx"),
+                        modelType: "bert", format: .onnx, weights: file("minilm-l3/paraphrase-MiniLM-L3-v2.onnx"),
                         config: nil, vocabulary: sharedVocabulary, group: Self.bodiesGroup)
         case "minilm-l6-int8":
             return Body(name: name, summary: "all-MiniLM-L6-v2 with int8 weights (ONNX, dequantised on load)",
-                        architecture: .bert, format: .onnx, weights: file("minilm-l6-int8/model.onnx"),
+                        modelType: "bert", format: .onnx, weights: file("minilm-l6-int8/model.onnx"),
                         config: nil, vocabulary: sharedVocabulary, group: Self.bodiesGroup)
         case "dinov2-s14":
             return Body(name: name, summary: "DINOv2 ViT-S/14 backbone: 12 layers, 384 wide, 6 heads (fp32 ONNX)",
-                        architecture: .dinov2, format: .onnx, weights: file("dinov2-s14/vit_s_focus.onnx"),
+                        modelType: "dinov2", format: .onnx, weights: file("dinov2-s14/vit_s_focus.onnx"),
                         config: nil, vocabulary: nil, group: Self.bodiesGroup)
         default:
             throw FormatError(file: name, "unknown body; known bodies: \(Self.bodyNames.joined(separator: ", "))")

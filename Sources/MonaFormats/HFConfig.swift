@@ -49,36 +49,31 @@ public struct HFConfig: Sendable {
     public init(json data: Data, file: String = "config.json") throws {
         let root = try JSONValue.parse(data, file: file)
         guard case .object = root else { throw FormatError(file: file, "top level must be a JSON object, got \(root.kindName)") }
-        let r = Reader(root: root, file: file)
-        raw = root
+        self = try HFConfig(from: JSONValueDecoder(root, rules: HFConfig.rules(file: file)))
         self.file = file
-        modelType = try r.string("model_type")
-        architectures = try r.strings("architectures") ?? []
-        hiddenSize = try r.int("hidden_size")
-        numHiddenLayers = try r.int("num_hidden_layers")
-        numAttentionHeads = try r.int("num_attention_heads")
-        intermediateSize = try r.int("intermediate_size")
-        hiddenAct = try r.string("hidden_act")
-        layerNormEps = try r.double("layer_norm_eps")
-        maxPositionEmbeddings = try r.int("max_position_embeddings")
-        typeVocabSize = try r.int("type_vocab_size")
-        vocabSize = try r.int("vocab_size")
-        padTokenId = try r.int("pad_token_id")
-        positionEmbeddingType = try r.string("position_embedding_type")
-        hiddenDropoutProb = try r.double("hidden_dropout_prob")
-        attentionProbsDropoutProb = try r.double("attention_probs_dropout_prob")
-        initializerRange = try r.double("initializer_range")
-        imageSize = try r.int("image_size")
-        patchSize = try r.int("patch_size")
-        numChannels = try r.int("num_channels")
-        qkvBias = try r.bool("qkv_bias")
-        layerscaleValue = try r.double("layerscale_value")
-        mlpRatio = try r.double("mlp_ratio")
-        useSwiGLUFFN = try r.bool("use_swiglu_ffn")
-        dropPathRate = try r.double("drop_path_rate")
-        torchDtype = try r.string("torch_dtype")
     }
 
+    /// Errors name the file and the key, as `'hidden_size' must be an integer, got a string`.
+    static func rules(file: String) -> JSONValueDecoder.Rules {
+        JSONValueDecoder.Rules(mode: .file) { path, expected, found in
+            let key = path.first?.stringValue ?? ""
+            guard let found else { return FormatError(file: file, "missing required key '\(key)'") }
+            let wanted = key == CodingKeys.architectures.stringValue ? "an array of strings" : expected
+            return FormatError(file: file, "'\(key)' must be \(wanted), got \(found.kindName)")
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case modelType = "model_type", architectures, hiddenSize = "hidden_size", numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads", intermediateSize = "intermediate_size", hiddenAct = "hidden_act"
+        case layerNormEps = "layer_norm_eps", maxPositionEmbeddings = "max_position_embeddings"
+        case typeVocabSize = "type_vocab_size", vocabSize = "vocab_size", padTokenId = "pad_token_id"
+        case positionEmbeddingType = "position_embedding_type", hiddenDropoutProb = "hidden_dropout_prob"
+        case attentionProbsDropoutProb = "attention_probs_dropout_prob", initializerRange = "initializer_range"
+        case imageSize = "image_size", patchSize = "patch_size", numChannels = "num_channels", qkvBias = "qkv_bias"
+        case layerscaleValue = "layerscale_value", mlpRatio = "mlp_ratio", useSwiGLUFFN = "use_swiglu_ffn"
+        case dropPathRate = "drop_path_rate", torchDtype = "torch_dtype"
+    }
     /// An integer field that must be present, e.g. `try config.require(\.hiddenSize, "hidden_size")`.
     public func require<T>(_ field: KeyPath<HFConfig, T?>, _ key: String) throws -> T {
         guard let v = self[keyPath: field] else { throw FormatError(file: file, "missing required key '\(key)'") }
@@ -110,52 +105,38 @@ public struct HFConfig: Sendable {
             throw FormatError(file: file, "'pad_token_id' \(p) is outside the vocabulary of \(v) tokens")
         }
     }
+}
 
-    /// Typed access to optional members with errors naming the key and the type found.
-    private struct Reader {
-        let root: JSONValue
-        let file: String
-
-        func wrongType(_ key: String, _ expected: String, _ v: JSONValue) -> FormatError {
-            FormatError(file: file, "'\(key)' must be \(expected), got \(v.kindName)")
-        }
-
-        func value(_ key: String) -> JSONValue? {
-            guard let v = root[key], v != .null else { return nil }
-            return v
-        }
-
-        func string(_ key: String) throws -> String? {
-            guard let v = value(key) else { return nil }
-            guard case .string(let s) = v else { throw wrongType(key, "a string", v) }
-            return s
-        }
-
-        func strings(_ key: String) throws -> [String]? {
-            guard let v = value(key) else { return nil }
-            guard case .array(let items) = v else { throw wrongType(key, "an array of strings", v) }
-            return try items.map {
-                guard case .string(let s) = $0 else { throw wrongType(key, "an array of strings", $0) }
-                return s
-            }
-        }
-
-        func int(_ key: String) throws -> Int? {
-            guard let v = value(key) else { return nil }
-            guard let i = v.intValue else { throw wrongType(key, "an integer", v) }   // 768.0 is 768
-            return i
-        }
-
-        func double(_ key: String) throws -> Double? {
-            guard let v = value(key) else { return nil }
-            guard case .number(let d) = v else { throw wrongType(key, "a number", v) }
-            return d
-        }
-
-        func bool(_ key: String) throws -> Bool? {
-            guard let v = value(key) else { return nil }
-            guard case .bool(let b) = v else { throw wrongType(key, "true or false", v) }
-            return b
-        }
+extension HFConfig: Decodable {
+    /// Every field optional (null counts as absent); `raw` keeps the whole object when decoded by `JSONValueDecoder`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        raw = (decoder as? JSONValueDecoder)?.value ?? .object([])
+        file = "config.json"
+        modelType = try c.decodeIfPresent(String.self, forKey: .modelType)
+        architectures = try c.decodeIfPresent([String].self, forKey: .architectures) ?? []
+        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize)
+        numHiddenLayers = try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers)
+        numAttentionHeads = try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads)
+        intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize)
+        hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct)
+        layerNormEps = try c.decodeIfPresent(Double.self, forKey: .layerNormEps)
+        maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings)
+        typeVocabSize = try c.decodeIfPresent(Int.self, forKey: .typeVocabSize)
+        vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize)
+        padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId)
+        positionEmbeddingType = try c.decodeIfPresent(String.self, forKey: .positionEmbeddingType)
+        hiddenDropoutProb = try c.decodeIfPresent(Double.self, forKey: .hiddenDropoutProb)
+        attentionProbsDropoutProb = try c.decodeIfPresent(Double.self, forKey: .attentionProbsDropoutProb)
+        initializerRange = try c.decodeIfPresent(Double.self, forKey: .initializerRange)
+        imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize)
+        patchSize = try c.decodeIfPresent(Int.self, forKey: .patchSize)
+        numChannels = try c.decodeIfPresent(Int.self, forKey: .numChannels)
+        qkvBias = try c.decodeIfPresent(Bool.self, forKey: .qkvBias)
+        layerscaleValue = try c.decodeIfPresent(Double.self, forKey: .layerscaleValue)
+        mlpRatio = try c.decodeIfPresent(Double.self, forKey: .mlpRatio)
+        useSwiGLUFFN = try c.decodeIfPresent(Bool.self, forKey: .useSwiGLUFFN)
+        dropPathRate = try c.decodeIfPresent(Double.self, forKey: .dropPathRate)
+        torchDtype = try c.decodeIfPresent(String.self, forKey: .torchDtype)
     }
 }

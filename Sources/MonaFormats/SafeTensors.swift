@@ -91,14 +91,9 @@ public enum SafeTensors {
         var metadata: [String: String] = [:]
         for (name, value) in members {
             if name == "__metadata__" {
-                guard case .object(let pairs) = value else {
-                    throw FormatError(file: file, "__metadata__ must be an object of strings, got \(value.kindName)")
-                }
-                for (k, v) in pairs {
-                    guard case .string(let s) = v else {
-                        throw FormatError(file: file, "__metadata__ entry '\(k)' must be a string, got \(v.kindName)")
-                    }
-                    metadata[k] = s
+                metadata = try decodeField([String: String].self, value, file: file) { path, found in
+                    guard path.count == 1 else { return "__metadata__ must be an object of strings, got \(found.kindName)" }
+                    return "__metadata__ entry '\(path[0].stringValue)' must be a string, got \(found.kindName)"
                 }
                 continue
             }
@@ -122,22 +117,46 @@ public enum SafeTensors {
         return Header(entries: entries, metadata: metadata, dataStart: dataStart)
     }
 
+    /// A tensor's header entry as stored; `entry` checks what the types cannot.
+    struct StoredEntry: Decodable {
+        var dtype: String
+        var shape: [Int]
+        var dataOffsets: [Double]
+        enum CodingKeys: String, CodingKey { case dtype, shape, dataOffsets = "data_offsets" }
+    }
+
+    /// Decodes a header value through `JSONValueDecoder`. A value of the wrong kind or a missing member throws
+    /// a `FormatError` naming `file`, `prefix` and `message` of the coding path below `value` and the value found
+    /// there (`value` itself for a missing member).
+    static func decodeField<T: Decodable>(_ type: T.Type, _ value: JSONValue, file: String, prefix: String = "",
+                                          message: @escaping @Sendable ([CodingKey], JSONValue) -> String) throws -> T {
+        let rules = JSONValueDecoder.Rules(mode: .file) { path, _, found in
+            FormatError(file: file, prefix + message(path, found ?? value))
+        }
+        return try JSONValueDecoder(value, rules: rules).decode(type)
+    }
+
     private static func entry(_ name: String, _ value: JSONValue, dataSize: Int, file: String) throws -> Entry {
         func fail(_ m: String) -> FormatError { FormatError(file: file, "tensor '\(name)': \(m)") }
         guard case .object = value else { throw fail("header entry must be an object, got \(value.kindName)") }
-        guard case .string(let dtypeName)? = value["dtype"] else { throw fail("missing or non-string \"dtype\"") }
-        guard let dtype = ScalarType(rawValue: dtypeName) else {
-            throw fail("unsupported dtype '\(dtypeName)' (supported: \(ScalarType.allCases.map(\.rawValue).joined(separator: ", ")))")
+        let stored = try decodeField(StoredEntry.self, value, file: file, prefix: "tensor '\(name)': ") { path, _ in
+            switch path.first?.stringValue {
+            case "dtype": return "missing or non-string \"dtype\""
+            case "shape":
+                guard case .array(let dims)? = value["shape"] else { return "missing or non-array \"shape\"" }
+                return "shape \(JSONValue.array(dims).compactJSON) must hold non-negative integers"
+            default: return "\"data_offsets\" must be an array of two integers"
+            }
         }
-        guard case .array(let dims)? = value["shape"] else { throw fail("missing or non-array \"shape\"") }
-        var shape: [Int] = []
-        for d in dims {
-            guard let v = d.intValue, v >= 0 else { throw fail("shape \(JSONValue.array(dims).compactJSON) must hold non-negative integers") }
-            shape.append(v)
+        guard let dtype = ScalarType(rawValue: stored.dtype) else {
+            throw fail("unsupported dtype '\(stored.dtype)' (supported: \(ScalarType.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let shape = stored.shape
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            throw fail("shape \(JSONValue.array(shape.map { .number(Double($0)) }).compactJSON) must hold non-negative integers")
         }
         // Whole numbers of any size: one beyond 2⁵³ cannot be exact, but it is past the end of any real file.
-        guard case .array(let offsets)? = value["data_offsets"], offsets.count == 2,
-              case .number(let first) = offsets[0], case .number(let last) = offsets[1],
+        guard stored.dataOffsets.count == 2, let first = stored.dataOffsets.first, let last = stored.dataOffsets.last,
               first.rounded() == first, last.rounded() == last else {
             throw fail("\"data_offsets\" must be an array of two integers")
         }

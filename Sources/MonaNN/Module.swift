@@ -45,6 +45,11 @@ open class Module {
     /// Swift property name → key used in parameter names (only for names that differ).
     open class var childKeys: [String: String] { [:] }
 
+    /// Swift property names of the parameters (or child modules) that hold position or CLS embeddings. They are
+    /// tables of rank ≥ 2 that weight decay must still leave alone, so `ParameterGroup.decayGroups` exempts them
+    /// by this declaration rather than by their names.
+    open class var positionalParameters: [String] { [] }
+
     // MARK: Reflection
 
     /// Direct children: (key, parameter) and (key, module), in declaration order.

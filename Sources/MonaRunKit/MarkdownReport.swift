@@ -1,4 +1,5 @@
 import Foundation
+import MonaJSON
 
 /// A Markdown document built block by block (GitHub-flavoured tables and fenced code).
 ///
@@ -55,17 +56,8 @@ public struct MarkdownReport: Sendable {
     /// An image; `relativePath` is relative to the report (e.g. `plots/loss.svg`).
     public mutating func image(_ relativePath: String, alt: String) {
         let altText = MarkdownReport.oneLine(alt).replacingOccurrences(of: "[", with: "\\[").replacingOccurrences(of: "]", with: "\\]")
-        var target = ""
-        for scalar in relativePath.unicodeScalars {
-            switch scalar {
-            case " ": target += "%20"
-            case "(": target += "%28"
-            case ")": target += "%29"
-            case "<": target += "%3C"
-            case ">": target += "%3E"
-            default: target.unicodeScalars.append(scalar)
-            }
-        }
+        let encoded: [Unicode.Scalar: String] = [" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"]
+        let target = relativePath.escapingScalars { encoded[$0] }
         blocks.append("![\(altText)](\(target))")
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MonaJSON
 
 /// Standalone SVG charts for run reports: line charts (optionally log-scaled), grouped bar charts and labelled
 /// scatter plots.
@@ -185,21 +186,11 @@ public enum SVGPlot {
 
     /// XML-escapes text for element content and attribute values.
     public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
+        let entities: [Unicode.Scalar: String] = ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&apos;"]
+        return text.escapingScalars { scalar in
             // Control characters are not allowed in XML 1.0 at all.
-            case _ where scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r": out += " "
-            default: out.unicodeScalars.append(scalar)
-            }
+            entities[scalar] ?? (scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r" ? " " : nil)
         }
-        return out
     }
 
     /// A coordinate with at most two decimals.

@@ -1,5 +1,6 @@
 import Foundation
 import MonaData
+import MonaDistributed
 import MonaFormats
 import MonaNN
 import MonaRunKit
@@ -26,22 +27,9 @@ public struct AlignResult: Sendable {
 /// `mona align` as a library call: the data and model of `FitPipeline`, then only the method's alignment stages
 /// (warm-up, MoNA stage 1, ORCA), with the source-knowledge analysis before and after; writes config.yaml,
 /// metrics.jsonl, `checkpoints/aligned/`, plots and report.md. `FitConfig.fromAligned` (`mona fit --from-aligned`)
-/// fine-tunes from the result. The test split is not touched.
-public final class AlignPipeline {
-    public let config: FitConfig
-    public let run: RunDirectory
-    public let assets: AssetRegistry
-    public let mode: OutputMode
-
-    public init(config: FitConfig, runDirectory: URL, assets: AssetRegistry = AssetRegistry(), mode: OutputMode = .quiet) throws {
-        self.config = config
-        run = try RunDirectory(runDirectory)
-        self.assets = assets
-        self.mode = mode
-    }
-
-    var store: CheckpointStore { CheckpointStore(directory: run.checkpoints) }
-
+/// fine-tunes from the result. The test split is not touched. Under `mpirun` the stages and the validation run
+/// data-parallel and only rank 0 writes (as in `FitPipeline`).
+public final class AlignPipeline: RunPipeline {
     public func align() throws -> AlignResult {
         try config.validate()
         if config.fromAligned != nil { throw TransferError.badConfig("align: fromAligned makes no sense here (it is a fit option)") }
@@ -50,14 +38,18 @@ public final class AlignPipeline {
             let names = MethodCatalog.entries.filter { (try? $0.build([:]).stages.isEmpty) == false }.map(\.name)
             throw TransferError.badConfig("method '\(method.name)' has no alignment stage; use one of \(names.joined(separator: ", "))")
         }
-        try run.lock()
-        defer { run.unlock() }
+        if writes { try run.lock() }
+        defer { if writes { run.unlock() } }
         if store.exists("aligned") || store.exists("last") || store.exists("best") {
             throw TransferError.badConfig("run directory \(run.url.path) already holds a run; choose another --output")
         }
+        // Every rank has checked the directory before rank 0 writes to it.
+        try communicator.barrier()
         var clock = PhaseClock()
-        try ConfigFile.write(try config.pairs(), to: run.config)
-        if FileManager.default.fileExists(atPath: run.metrics.path) { try FileManager.default.removeItem(at: run.metrics) }
+        if writes {
+            try ConfigFile.write(try config.pairs(), to: run.config)
+            if FileManager.default.fileExists(atPath: run.metrics.path) { try FileManager.default.removeItem(at: run.metrics) }
+        }
 
         let (spec, splits, normalizer) = try FitPipeline.prepareData(config, assets: assets)
         clock.lap("data")
@@ -65,21 +57,23 @@ public final class AlignPipeline {
                                                            normalizer: normalizer, assets: assets)
         clock.lap("model")
 
-        let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: false, mode: mode)
-        // The analysis is what `align` is for: on unless `method.analysis=false`.
-        let knowledge = try SourceKnowledgeTracker.make(analysis: method.analysisForcedOn, seed: config.seed,
-                                                        body: model.body, assets: assets, recorder: recorder)
+        let recorder: any RunRecorder = writes ? try RunDirectoryRecorder(metricsURL: run.metrics, append: false, mode: mode)
+                                               : SilentRecorder()
+        // The analysis is what `align` is for: on unless `method.analysis=false` (measured by the writing rank).
+        let knowledge = !writes ? nil : try SourceKnowledgeTracker.make(analysis: method.analysisForcedOn, seed: config.seed,
+                                                                        body: model.body, assets: assets, recorder: recorder)
         let before = try knowledge?.measure(model, point: "before-alignment", step: 0)
         clock.lap("analysis")
 
         var running = ""
         try FitPipeline.runAlignment(method.stages, model: model, splits: splits, task: spec, config: config,
-                                     recorder: recorder, store: store, modelSpec: modelSpec, assets: assets,
-                                     running: &running)
+                                     recorder: recorder, store: writes ? store : nil, modelSpec: modelSpec, assets: assets,
+                                     communicator: communicator, running: &running)
         clock.lap("alignment")
 
         let after = try knowledge?.measure(model, point: "after-alignment", step: 0)
-        let validation = Trainer.evaluate(model: model, task: spec, data: splits.validation, batchSize: config.training.batchSize)
+        let validation = try Trainer.evaluate(model: model, task: spec, data: splits.validation,
+                                              batchSize: config.training.batchSize, communicator: communicator)
         var fields: [(String, RecordValue)] = [("stage", .text("aligned")), ("split", .text("validation")),
                                               ("val_loss", .number(validation.loss))]
         for m in spec.reportedMetrics { if let x = validation.metrics[m] { fields.append(("val_\(m.key)", .number(x))) } }
@@ -90,6 +84,7 @@ public final class AlignPipeline {
                                  knowledgeBefore: before, knowledgeAfter: after, validationLoss: validation.loss,
                                  validationMetric: validation.metrics[spec.metric],
                                  timings: clock.withTotal)
+        guard writes else { return result }
         try writeReport(result: result, method: method, modelSpec: modelSpec, model: model, splits: splits, knowledge: knowledge)
         return result
     }
@@ -155,7 +150,7 @@ extension FitPipeline {
         let url = URL(fileURLWithPath: directory)
         let store = CheckpointStore(directory: url.appendingPathComponent("checkpoints", isDirectory: true))
         guard let ckpt = try store.load("aligned") else {
-            throw TransferError.badConfig("--from-aligned \(directory): no checkpoints/aligned/ there (run `mona align` first)")
+            throw TransferError.badConfig("fromAligned (--from-aligned) \(directory): no checkpoints/aligned/ there (run `mona align` first)")
         }
         if let saved = try store.modelSpec("aligned") {
             var a = saved, b = spec

@@ -33,19 +33,19 @@ public enum BodyCatalog {
     }
 
     /// The configuration of a built-in body.
-    public static func builtInConfig(_ name: String) -> (TransformerBody.Family, TransformerConfig)? {
+    public static func builtInConfig(_ name: String) -> (any TransformerBody.Type, TransformerConfig)? {
         var c = TransformerConfig(hiddenSize: 64, layers: 2, heads: 4, intermediateSize: 128)
         switch name {
         case "tiny-bert":
             c.vocabularySize = 128
             c.maxPositions = 512
-            return (.bert, c)
+            return (BertBody.self, c)
         case "tiny-vit":
             c.imageSize = 32
             c.patchSize = 4
             c.layerNormEpsilon = 1e-6
             c.activation = .gelu
-            return (.dinov2, c)
+            return (Dinov2Body.self, c)
         default:
             return nil
         }
@@ -66,12 +66,8 @@ public enum BodyCatalog {
     }
 
     /// A randomly initialised body of the given architecture (BERT-style initialisation).
-    public static func randomBody(family: TransformerBody.Family, config: TransformerConfig, seed: UInt64) -> TransformerBody {
-        let body: TransformerBody
-        switch family {
-        case .bert: body = TransformerBody(bert: BertModel(config: config, pooler: false, seed: seed))
-        case .dinov2: body = TransformerBody(dinov2: Dinov2Model(config: config, seed: seed))
-        }
+    public static func randomBody(family: any TransformerBody.Type, config: TransformerConfig, seed: UInt64) -> TransformerBody {
+        let body = family.random(config: config, seed: seed)
         reinitialize(body, seed: seed)
         return body
     }
@@ -80,10 +76,7 @@ public enum BodyCatalog {
     /// tokens N(0, 0.02); biases 0; LayerNorm weights 1; layer-scale factors keep the configured value.
     public static func reinitialize(_ body: TransformerBody, seed: UInt64) {
         var g = SeededGenerator(seed: seed).forked(0x7363_7261_7463_68)
-        var modules: [Module] = [body]
-        if let e = body.sourceTextEmbeddings { modules.append(e) }
-        if let e = body.sourceImageEmbeddings { modules.append(e) }
-        for m in modules {
+        for m in [body as Module] + body.sourceModules {
             for (name, p) in m.namedParameters() {
                 let shape = p.value.shape
                 let leaf = name.split(separator: ".").last.map(String.init) ?? name
@@ -101,30 +94,35 @@ public enum BodyCatalog {
 
     static func loadPretrained(_ name: String, assets: AssetRegistry) throws -> TransformerBody {
         var isDirectory: ObjCBool = false
-        let pretrained: PretrainedBody
         if FileManager.default.fileExists(atPath: name, isDirectory: &isDirectory), isDirectory.boolValue {
+            let directory = URL(fileURLWithPath: name, isDirectory: true)
+            let config = directory.appendingPathComponent("config.json")
             do {
-                pretrained = try PretrainedBody.load(directory: URL(fileURLWithPath: name, isDirectory: true))
-            } catch {
-                throw TransferError.badBody("body '\(name)': \(error)")
-            }
-        } else {
-            guard AssetRegistry.bodyNames.contains(name) else {
-                let known = (AssetRegistry.bodyNames + builtInNames).joined(separator: ", ")
-                throw TransferError.badBody("unknown body '\(name)'; known bodies: \(known), or a directory holding "
-                                            + "config.json and model.safetensors")
-            }
-            let entry = try assets.body(name)
-            guard entry.isPresent else { throw TransferError.badBody(entry.missingMessage) }
-            do {
-                pretrained = try PretrainedBody.load(name, assets: assets)
+                let hf = try HFConfig(contentsOf: config)
+                let type = hf.modelType ?? "bert"
+                guard let family = BodyRegistry.family(modelType: type) else {
+                    throw FormatError(file: config.path, "model_type \"\(type)\" is not supported (expected "
+                                      + BodyRegistry.modelTypes.joined(separator: ", ") + ")")
+                }
+                return try family.pretrained(directory: directory, config: hf)
             } catch {
                 throw TransferError.badBody("body '\(name)': \(error)")
             }
         }
-        switch pretrained {
-        case .bert(let model, let tokenizer): return TransformerBody(bert: model, tokenizer: tokenizer)
-        case .dinov2(let model): return TransformerBody(dinov2: model)
+        guard AssetRegistry.bodyNames.contains(name) else {
+            let known = (AssetRegistry.bodyNames + builtInNames).joined(separator: ", ")
+            throw TransferError.badBody("unknown body '\(name)'; known bodies: \(known), or a directory holding "
+                                        + "config.json and model.safetensors")
+        }
+        let entry = try assets.body(name)
+        guard entry.isPresent else { throw TransferError.badBody(entry.missingMessage) }
+        guard let family = BodyRegistry.family(modelType: entry.modelType) else {
+            throw TransferError.badBody("body '\(name)': no body family loads model_type \(entry.modelType)")
+        }
+        do {
+            return try family.pretrained(asset: entry)
+        } catch {
+            throw TransferError.badBody("body '\(name)': \(error)")
         }
     }
 }

@@ -47,6 +47,9 @@ extension ModelSpec {
         func range(_ field: String, _ value: Int, _ r: ClosedRange<Int>) throws {
             guard r.contains(value) else { throw fail(field, "is \(value); accepted: \(r.lowerBound)…\(r.upperBound)") }
         }
+        guard let family = BodyRegistry.family(modelType: bodyFamily) else {
+            throw fail("bodyFamily", "is \"\(bodyFamily)\"; accepted: \(BodyRegistry.families.map { $0.family }.joined(separator: ", "))")
+        }
         let c = bodyConfig
         try range("bodyConfig.hiddenSize", c.hiddenSize, 1...CheckpointLimits.maxWidth)
         try range("bodyConfig.heads", c.heads, 1...c.hiddenSize)
@@ -68,15 +71,13 @@ extension ModelSpec {
         try range("bodyConfig.typeVocabularySize", c.typeVocabularySize, 0...1024)
         try range("bodyConfig.positionOffset", c.positionOffset, 0...(c.maxPositions - 1))
         try range("bodyConfig.padTokenID", c.padTokenID, 0...max(c.vocabularySize - 1, 0))
-        if bodyFamily == .dinov2 {
+        if family.sourceModality == .pixels {
             try range("bodyConfig.imageSize", c.imageSize, 1...8192)
             try range("bodyConfig.patchSize", c.patchSize, 1...c.imageSize)
             try range("bodyConfig.channels", c.channels, 1...64)
         }
         // What the body allocates: embedding tables (not saved with the model) and the encoder (saved).
-        let grid = bodyFamily == .dinov2 ? (c.imageSize / c.patchSize) * (c.imageSize / c.patchSize) + 1 : 0
-        let tableRows = bodyFamily == .bert ? c.vocabularySize + c.maxPositions + c.typeVocabularySize
-            : grid + c.channels * c.patchSize * c.patchSize
+        let tableRows = family.embeddingTableRows(c)
         guard tableRows * c.hiddenSize <= CheckpointLimits.maxEmbeddingFloats else {
             throw fail("bodyConfig", "describes embedding tables of \(tableRows) × \(c.hiddenSize) values, more than "
                        + "\(CheckpointLimits.maxEmbeddingFloats)")

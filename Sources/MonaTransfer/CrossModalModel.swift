@@ -5,7 +5,8 @@ import MonaTensor
 public struct ModelSpec: Codable, Sendable, Equatable {
     /// Body name as given by the user (a known body or a directory).
     public var bodyName: String
-    public var bodyFamily: TransformerBody.Family
+    /// The body family (`BodyRegistry`: a Hugging Face `model_type`, e.g. `bert`, `dinov2`).
+    public var bodyFamily: String
     public var bodyConfig: TransformerConfig
     /// The task the embedder and head were built for.
     public var task: TaskSpec
@@ -21,7 +22,7 @@ public struct ModelSpec: Codable, Sendable, Equatable {
     /// The body is bypassed: embedded tokens go straight to the head (the `no-body` control). nil: false.
     public var bodyIsIdentity: Bool?
 
-    public init(bodyName: String, bodyFamily: TransformerBody.Family, bodyConfig: TransformerConfig, task: TaskSpec,
+    public init(bodyName: String, bodyFamily: String, bodyConfig: TransformerConfig, task: TaskSpec,
                 maxTokens: Int = 512, patchSize: Int? = nil) {
         self.bodyName = bodyName
         self.bodyFamily = bodyFamily

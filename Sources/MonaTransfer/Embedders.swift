@@ -13,6 +13,9 @@ open class TargetEmbedder: Module {
         super.init()
     }
 
+    /// Every embedder's position table and CLS token (where it has them) are exempt from weight decay.
+    override open class var positionalParameters: [String] { ["positionEmbeddings", "clsToken"] }
+
     /// Embeds a batch.
     open func embed(_ input: ModelInput) -> EmbeddedTokens {
         fatalError("TargetEmbedder subclasses implement embed(_:)")

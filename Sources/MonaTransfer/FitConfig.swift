@@ -1,4 +1,5 @@
 import Foundation
+import MonaJSON
 import MonaRunKit
 
 /// Model-building options.
@@ -81,6 +82,13 @@ public struct FitConfig: Codable, Sendable, Equatable {
     /// Run directory of a `mona align` run whose aligned model (`checkpoints/aligned/`) fine-tuning starts from,
     /// instead of running the method's alignment stages (nil: run them). Default nil.
     public var fromAligned: String? = nil
+    /// Version of the training protocol: bumped whenever a change alters what a run with the same keys computes,
+    /// so that bench records made before it are re-run instead of mixed with new ones. A saved configuration
+    /// without the key is of protocol 1 (`FitConfig.saved(pairs:)`); any other configuration is of the current
+    /// one, the only protocol this build runs.
+    /// 2: weight decay exemptions by module structure (the embedder's position table is no longer decayed).
+    public var protocolVersion = FitConfig.currentProtocol
+    public static let currentProtocol = 2
 
     public init(task: String = "", body: String = "minilm-l6", method: String = "finetune", seed: UInt64 = 0) {
         self.task = task
@@ -89,7 +97,9 @@ public struct FitConfig: Codable, Sendable, Equatable {
         self.seed = seed
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case task, body, method, seed, output, model, training, data, fromAligned }
+    enum CodingKeys: String, CodingKey, CaseIterable { case task, body, method, seed, output, model, training, data, fromAligned
+        case protocolVersion = "protocol"
+    }
 
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue), section: "")
@@ -103,10 +113,14 @@ public struct FitConfig: Codable, Sendable, Equatable {
         training = try c.decodeIfPresent(TrainingConfig.self, forKey: .training) ?? TrainingConfig()
         data = try c.decodeIfPresent(DataConfig.self, forKey: .data) ?? DataConfig()
         fromAligned = try c.decodeIfPresent(String.self, forKey: .fromAligned)
+        protocolVersion = try c.decodeIfPresent(Int.self, forKey: .protocolVersion) ?? Self.currentProtocol
     }
 
     /// Checks every section; throws `TransferError.badConfig` naming the option.
     public func validate() throws {
+        if protocolVersion != Self.currentProtocol {
+            throw TransferError.badConfig("protocol: \(protocolVersion) is not run by this build; accepted: \(Self.currentProtocol)")
+        }
         if task.isEmpty && data.spec == nil { throw TransferError.badConfig("no task given (--task <name|path> or `task:` in the config file)") }
         try training.validate()
         if model.maxTokens < 1 { throw TransferError.badConfig("model.maxTokens: must be ≥ 1, got \(model.maxTokens)") }
@@ -129,10 +143,18 @@ public struct FitConfig: Codable, Sendable, Equatable {
         try self.init(tree: tree)
     }
 
+    /// A configuration saved by a run (`config.yaml`): as `init(pairs:)`, except that a file without `protocol`
+    /// was written before the key existed and is of protocol 1.
+    public static func saved(pairs: [(String, RunValue)]) throws -> FitConfig {
+        var config = try FitConfig(pairs: pairs)
+        if !pairs.contains(where: { $0.0 == CodingKeys.protocolVersion.rawValue }) { config.protocolVersion = 1 }
+        return config
+    }
+
     /// Decodes the merged configuration tree strictly (`ConfigTreeDecoder`): errors name the dotted key and
     /// what it accepts.
     public init(tree: ConfigTree) throws {
-        self = try FitConfig(from: ConfigTreeDecoder(tree.value))
+        self = try FitConfig(from: ConfigTreeDecoder.make(tree.value))
     }
 
     /// The configuration of `layers` (flat pairs: a saved or aligned run's config, the YAML file, the flags — in
@@ -168,7 +190,7 @@ extension MethodConfig: Codable {
     /// from the text by the method (`MethodCatalog.make`).
     public init(from decoder: Decoder) throws {
         self.init()
-        guard let tree = decoder as? ConfigTreeDecoder else {
+        guard let tree = decoder as? JSONValueDecoder else {
             // Another decoder (e.g. JSON): text values only.
             let c = try decoder.container(keyedBy: SectionKey.self)
             for key in c.allKeys {
@@ -179,7 +201,7 @@ extension MethodConfig: Codable {
         }
         guard case .object(let pairs) = tree.value else { throw tree.mismatch("a mapping (method.name, method.<option>)") }
         for (key, value) in pairs {
-            let child = ConfigTreeDecoder(value, codingPath: tree.codingPath + [SectionKey(key)])
+            let child = tree.child(value, key: SectionKey(key))
             if key == "name" {
                 name = try child.singleValueContainer().decode(String.self)
                 continue

@@ -46,60 +46,30 @@ struct PhaseClock {
 /// fine-tuning with validation-based selection → one evaluation on the test split → run directory (resolved
 /// config, metrics.jsonl, checkpoints, predictions, SVG plots, report.md). A method with a `Learner` replaces
 /// the model: the learner is fitted on the same split and evaluated and reported the same way.
-public final class FitPipeline {
-    public let config: FitConfig
-    public let run: RunDirectory
-    public let assets: AssetRegistry
-    public let mode: OutputMode
+public final class FitPipeline: RunPipeline {
     /// Test hook passed to the fine-tuning trainer (see `Trainer.interruptAfter`).
     public var interruptAfter: ((TrainingState) -> Bool)?
     /// Fine-tuning writes its resume checkpoint at most this often, in seconds, and no final `best`/`last`
     /// (see `Trainer.lastCheckpointInterval`; nil, the default: every epoch, and the best weights for the user).
     public var lastCheckpointInterval: Double?
-    /// The ranks of a data-parallel run (`mpirun -np N mona fit`): all of them train; only rank 0 writes the run
-    /// directory (config, metrics, checkpoints, predictions, report) and reports progress. The others only read
-    /// it (to resume), so it must be on a file system every rank sees.
-    public let communicator: any Communicator
-
-    /// Rank 0 (or a single process) creates the run directory; every other rank needs it to exist already.
-    public init(config: FitConfig, runDirectory: URL, assets: AssetRegistry = AssetRegistry(), mode: OutputMode = .quiet,
-                communicator: any Communicator = LocalCommunicator()) throws {
-        self.config = config
-        self.communicator = communicator
-        run = try RunDirectory(runDirectory, create: communicator.isRoot)
-        self.assets = assets
-        self.mode = communicator.isRoot ? mode : .quiet
-    }
-
-    /// Whether this process writes the run directory.
-    var writes: Bool { communicator.isRoot }
-
-    var store: CheckpointStore { CheckpointStore(directory: run.checkpoints) }
 
     /// Runs (or, with `resume`, continues) the fit. A run directory that already holds checkpoints is only
     /// reused with `resume`; resuming checks that the configuration is the one the run was started with.
+    ///
+    /// The phases (FitPipeline+Phases.swift): prepare (data, model, plan, log) → align → fine-tune → test →
+    /// report. A NaN/Inf stop in alignment or fine-tuning still leaves a report (and a `stopped` record) in the
+    /// run directory before the error goes up.
     public func fit(resume: Bool = false) throws -> FitResult {
         try config.validate()
         if writes { try run.lock() }
         defer { if writes { run.unlock() } }
         var clock = PhaseClock()
-
         var plan = try RunPlan.make(store: store, resume: resume)
         // Every rank decides where to start before rank 0 writes anything.
         try communicator.barrier()
-        if resume, FileManager.default.fileExists(atPath: run.config.path) {
-            let saved = try FitConfig(pairs: try ConfigFile.load(run.config))
-            var mine = config, theirs = saved
-            mine.output = nil
-            theirs.output = nil
-            if mine != theirs {
-                throw TransferError.badConfig("--resume: the configuration differs from the one saved in \(run.config.path); "
-                                              + "resume continues the same run (use the same flags, or a new --output)")
-            }
-        }
+        if resume { try checkSavedConfig() }
         if writes { try ConfigFile.write(try config.pairs(), to: run.config) }
 
-        // Prepare: data, then the model (or the method's own learner).
         let method = try MethodCatalog.make(config.method)
         let (spec, splits, normalizer) = try FitPipeline.prepareData(config, assets: assets)
         clock.lap("data")
@@ -119,150 +89,54 @@ public final class FitPipeline {
             let (checkpoint, url) = try FitPipeline.alignedCheckpoint(from, expecting: modelSpec)
             plan = .fromAligned(checkpoint, run: url)
         }
+        let phases = try openRun(plan: plan, resume: resume, method: method, task: spec, splits: splits,
+                                 model: model, modelSpec: modelSpec)
 
-        // The log: a resumed run keeps what it will not redo; `--from-aligned` opens with the aligned run's stages.
-        if !writes {
-            // Only rank 0 keeps the log.
-        } else if resume {
-            // Before the log is opened: the rewrite replaces the file.
-            try FitPipeline.truncateMetrics(run.metrics, stages: method.stages.map(\.name),
-                                            keepAlignment: plan.keepsAlignmentRecords,
-                                            finetuneStep: plan.fineTuningCheckpoint?.state.step)
-        } else if case .fromAligned(_, let from) = plan {
-            let theirs = (try? MetricsLog.readOrdered(from.appendingPathComponent("metrics.jsonl"))) ?? []
-            let kept = theirs.filter { r in
-                let stage = r.first { $0.0 == "stage" }?.1.stringValue ?? ""
-                return stage != "analysis" && stage != "aligned" && stage != "finetune"
-            }
-            try AtomicFile.write(kept.map { RunValue.object($0).json + "\n" }.joined(), to: run.metrics)
-        }
-        let appends: Bool
-        if case .fromAligned = plan { appends = true } else { appends = resume }
-        let recorder: RunRecorder = writes ? try RunDirectoryRecorder(metricsURL: run.metrics, append: appends, mode: mode)
-                                           : SilentRecorder()
-
-        // Where the time goes besides the phases (timings.json): checkpoint writes and source-knowledge probes.
-        let timer = PhaseTimer()
-        func probe(_ body: () throws -> Void) rethrows {
-            let start = timer.now()
-            defer { timer.add("analysis", since: start) }
-            try body()
-        }
-
-        // Source-knowledge analysis (KnowledgeTracker.swift), when the method asks for it.
-        let knowledge = !writes ? nil : try SourceKnowledgeTracker.make(analysis: method.analysis, seed: config.seed, body: model.body,
-                                                        assets: assets, recorder: recorder)
-        if resume, let knowledge { knowledge.restore(from: try readRecords()) }
-        switch plan {
-        case .fresh, .fromAligned: try probe { _ = try knowledge?.measure(model, point: "before-alignment", step: 0) }
-        default: break
-        }
-
-        // Align, then fine-tune. A NaN/Inf stop in either still leaves a report (and a `stopped` record) in the run
-        // directory before the error goes up.
         var running = "alignment"
-        let trainer: Trainer
-        let state: TrainingState
-        let trainable: Int, total: Int
+        let fineTuned: FineTuned
         do {
-            switch plan {
-            case .afterAlignment(let aligned):
-                try model.load(stateDict: aligned.model, strict: true, source: store.folder("aligned").path)
-                recorder.message("resuming after the saved alignment stages")
-            case .fromAligned(let aligned, let from):
-                try model.load(stateDict: aligned.model, strict: true,
-                               source: from.appendingPathComponent("checkpoints/aligned").path)
-                if writes { try store.save("aligned", model: model.stateDict(), state: aligned.state, modelSpec: modelSpec) }
-                recorder.message("starting from the aligned model of \(from.path)")
-            case .fresh:
-                if !method.stages.isEmpty {
-                    try FitPipeline.runAlignment(method.stages, model: model, splits: splits, task: spec, config: config,
-                                                 recorder: recorder, store: writes ? store : nil, modelSpec: modelSpec,
-                                                 assets: assets, communicator: communicator, running: &running)
-                }
-            case .midFineTuning, .finished:
-                break
-            }
+            try align(phases, running: &running)
             clock.lap("alignment")
-            if plan.fineTuningCheckpoint == nil && (!method.stages.isEmpty || config.fromAligned != nil) {
-                try probe { _ = try knowledge?.measure(model, point: "after-alignment", step: 0) }
-            }
-
             running = "finetune"
-            method.trainability.apply(to: model)
-            trainable = model.parameterCount(trainableOnly: true)
-            total = model.parameterCount()
-            trainer = try Trainer(model: model, task: spec, splits: splits, config: config.training, seed: config.seed,
-                              stage: "finetune", checkpoints: store, recorder: recorder)
-            trainer.modelSpec = modelSpec
-            trainer.phaseTimer = timer
-            trainer.lastCheckpointInterval = lastCheckpointInterval
-            if let knowledge { trainer.observers.append(ProbeTiming(knowledge, timer: timer)) }
-            trainer.interruptAfter = interruptAfter
-            trainer.communicator = communicator
-            trainer.writesCheckpoints = writes
-            if case .finished(let ckpt) = plan {
-                state = ckpt.state
-                try trainer.loadBestWeights()
-            } else {
-                state = try trainer.run(resumingFrom: plan.fineTuningCheckpoint)
-            }
+            fineTuned = try fineTune(phases)
         } catch TransferError.nonFinite(let message) where writes {
-            try? writeStopReport(stage: running, message: message, method: method, spec: modelSpec, recorder: recorder)
+            try? writeStopReport(stage: running, message: message, method: method, spec: modelSpec,
+                                 recorder: phases.recorder)
             throw TransferError.nonFinite(message)
         }
         clock.lap("finetune")
-        try probe { _ = try knowledge?.measure(model, point: "after-finetune", step: state.step) }
+        try phases.probe("after-finetune", step: fineTuned.state.step)
 
-        // The test split, once with the selected weights, and once with the final epoch's.
-        let test = try trainer.evaluate(splits.test)
-        var final = test
-        if state.bestEpoch != state.epoch, let weights = trainer.finalWeights {
-            try model.load(stateDict: weights, strict: true, source: "final weights")
-            final = try trainer.evaluate(splits.test)
-        } else if state.bestEpoch != state.epoch, let last = try store.load("last") {
-            try model.load(stateDict: last.model, strict: true, source: store.folder("last").path)
-            final = try trainer.evaluate(splits.test)
+        let (test, final) = try evaluateTest(phases, fineTuned)
+        let outcome = TestOutcome(test: test, final: final, state: fineTuned.state)
+        return try finish(outcome, task: spec, splits: splits, method: method, recorder: phases.recorder,
+                          model: RunReport.summary(of: model, spec: modelSpec),
+                          counts: (fineTuned.total, fineTuned.trainable), clock: &clock, timer: phases.timer) { report, records in
+            let reports = method.report.map { [$0] } ?? []
+            let alignmentPlots = try AlignmentReport.writePlots(records: records, reports: reports, run: self.run)
+            report += AlignmentReport.section(records: records, reports: reports, plots: alignmentPlots)
+            if let knowledge = phases.knowledge {
+                try knowledge.writePlot(run: self.run)
+                report += knowledge.reportSection()
+            }
         }
-        var result = FitResult(runDirectory: run.url, task: spec, testMetrics: test.metrics, testLoss: test.loss,
-                               finalTestMetrics: final.metrics, state: state, parameterCount: total,
-                               trainableCount: trainable, timings: [])
-        guard writes else { return result }
-        try recordTest(test, final: final, state: state, spec: spec, recorder: recorder)
-        try FitPipeline.writePredictions(test.predictions, data: splits.test, task: spec, run: run)
-        clock.lap("test")
-
-        result.timings = clock.withTotal
-        try writeTimings(result, breakdown: timer)
-        let records = try readRecords()
-        try RunReport.writePlots(records: records, task: spec, run: run)
-        try RunReport.write(config: config, method: method, model: RunReport.summary(of: model, spec: modelSpec),
-                            splits: splits, result: result, records: records, run: run)
-        var report = try String(contentsOf: run.report, encoding: .utf8)
-        let reports = method.report.map { [$0] } ?? []
-        let alignmentPlots = try AlignmentReport.writePlots(records: records, reports: reports, run: run)
-        report += AlignmentReport.section(records: records, reports: reports, plots: alignmentPlots)
-        if let knowledge {
-            try knowledge.writePlot(run: run)
-            report += knowledge.reportSection()
-        }
-        try AtomicFile.write(report, to: run.report)
-        return result
     }
 
-    /// The test record: metrics at the selected epoch (`test_<metric>`), at the final epoch
-    /// (`test_final_<metric>`), and what was selected on what.
-    func recordTest(_ test: Evaluation, final: Evaluation, state: TrainingState, spec: TaskSpec,
-                    recorder: RunRecorder) throws {
-        var fields: [(String, RecordValue)] = [("stage", .text("finetune")), ("epoch", .number(Double(state.epoch))),
-                                              ("step", .number(Double(state.step))), ("split", .text("test")),
-                                              ("test_loss", .number(test.loss))]
-        for m in spec.reportedMetrics { if let x = test.metrics[m] { fields.append(("test_\(m.key)", .number(x))) } }
-        if let e = state.bestEpoch { fields.append(("selected_epoch", .number(Double(e)))) }
-        if let rule = state.selectedOn { fields.append(("selected_on", .text(rule))) }
-        fields.append(("test_final_loss", .number(final.loss)))
-        for m in spec.reportedMetrics { if let x = final.metrics[m] { fields.append(("test_final_\(m.key)", .number(x))) } }
-        try recorder.record(fields)
+    /// `--resume` continues the same run: the saved configuration must be this one, and of this protocol.
+    func checkSavedConfig() throws {
+        guard FileManager.default.fileExists(atPath: run.config.path) else { return }
+        let saved = try FitConfig.saved(pairs: try ConfigFile.load(run.config))
+        var mine = config, theirs = saved
+        mine.output = nil
+        theirs.output = nil
+        if theirs.protocolVersion != mine.protocolVersion {
+            throw TransferError.badConfig("--resume: \(run.config.path) is of protocol \(theirs.protocolVersion), which this "
+                                          + "build does not run (accepted: \(mine.protocolVersion)); start a new run")
+        }
+        if mine != theirs {
+            throw TransferError.badConfig("--resume: the configuration differs from the one saved in \(run.config.path); "
+                                          + "resume continues the same run (use the same flags, or a new --output)")
+        }
     }
 
     /// The run's metrics records so far (none when the log does not exist yet).
@@ -281,8 +155,10 @@ public final class FitPipeline {
         if let timer {
             fields += [("finetune_steps", .number(timer.stepSeconds)), ("finetune_epoch_end", .number(timer[.epochEnd])),
                        ("checkpoints", .number(timer.extra["checkpoints"] ?? 0)),
-                       ("allreduce", .number(timer.extra["allreduce"] ?? 0)), ("ranks", .number(Double(communicator.size))),
                        ("analysis", .number(timer.extra["analysis"] ?? 0))]
+            if communicator.isDistributed {
+                fields += [("allreduce", .number(timer.extra["allreduce"] ?? 0)), ("ranks", .number(Double(communicator.size)))]
+            }
         }
         try AtomicFile.write(RunValue.object(fields).jsonText(pretty: true) + "\n",
                              to: run.url.appendingPathComponent("timings.json"))
@@ -297,25 +173,17 @@ public final class FitPipeline {
         let state = try learner.fit(task: spec, data: splits, context: context)
         clock.lap("finetune")
         let test = try Evaluation(predictions: learner.predict(splits.test), task: spec, data: splits.test)
-        try recordTest(test, final: test, state: state, spec: spec, recorder: recorder)
-        try FitPipeline.writePredictions(test.predictions, data: splits.test, task: spec, run: run)
-        clock.lap("test")
-        let result = FitResult(runDirectory: run.url, task: spec, testMetrics: test.metrics, testLoss: test.loss,
-                               finalTestMetrics: test.metrics, state: state, parameterCount: learner.parameterCount,
-                               trainableCount: learner.parameterCount, timings: clock.withTotal)
-        try writeTimings(result)
-        let records = try readRecords()
-        try RunReport.writePlots(records: records, task: spec, run: run)
         let summary = RunReport.ModelSummary(
             rows: [["model", learner.summary, String(learner.parameterCount), String(learner.parameterCount)]],
             normalized: normalized)
-        try RunReport.write(config: config, method: method, model: summary, splits: splits, result: result,
-                            records: records, run: run)
-        return result
+        return try finish(TestOutcome(test: test, final: test, state: state), task: spec, splits: splits, method: method,
+                          recorder: recorder, model: summary, counts: (learner.parameterCount, learner.parameterCount),
+                          clock: &clock, timer: nil, extendReport: nil)
     }
 
     /// Phase "align": runs `stages` in order and saves the aligned model as `checkpoints/aligned/`. `running`
     /// names the stage in progress (for the stop report).
+    /// With several ranks every stage runs data-parallel; `store` is nil on the ranks that do not write.
     static func runAlignment(_ stages: [AlignmentStage], model: CrossModalModel, splits: DataSplits, task: TaskSpec,
                              config: FitConfig, recorder: RunRecorder, store: CheckpointStore?, modelSpec: ModelSpec,
                              assets: AssetRegistry, communicator: any Communicator = LocalCommunicator(),
@@ -448,16 +316,8 @@ public final class FitPipeline {
         case .dense1D, .dense2D:
             lines.append("index,relative_l2")
             if case .fields(let y) = data.targets, y.shape == predictions.shape, n > 0 {
-                let m = predictions.count / n
-                let p = predictions.scalars, t = y.scalars
-                for i in 0..<n {
-                    var num = 0.0, den = 0.0
-                    for j in (i * m)..<((i + 1) * m) {
-                        let d = Double(p[j]) - Double(t[j])
-                        num += d * d
-                        den += Double(t[j]) * Double(t[j])
-                    }
-                    lines.append("\(i),\((num / den).squareRoot())")
+                for (i, e) in Metrics.relativeL2PerSample(predictions: predictions, targets: y).enumerated() {
+                    lines.append("\(i),\(e)")
                 }
             } else {
                 for i in 0..<n { lines.append("\(i),") }

@@ -1,6 +1,7 @@
 import Foundation
 import MonaData
 import MonaFormats
+import MonaNN
 import MonaRunKit
 import MonaTensor
 
@@ -24,6 +25,31 @@ public final class SourceKnowledgeTracker: TrainingObserver {
     public var options = SourceKnowledgeOptions()
     public private(set) var points: [Point] = []
     private var lastStep = -1
+    private var memo: (fingerprint: [UInt64], report: SourceKnowledgeReport)?
+    /// Measurements answered from the previous one because the body's weights had not changed.
+    public private(set) var reusedMeasurements = 0
+
+    /// A fingerprint of every parameter of `module` (names, shapes and the exact bits of the values): two equal
+    /// fingerprints mean, up to a 64-bit hash collision per parameter, the same weights.
+    static func fingerprint(_ module: Module) -> [UInt64] {
+        module.namedParameters().map { named in
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            func mix(_ x: UInt64) { h = (h ^ x) &* 0x0000_0100_0000_01b3 }
+            for byte in named.name.utf8 { mix(UInt64(byte)) }
+            let t = named.parameter.value
+            for d in t.shape { mix(UInt64(truncatingIfNeeded: d)) }
+            // Two 32-bit lanes per step: one pass over the weights, far cheaper than the probe it can save.
+            t.withUnsafeBufferPointer { b in
+                var i = 0
+                while i + 1 < b.count {
+                    mix(UInt64(b[i].bitPattern) | UInt64(b[i + 1].bitPattern) << 32)
+                    i += 2
+                }
+                if i < b.count { mix(UInt64(b[i].bitPattern)) }
+            }
+            return h
+        }
+    }
 
     public init(source: LabeledDataset, every: Int = 0, recorder: RunRecorder) {
         self.source = source
@@ -63,7 +89,18 @@ public final class SourceKnowledgeTracker: TrainingObserver {
     /// Measures now and records it.
     @discardableResult
     public func measure(_ model: CrossModalModel, point: String, step: Int) throws -> SourceKnowledgeReport {
-        let r = try analyzeSourceKnowledge(features: features(model), labels: source.labels ?? [], options: options)
+        // The measurement depends only on the body's weights (the analysis set, its seed and the probe are fixed),
+        // so a body that has not changed since the last measurement — frozen in a linear probe or a warm-up —
+        // gives the same report: reuse it instead of running the probe again (a probe costs ~5 training steps).
+        let fingerprint = SourceKnowledgeTracker.fingerprint(model.body)
+        let r: SourceKnowledgeReport
+        if let memo, memo.fingerprint == fingerprint {
+            r = memo.report
+            reusedMeasurements += 1
+        } else {
+            r = try analyzeSourceKnowledge(features: features(model), labels: source.labels ?? [], options: options)
+            memo = (fingerprint, r)
+        }
         points.append(Point(point: point, step: step, report: r))
         try recorder.record([("stage", .text("analysis")), ("phase", .text("analysis")), ("point", .text(point)),
                              ("step", .number(Double(step))),

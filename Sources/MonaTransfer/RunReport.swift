@@ -144,7 +144,7 @@ public enum RunReport {
         case "body":
             let b = model.body
             if model.bodyIsIdentity { return "none: identity (\(model.spec.bodyName) only initialised the embedder)" }
-            return "\(model.spec.bodyName) (\(b.family.rawValue)): \(b.layerCount) layers, width \(b.width), "
+            return "\(model.spec.bodyName) (\(b.family)): \(b.layerCount) layers, width \(b.width), "
                 + "\(b.config.heads) heads"
         default:
             return "\(type(of: model.head))"

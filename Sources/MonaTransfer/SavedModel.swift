@@ -30,7 +30,11 @@ public struct SavedModel {
             throw TransferError.badCheckpoint("\(weightsURL.path): no such file (the checkpoint's weights)")
         }
         let spec = try ModelSpec.read(folder.appendingPathComponent("model.json"), weights: weightsURL)
-        let body = BodyCatalog.randomBody(family: spec.bodyFamily, config: spec.bodyConfig, seed: 0)
+        // `read` checked that the family is registered.
+        guard let family = BodyRegistry.family(modelType: spec.bodyFamily) else {
+            throw TransferError.badCheckpoint("\(folder.path): unknown body family '\(spec.bodyFamily)'")
+        }
+        let body = BodyCatalog.randomBody(family: family, config: spec.bodyConfig, seed: 0)
         let model = CrossModalModel(spec: spec, body: body, seed: 0)
         do {
             try model.load(stateDict: try SafeTensors.load(contentsOf: weightsURL), strict: true, source: weightsURL.path)

@@ -52,8 +52,8 @@ public struct SourceTask: Sendable {
         let data = assets.root.appendingPathComponent("data", isDirectory: true)
         let perClass = options.alignmentPerClass + options.analysisPerClass
         let full: LabeledDataset
-        switch body.family {
-        case .bert:
+        switch body.sourceModality {
+        case .tokens:
             let vocab = body.tokenizer.map { "wp\($0.vocabularySize)" } ?? "hash\(body.config.vocabularySize)"
             let key = "source-wordnet-\(vocab)-c\(options.classes)-n\(perClass)-t\(options.maxLength)-s\(options.seed).json"
             let file = cache.appendingPathComponent(key)
@@ -76,7 +76,7 @@ public struct SourceTask: Sendable {
                 full = try LabeledDataset(name: "wordnet", inputs: .tokens(ids),
                                           targets: .classes(texts.labels, names: texts.classNames))
             }
-        case .dinov2:
+        case .pixels:
             let side = options.imageSize ?? min(body.config.imageSize, 112)
             let key = "source-fashion-mnist-i\(side)-n\(perClass)-s\(options.seed).safetensors"
             let file = cache.appendingPathComponent(key)

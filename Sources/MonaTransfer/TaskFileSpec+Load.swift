@@ -463,6 +463,14 @@ extension TaskFileSpec {
             let d = try WAVFile.logMelDataset(name: taskName, files: files.map(\.url), labels: files.map(\.label),
                                               classNames: names, features: features, frames: frames)
             let x = d.inputTensor!
+            // Checked here, per clip, so that the error names the file (after the split a sample index would
+            // point into the split, not the folder).
+            let values = x.scalars
+            let perClip = values.count / max(1, files.count)
+            if perClip > 0, let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw DataError(file: files[bad / perClip].url.path,
+                                "the clip gives non-finite log-mel features (NaN or infinite samples in the file)")
+            }
             return try d.replacingInputs(.series(x.reshaped(to: [x.shape[0], x.shape[2], x.shape[3]])))
         }
         let all = try dataset(trainFiles, frames: input.frames)
@@ -485,6 +493,8 @@ extension TaskFileSpec {
             let y = try NumPyArray.load(contentsOf: URL(fileURLWithPath: f.targets ?? ""))
             let name = "\(f.inputs) + \(f.targets ?? "")"
             var d = try TaskCatalog.arrays(x: x, y: y, file: name, name: taskName)
+            // Before any split, so that a sample index in the error is the file's own.
+            try d.checkFinite(file: name)
             if let s = input.shape, let t = d.inputTensor {
                 guard Array(t.shape.dropFirst()).reduce(1, *) == s.reduce(1, *) else {
                     throw fail("input.shape", "\(s) does not hold the \(Array(t.shape.dropFirst())) values per sample of \(f.inputs)")

@@ -1,5 +1,6 @@
 import Foundation
 import MonaData
+import MonaJSON
 import MonaRunKit
 
 /// A task described by the user's own files: which files, how to read them, what is predicted and how it is
@@ -515,7 +516,7 @@ extension TaskFileSpec: Codable {
     /// Decodes the config's `data.spec`; relative paths are taken from the working directory.
     public init(from decoder: Decoder) throws {
         // The config decoder holds the YAML tree itself; other decoders (JSON) go through RunValue.
-        let v = try (decoder as? ConfigTreeDecoder)?.value ?? RunValue(from: decoder)
+        let v = try (decoder as? JSONValueDecoder)?.value ?? RunValue(from: decoder)
         try self.init(value: v, source: "config data.spec",
                       base: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
     }

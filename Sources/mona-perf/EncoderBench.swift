@@ -32,10 +32,7 @@ struct EncoderBench: ParsableCommand {
         var report: [(String, JSON)] = []
         var table = Table("Encoders forward+backward, batch \(Self.batch)×\(Self.tokens) tokens (tokens/s)",
                           columns: ["model", "threads", "ms/step", "tokens/s", "PyTorch tokens/s", "ratio"])
-        let minilm: BertModel? = {
-            if case .bert(let m, _)? = try? PretrainedBody.load("minilm-l6") { return m }
-            return nil
-        }()
+        let minilm = try? BertModel.pretrained("minilm-l6")
         if minilm == nil { table.notes.append("MiniLM-L6 skipped: run scripts/fetch-assets.sh bodies") }
         let reference = ReferenceStack(seed: 1)
         let runTorch = torch == "yes" || (torch == "auto" && torchAvailable())

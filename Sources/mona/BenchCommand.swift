@@ -16,7 +16,9 @@ struct BenchCommand: ParsableCommand {
         them). A cell whose record is complete and has the same configuration is skipped — records copied from \
         another machine are enough — a changed configuration runs again, and an interrupted run is resumed from its \
         checkpoints, so re-running the same command continues a benchmark. With --jobs N the runs go to N child \
-        processes of this executable, each with MONA_THREADS = cores / N.
+        processes of this executable, each with MONA_THREADS = cores / N. With --executor slurm the unfinished cells \
+        go to Slurm as one job array (the output folder must be on a filesystem the nodes share); --status shows \
+        each cell's state (docs/cluster.md).
 
         Suites: quick (gunpoint, italypowerdemand, darcy16 with small budgets; every method; 1 seed), full (all \
         target modalities; 5 seeds on tasks with ≤ 500 training samples, 3 on the others; adds no-body and the \
@@ -35,8 +37,10 @@ struct BenchCommand: ParsableCommand {
         critical-difference diagram), report.md, convergence.md (runs that stopped early vs hit the epoch cap, per \
         method). See docs/bench.md, "Statistics".
 
-        Example:
+        Examples:
           mona bench --suite quick --jobs 2 --output bench-quick
+          mona bench --suite full --executor slurm --max-parallel 32 --cpus-per-task 2 --time 2:00:00 -o /shared/bench-full
+          mona bench --status -o /shared/bench-full
         """)
 
     @Option(help: "Built-in suite: quick, full or micro (default quick).")
@@ -88,8 +92,39 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("no-gap"), help: "Do not measure the modality gap.")
     var noGap = false
 
-    @Option(help: "Where runs go: local (child processes of this executable, default) or print (write each unfinished cell's `mona fit` command line, for another scheduler or GNU parallel; run this bench again afterwards to record and aggregate).")
+    @Option(help: "Where runs go: local (child processes of this executable, default), slurm (one Slurm job array; the output folder must be on a filesystem the nodes share) or print (write each unfinished cell's `mona fit` command line, for another scheduler or GNU parallel; run this bench again afterwards to record and aggregate).")
     var executor: String = "local"
+
+    @Option(name: .customLong("max-parallel"), help: "Slurm: array tasks running at once (the K of --array=0-N%K; default: no limit).")
+    var maxParallel: Int?
+
+    @Option(help: "Slurm: partition (or a comma-separated list).")
+    var partition: String?
+
+    @Option(help: "Slurm: time limit of each array task (minutes, HH:MM:SS or D-HH:MM:SS).")
+    var time: String?
+
+    @Option(name: .customLong("cpus-per-task"), help: "Slurm: CPUs of each array task, also its MONA_THREADS (default 1).")
+    var cpusPerTask: Int?
+
+    @Option(help: "Slurm: memory of each array task, e.g. 4G.")
+    var mem: String?
+
+    @Option(help: "Slurm: account to charge.")
+    var account: String?
+
+    @Option(name: .customLong("sbatch"), help: ArgumentHelp("Slurm: a further #SBATCH option (repeatable), written with '=', e.g. --sbatch=--qos=long.",
+                                                         valueName: "option"))
+    var sbatchOptions: [String] = []
+
+    @Flag(help: "Slurm: follow the job array until it ends, then aggregate (the default).")
+    var wait = false
+
+    @Flag(help: "Slurm: return once the array is submitted; `mona bench --status -o DIR` shows its progress, the same command again waits and aggregates.")
+    var detach = false
+
+    @Flag(help: "Show each cell of the output folder as finished, running, pending, failed (with its log) or not submitted, and exit.")
+    var status = false
 
     @Option(name: .customLong("run-index"),
             help: "Run only cell N of the suite (0-based, in suite order) in this process and record it, e.g. one array task of a cluster job.")
@@ -103,35 +138,49 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors(command: "bench", mode: outputOptions.mode) {
+            try validateExecutorOptions()
+            let mode = outputOptions.mode
+            if status {
+                try showStatus(mode: mode)
+                return
+            }
             let resolved = try resolveSuite()
             let out = URL(fileURLWithPath: output ?? "bench-\(resolved.name)", isDirectory: true)
-            let mode = outputOptions.mode
-            try FolderLock.lock(out.appendingPathComponent("bench.lock"), what: out.path, advice: "wait for that benchmark to finish")
-            let started = Date()
-            guard ["local", "print"].contains(executor) else {
-                throw ValidationError("--executor: '\(executor)' is not one of local, print")
-            }
-            guard jobs >= 1 else { throw ValidationError("--jobs: expected ≥ 1, got \(jobs)") }
-            let runner = BenchRunner(suite: resolved, output: out, jobs: jobs,
-                                     executable: jobs > 1 ? BenchCommand.executable() : nil)
-            runner.keepCheckpoints = keepCheckpoints
             if let runIndex {
+                // One array task among many on the same folder: the run directory's own lock keeps cells apart, so
+                // the bench folder's lock (held by the submitting `mona bench`) is not taken.
+                let runner = BenchRunner(suite: resolved, output: out)
+                runner.keepCheckpoints = keepCheckpoints
                 let o = try runner.runCell(runIndex)
                 BenchCommand.printOutcome(o, done: 1, total: 1, mode: mode)
                 if o.status == .failed { throw ExitCode(1) }
                 return
             }
+            try FolderLock.lock(out.appendingPathComponent("bench.lock"), what: out.path, advice: "wait for that benchmark to finish")
+            let started = Date()
+            let runner = BenchRunner(suite: resolved, output: out, jobs: jobs,
+                                     executable: jobs > 1 ? BenchCommand.executable() : nil)
+            runner.keepCheckpoints = keepCheckpoints
             if executor == "print" && !noRun {
                 for line in try runner.commandLines(executable: BenchCommand.executable()) { print(line) }
                 return
             }
-            runner.onOutcome = { o, done, total in BenchCommand.printOutcome(o, done: done, total: total, mode: mode) }
-            if mode != .quiet && mode != .json && !noRun {
-                print("bench \(resolved.name): \(resolved.runs.count) runs (\(resolved.tasks.count) tasks × "
-                      + "\(resolved.methods.count) methods × \(BenchCommand.seedSummary(resolved)) seeds) → \(out.path)"
-                      + (jobs > 1 ? ", \(jobs) jobs × \(runner.threadsPerJob) threads" : ""))
+            let report: @Sendable (BenchRunOutcome, Int, Int) -> Void = { o, done, total in
+                BenchCommand.printOutcome(o, done: done, total: total, mode: mode)
             }
-            let outcomes = noRun ? [] : try runner.run()
+            runner.onOutcome = report
+            var outcomes: [BenchRunOutcome] = []
+            if executor == "slurm" && !noRun {
+                guard let o = try runSlurm(runner, suite: resolved, mode: mode, report: report) else { return }
+                outcomes = o
+            } else {
+                if mode != .quiet && mode != .json && !noRun {
+                    print("bench \(resolved.name): \(resolved.runs.count) runs (\(resolved.tasks.count) tasks × "
+                          + "\(resolved.methods.count) methods × \(BenchCommand.seedSummary(resolved)) seeds) → \(out.path)"
+                          + (jobs > 1 ? ", \(jobs) jobs × \(runner.threadsPerJob) threads" : ""))
+                }
+                outcomes = noRun ? [] : try runner.run()
+            }
             var gaps: [String: TaskModalityGap] = [:]
             if !noGap {
                 gaps = BenchGaps.measure(suite: resolved, output: out) { task, why in
@@ -150,7 +199,7 @@ struct BenchCommand: ParsableCommand {
                                        ("runs", .number(Double(outcomes.count))), ("failed", .number(Double(failed))),
                                        ("seconds", .number(wall)), ("results", results.json())]).json)
             case .quiet, .auto:
-                if mode != .quiet { print(results.markdown()) }
+                if mode != .quiet { print(results.summaryMarkdown()) }
                 print(String(format: "bench %@: %d runs, %d failed, %.1f s; report %@", resolved.name, outcomes.count,
                              failed, wall, out.appendingPathComponent("report.md").path))
             }
@@ -162,20 +211,35 @@ struct BenchCommand: ParsableCommand {
     func resolveSuite() throws -> BenchSuite {
         let name = suite ?? "quick"
         guard var s = BenchSuite.named(name) else {
-            throw ValidationError("unknown suite '\(name)'; known: \(BenchSuite.builtInNames.joined(separator: ", "))")
+            throw ValidationError("--suite: unknown suite '\(name)'; known: \(BenchSuite.builtInNames.joined(separator: ", "))")
         }
-        func list(_ text: String) -> [String] {
-            text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        try checkOverrides()
+        func list(_ text: String, _ flag: String) throws -> [String] {
+            let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !items.isEmpty else { throw ValidationError("\(flag): expected a comma-separated list, got '\(text)'") }
+            return items
         }
         if let tasks {
-            s.tasks = list(tasks).map { t in s.tasks.first { $0.name == t.lowercased() } ?? BenchTask(t, body: body) }
+            s.tasks = try list(tasks, "--tasks").map { t in
+                if let known = s.tasks.first(where: { $0.name == t.lowercased() }) { return known }
+                // A task the suite does not have: a known task or an existing data path (checked now, not when
+                // its runs start).
+                guard TaskCatalog.allNames.contains(t.lowercased()) || FileManager.default.fileExists(atPath: t) else {
+                    throw ValidationError("--tasks: '\(t)' is neither a known task (\(TaskCatalog.allNames.joined(separator: ", "))) nor an existing data path")
+                }
+                return BenchTask(t, body: body)
+            }
             if suite == nil { s.name = "custom" }
         }
         let registered = Set(MethodCatalog.names.map(\.name))
         if let methods {
-            s.methods = list(methods)
+            s.methods = try list(methods, "--methods")
             // Unknown methods fail up front.
-            for m in s.methods where m != BenchSuite.expertColumn { _ = try MethodCatalog.make(MethodConfig(name: m)) }
+            for m in s.methods where m != BenchSuite.expertColumn {
+                do { _ = try MethodCatalog.make(MethodConfig(name: m)) } catch {
+                    throw ValidationError("--methods: \(error)")
+                }
+            }
         } else {
             let missing = s.methods.filter { $0 != BenchSuite.expertColumn && !registered.contains($0) }
             if !missing.isEmpty {
@@ -185,8 +249,10 @@ struct BenchCommand: ParsableCommand {
             }
         }
         if let seeds {
-            s.seeds = try list(seeds).map {
-                guard let x = UInt64($0) else { throw ValidationError("--seeds: '\($0)' is not a non-negative integer") }
+            s.seeds = try list(seeds, "--seeds").map {
+                guard let x = UInt64($0), x <= 1 << 53 else {
+                    throw ValidationError("--seeds: '\($0)' is not an integer from 0 to 2^53")
+                }
                 return x
             }
             for i in s.tasks.indices { s.tasks[i].seeds = nil }   // --seeds replaces the per-task seed lists too
@@ -212,6 +278,26 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("the suite needs at least one task, method and seed")
         }
         return s
+    }
+
+    /// The budget overrides, checked before any run starts (a run would refuse them one by one later, naming
+    /// its config key rather than the flag).
+    func checkOverrides() throws {
+        let limit = 1 << 53
+        let minimums: [(String, Int?, Int)] = [("--epochs", epochs, 1), ("--patience", patience, 1), ("--train-limit", trainLimit, 2),
+                                               ("--test-limit", testLimit, 1), ("--max-tokens", maxTokens, 1),
+                                               ("--analysis-every", analysisEvery, 0), ("--jobs", jobs, 1),
+                                               ("--run-index", runIndex, 0)]
+        for (flag, value, minimum) in minimums {
+            guard let value else { continue }
+            guard value >= minimum, value <= limit else {
+                throw ValidationError("\(flag) \(value): accepted: an integer from \(minimum) to 2^53")
+            }
+        }
+        guard body.isEmpty == false, BodyCatalog.builtInNames.contains(body) || AssetRegistry.bodyNames.contains(body)
+                || FileManager.default.fileExists(atPath: body) else {
+            throw ValidationError("--body: '\(body)' is neither a known body (\((AssetRegistry.bodyNames + BodyCatalog.builtInNames).joined(separator: ", "))) nor a model directory")
+        }
     }
 
     /// "3", or "3–5" when tasks have their own seed lists.

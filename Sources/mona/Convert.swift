@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MonaFormats
+import MonaRunKit
 
 /// `mona convert`: an ONNX export → a Hugging Face-named safetensors state dict.
 struct Convert: ParsableCommand {
@@ -19,14 +20,17 @@ struct Convert: ParsableCommand {
     @Option(help: "Naming scheme: \(Layout.allCases.map(\.rawValue).joined(separator: ", ")).") var layout: Layout
 
     func run() throws {
-        let model = try ONNXModel(contentsOf: URL(fileURLWithPath: input))
-        let state = switch layout {
-        case .bert: try model.bertStateDict()
-        case .dinov2: try model.dinov2StateDict()
-        case .raw: try model.namedParameters()
+        try reportingErrors(command: "convert", mode: .auto) {
+            try checkExists(input, "input")
+            let model = try ONNXModel(contentsOf: URL(fileURLWithPath: input))
+            let state = switch layout {
+            case .bert: try model.bertStateDict()
+            case .dinov2: try model.dinov2StateDict()
+            case .raw: try model.namedParameters()
+            }
+            try SafeTensors.save(state, metadata: ["format": "pt", "source": URL(fileURLWithPath: input).lastPathComponent],
+                                 to: URL(fileURLWithPath: output))
+            print(TerminalText.escaped("wrote \(state.count) tensors to \(output)"))
         }
-        try SafeTensors.save(state, metadata: ["format": "pt", "source": URL(fileURLWithPath: input).lastPathComponent],
-                             to: URL(fileURLWithPath: output))
-        print("wrote \(state.count) tensors to \(output)")
     }
 }

@@ -44,7 +44,7 @@ struct DataCommand: ParsableCommand {
             }
         } catch {
             // Every failure here is about the task or its data: one line, exit 2 (as for any bad input).
-            let text = "\(error)".split(whereSeparator: \.isNewline).joined(separator: "; ")
+            let text = TerminalText.escaped("\(error)".split(whereSeparator: \.isNewline).joined(separator: "; "))
             if json { print(RunValue.object([("event", "error"), ("command", "data"), ("message", .string(text))]).json) }
             FileHandle.standardError.write(Data("mona data: error: \(text)\n".utf8))
             throw ExitCode(2)

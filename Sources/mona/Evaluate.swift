@@ -40,14 +40,25 @@ struct Evaluate: ParsableCommand {
             guard (1...(1 << 20)).contains(batchSize) else {
                 throw CommandError("--batch-size \(batchSize): accepted: an integer from 1 to \(1 << 20)")
             }
+            try checkCheckpointName(checkpoint)
+            try checkExists(path, "run or checkpoint folder")
             let saved = try SavedModel.load(URL(fileURLWithPath: path), checkpoint: checkpoint)
-            guard let source = task ?? saved.spec.taskSource else {
-                throw TransferError.badConfig("the checkpoint does not name its task; pass --task")
-            }
             guard split == "test" || split == "train" else {
                 throw TransferError.badConfig("--split must be test or train, got '\(split)'")
             }
-            let loaded = try TaskCatalog.load(source, dataRoot: AssetRegistry().root.appendingPathComponent("data"))
+            // Without --task, the run's own data: its saved task spec when it had one (a data path's inferred
+            // spec keeps e.g. the --label rule and the split), else the task name or path it was trained on.
+            let source: String, loaded: LoadedTask
+            if task == nil, let spec = try saved.savedDataSpec(runPath: URL(fileURLWithPath: path)) {
+                source = spec.from ?? spec.taskName
+                loaded = try spec.load().task
+            } else {
+                guard let name = task ?? saved.spec.taskSource else {
+                    throw TransferError.badConfig("the checkpoint does not name its task; pass --task")
+                }
+                source = name
+                loaded = try TaskCatalog.load(name, dataRoot: AssetRegistry().root.appendingPathComponent("data"))
+            }
             let data = try saved.prepared(split == "test" ? loaded.test : loaded.training,
                                           source: "\(source) (\(split) split)", requireTargets: true)
             let spec = saved.spec.task

@@ -17,7 +17,9 @@ extension Mona {
     /// option (ArgumentParser's default is status 64 with the usage text appended).
     static func main() {
         do {
-            var command = try parseAsRoot(joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))
+            let arguments = joiningNegativeValues(Array(CommandLine.arguments.dropFirst()))
+            try refuseEmptyValues(arguments)
+            var command = try parseAsRoot(arguments)
             try command.run()
         } catch {
             let code = exitCode(for: error)
@@ -25,6 +27,28 @@ extension Mona {
             let line = TerminalText.escaped(message(for: error).split(whereSeparator: \.isNewline).joined(separator: "; "))
             FileHandle.standardError.write(Data("mona: error: \(line) (see `mona help`)\n".utf8))
             Foundation.exit(2)
+        }
+    }
+}
+
+/// An option given an empty value (`--output ""`, `--body=`) is refused naming the option: no option of mona
+/// takes an empty string, and several would otherwise fall back to a default (an empty path is the working
+/// directory).
+/// An empty argument, and control characters in any argument (a name or path with an escape sequence or a
+/// newline in it would forge terminal lines wherever it is printed), are refused the same way.
+func refuseEmptyValues(_ arguments: [String]) throws {
+    for (i, a) in arguments.enumerated() {
+        if a == "--" { return }
+        let option = a.hasPrefix("-") ? String(a.prefix { $0 != "=" }) : (i > 0 && arguments[i - 1].hasPrefix("-") ? arguments[i - 1] : nil)
+        if a.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            let place = option.map { "\($0): a value" } ?? "argument \(i + 1)"
+            throw ValidationError("\(place) with control characters ('\(TerminalText.escaped(a).prefix(80))'); accepted: printable text")
+        }
+        if a.isEmpty {
+            throw ValidationError((option.map { "\($0): an empty value" } ?? "argument \(i + 1) is empty") + "; accepted: a non-empty value")
+        }
+        if a.hasPrefix("--"), a.hasSuffix("="), a.count > 3 {
+            throw ValidationError("\(a.dropLast()): an empty value; accepted: a non-empty value")
         }
     }
 }

@@ -78,12 +78,39 @@ struct RunOptions: ParsableArguments {
     func resolveConfig(base: [(String, RunValue)] = [], savedRun: URL? = nil) throws -> FitConfig {
         var layers = base
         if let config {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: config, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                throw ValidationError("--config \(config): no such file")
+            }
             layers += try ConfigFile.load(URL(fileURLWithPath: config))
         } else if let savedRun {
             layers += try ConfigFile.load(savedRun)
         }
         layers += flagPairs()
         return try FitConfig.resolve(layers: layers, assignments: assignments)
+    }
+
+    /// The configuration keys the flags set, so that a value refused by the configuration's checks is reported
+    /// under the flag the user typed.
+    static let flagKeys: [(flag: String, key: String)] = [
+        ("--task", "task"), ("--body", "body"), ("--method", "method.name"), ("--epochs", "training.epochs"),
+        ("--seed", "seed"), ("--output", "output"), ("--batch-size", "training.batchSize"),
+        ("--lr", "training.learningRate"), ("--max-tokens", "model.maxTokens"), ("--patience", "training.patience"),
+    ]
+
+    /// Checks the resolved configuration before anything is created on disk; an error about a key that a flag
+    /// set names the flag too (`--epochs 0 (training.epochs): must be ≥ 1, got 0`).
+    func validate(_ config: FitConfig) throws {
+        do {
+            try config.validate()
+        } catch TransferError.badConfig(let message) {
+            let given = Set(flagPairs().map(\.0))
+            if let (flag, key) = RunOptions.flagKeys.first(where: { given.contains($0.key) && message.hasPrefix($0.key + ":") }) {
+                let value = flagPairs().first { $0.0 == key }.map { $0.1.stringValue ?? $0.1.json } ?? ""
+                throw TransferError.badConfig("\(flag) \(value) (\(key))" + message.dropFirst(key.count))
+            }
+            throw TransferError.badConfig(message)
+        }
     }
 
     func flagPairs() -> [(String, RunValue)] {
@@ -147,7 +174,8 @@ struct Fit: ParsableCommand {
             // A data path or spec file becomes data.spec, saved in config.yaml (TaskInference.swift).
             let (resolved, inferred) = try TaskInference.resolve(try resolveConfig(), label: dataOptions.label)
             if let inferred, ranks.isRoot { announce(inferred, mode: outputOptions.mode) }
-            guard let out = options.output ?? resolved.output else {
+            try options.validate(resolved)
+            guard let out = resolved.output else {  // flags, then --set output=…
                 throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
             }
             if options.force && ranks.isRoot { try RunDirectory.adopt(URL(fileURLWithPath: out)) }

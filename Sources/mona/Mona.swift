@@ -23,5 +23,6 @@ struct Mona: ParsableCommand {
             Generate.self,
             Analyze.self,
             BenchCommand.self,
+            Serve.self,
         ])
 }

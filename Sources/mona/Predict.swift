@@ -37,6 +37,9 @@ struct Predict: ParsableCommand {
             guard (1...(1 << 20)).contains(batchSize) else {
                 throw CommandError("--batch-size \(batchSize): accepted: an integer from 1 to \(1 << 20)")
             }
+            try checkCheckpointName(checkpoint)
+            try checkExists(path, "run or checkpoint folder")
+            try checkExists(input, "--input")
             let saved = try SavedModel.load(URL(fileURLWithPath: path), checkpoint: checkpoint)
             let data = try saved.prepared(try SavedModel.readInputs(URL(fileURLWithPath: input)), source: input)
             let predictions = saved.predict(data, batchSize: batchSize)

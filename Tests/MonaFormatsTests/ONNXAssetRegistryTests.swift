@@ -35,11 +35,11 @@ struct ONNXAssetRegistryTests {
     @Test func bodiesMapToFilesUnderTheRoot() throws {
         let registry = AssetRegistry(root: URL(fileURLWithPath: "/nowhere"))
         let l6 = try registry.body("minilm-l6")
-        #expect(l6.architecture == .bert && l6.format == .safetensors)
+        #expect(l6.modelType == "bert" && l6.format == .safetensors)
         #expect(l6.files.map(\.path) == ["/nowhere/minilm-l6/model.safetensors", "/nowhere/minilm-l6/config.json",
                                          "/nowhere/minilm-l6/vocab.txt"])
         let dino = try registry.body("dinov2-s14")
-        #expect(dino.architecture == .dinov2 && dino.format == .onnx && dino.vocabulary == nil)
+        #expect(dino.modelType == "dinov2" && dino.format == .onnx && dino.vocabulary == nil)
         #expect(dino.weights.path == "/nowhere/dinov2-s14/vit_s_focus.onnx")
         #expect(try registry.body("minilm-l3").vocabulary?.path == "/nowhere/minilm-l6/vocab.txt")
         #expect(registry.allBodies().map(\.name) == AssetRegistry.bodyNames)

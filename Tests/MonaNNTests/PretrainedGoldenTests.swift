@@ -44,9 +44,10 @@ func sentenceEmbedding(_ model: BertModel, ids: [Int]) -> (hidden: Tensor, embed
 
     @Test(.enabled(if: Golden.available("minilm-l6", for: "miniLML6MatchesReference")))
     func miniLML6MatchesReference() throws {
-        guard case .bert(let model, let tok?) = try PretrainedBody.load("minilm-l6") else {
-            Issue.record("minilm-l6 should load as BERT with a tokenizer"); return
-        }
+        let entry = try AssetRegistry().body("minilm-l6")
+        let model = try BertModel.load(asset: entry)
+        guard let vocabulary = entry.vocabulary else { Issue.record("minilm-l6 should ship a vocabulary"); return }
+        let tok = try WordPieceTokenizer(vocabularyFile: vocabulary)
         let ids1 = tok.encode(Self.heart), ids2 = tok.encode(Self.series)
         #expect(ids1 == [101, 1996, 2540, 3446, 3445, 9249, 1012, 102])
         #expect(ids2 == [101, 1037, 2051, 2186, 1997, 13617, 15324, 1012, 102])
@@ -69,7 +70,7 @@ func sentenceEmbedding(_ model: BertModel, ids: [Int]) -> (hidden: Tensor, embed
     func onnxMiniLMsMatchOnnxRuntime() throws {
         let golden = try Golden.json("minilm_onnx_golden.json")["models"] as! [String: Any]
         for name in ["minilm-l3", "minilm-l6-int8"] {
-            guard case .bert(let model, _) = try PretrainedBody.load(name) else { Issue.record("\(name) is BERT"); continue }
+            let model = try BertModel.pretrained(name)
             for case let c as [String: Any] in (golden[name] as! [String: Any])["cases"] as! [Any] {
                 let ids = (c["ids"] as! [NSNumber]).map(\.intValue)
                 let (h, e) = sentenceEmbedding(model, ids: ids)
@@ -90,7 +91,7 @@ func sentenceEmbedding(_ model: BertModel, ids: [Int]) -> (hidden: Tensor, embed
 
     @Test(.enabled(if: Golden.available("dinov2-s14", for: "dinov2MatchesOnnxRuntime")))
     func dinov2MatchesOnnxRuntime() throws {
-        guard case .dinov2(let model) = try PretrainedBody.load("dinov2-s14") else { Issue.record("DINOv2"); return }
+        let model = try Dinov2Model.pretrained("dinov2-s14")
         let runs = try Golden.json("dinov2_golden.json")["runs"] as! [String: Any]
         for (key, value) in runs {
             let run = value as! [String: Any]

@@ -92,10 +92,10 @@ import Testing
             #expect(n == 5 || n == 3)
         }
         #expect(full.seeds(for: full.tasks[0]).count == 5)                                    // gunpoint, 50 samples
-        #expect(full.seeds(for: full.tasks.first { $0.name == "peptides" }!).count == 3)     // 800 samples
-        // Probes: every 50 steps, at most four in fine-tuning on the large tasks (800 samples: 40 steps × 20 epochs).
+        #expect(full.seeds(for: full.tasks.first { $0.name == "peptides" }!).count == 3)     // 600 samples
+        // Probes: every 50 steps, at most four in fine-tuning on the large tasks (600 samples: 30 steps × 10 epochs).
         #expect(full.config(task: full.tasks.first { $0.name == "peptides" }!, method: "mona", seed: 0)
-                    .method.options["analysisEvery"] == "200")
+                    .method.options["analysisEvery"] == "75")
         #expect(full.config(task: full.tasks[0], method: "mona", seed: 0).method.options["analysisEvery"] == "50")
         let gunpoint = full.tasks[0]
         #expect(full.resolvedMethod(task: gunpoint, method: "expert") == BenchTask.Family.expertMethods["series"])

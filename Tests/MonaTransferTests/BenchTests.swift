@@ -128,13 +128,17 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent(f).path), "missing \(f)")
         }
 
+        #expect(results.markdown().contains("## Test metric at the final epoch"))
+        let summary = results.summaryMarkdown()
+        #expect(summary.contains("## Test metric\n") && summary.contains("## Test metric at the final epoch")
+                && summary.contains("## Time per run") && !summary.contains("## Source knowledge reuse"))
         // Recompute every aggregate from the runs' metrics.jsonl, independently of BenchRunRecord.
-        func testAccuracy(_ task: String, _ method: String, _ seed: Int) throws -> Double {
+        func testAccuracy(_ task: String, _ method: String, _ seed: Int, key: String = "test_accuracy") throws -> Double {
             let url = dir.url.appendingPathComponent("runs/\(task)/\(method)/seed\(seed)/metrics.jsonl")
             let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
             for line in lines.reversed() {
                 let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-                if o["split"] as? String == "test", let x = o["test_accuracy"] as? Double { return x }
+                if o["split"] as? String == "test", let x = o[key] as? Double { return x }
             }
             Issue.record("no test record in \(url.path)")
             return .nan
@@ -151,6 +155,11 @@ import Testing
                 #expect(abs((cell.standardDeviation ?? .nan) - std) < 1e-12)
                 #expect(cell.runs == ["runs/\(task)/\(method)/seed0", "runs/\(task)/\(method)/seed1"])
                 #expect(cell.finalTrainLosses.count == 2 && cell.sourceProbeAfter.count == 2)
+                // The final epoch's test value (no selection) is read per seed and averaged.
+                let finals = [try testAccuracy(task, method, 0, key: "test_final_accuracy"),
+                              try testAccuracy(task, method, 1, key: "test_final_accuracy")]
+                #expect(cell.finalValues == finals)
+                #expect(abs((cell.meanFinalValue ?? .nan) - (finals[0] + finals[1]) / 2) < 1e-12)
                 // Each run leaves timings.json; the cell's time is their mean.
                 let totals = try (0..<2).map { seed -> Double in
                     let url = dir.url.appendingPathComponent("runs/\(task)/\(method)/seed\(seed)/timings.json")
@@ -159,6 +168,11 @@ import Testing
                 }
                 #expect(abs((cell.meanSeconds ?? .nan) - (totals[0] + totals[1]) / 2) < 1e-9)
                 means[task, default: [:]][method] = mean
+                let csvRow = try #require(results.csv().split(separator: "\n").first { $0.hasPrefix("\(task),\(task),\(method),") })
+                let header = results.csv().split(separator: "\n")[0].split(separator: ",", omittingEmptySubsequences: false)
+                let column = try #require(header.firstIndex(of: "final_epoch_mean"))
+                let field = csvRow.split(separator: ",", omittingEmptySubsequences: false)[column]
+                #expect(abs((Double(field) ?? .nan) - (finals[0] + finals[1]) / 2) < 1e-12)
             }
         }
         var rankSum: [String: Double] = [:]

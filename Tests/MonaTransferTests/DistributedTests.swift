@@ -45,6 +45,30 @@ import Testing
         }
     }
 
+    /// `mona fit` started as a rank (the launcher's variables) on a machine without the library: one line, exit 2.
+    @Test func aRankWithoutTheMPILibraryExitsWithOneLine() throws {
+        guard let exe = monaExecutable() else { print("SKIPPED aRankWithoutTheMPILibraryExitsWithOneLine: mona not built"); return }
+        let dir = TemporaryDirectory()
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = ["fit", "--task", "gunpoint", "--body", "tiny-bert", "--output", dir.url.appendingPathComponent("run").path]
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") }
+        env["OMPI_COMM_WORLD_SIZE"] = "2"
+        env["MONA_MPI_LIBRARY"] = "/nonexistent/libmpi.so.40"
+        p.environment = env
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 2, "\(text)")
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == 1 && text.hasPrefix("mona fit: error: ") && text.contains("/nonexistent/libmpi.so.40")
+                && text.contains("openmpi-bin"), "\(text)")
+        #expect(!FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("run").path))
+    }
+
     @Test func singleProcessCollectivesAreIdentities() throws {
         let c = LocalCommunicator()
         var x: [Float] = [1, 2, 3]
@@ -231,6 +255,41 @@ func testRecord(_ run: URL) throws -> [String: RunValue] {
     func orcaOnTwoRanksReproducesOneProcess() throws {
         try compare(method: "orca", extra: ["--set", "method.orcaSteps=4", "--set", "method.orcaBatchSize=8",
                                             "--set", "method.sourcePerClass=3"])
+    }
+
+    /// `mona align` (MoNA's warm-up and stage 1, then the validation of the aligned model) on 2 ranks against one
+    /// process: the same aligned parameters and validation record, written once.
+    @Test(.enabled(if: mpiAvailable("DataParallelFitTests.align")
+                   && assetsPresent("data/wordnet/data.noun", test: "DataParallelFitTests.align")))
+    func alignOnTwoRanksReproducesOneProcess() throws {
+        let dir = TemporaryDirectory()
+        let task = try wavesTask(in: dir.url)
+        func args(_ out: URL) -> [String] {
+            ["align", "--task", task, "--body", "tiny-bert", "--method", "mona", "--seed", "3", "--batch-size", "8",
+             "--lr", "3e-3", "--max-tokens", "16", "--output", out.path, "--quiet", "--set", "model.dropout=0",
+             "--set", "method.warmupEpochs=1", "--set", "method.outerSteps=4", "--set", "method.sourceBatchSize=12",
+             "--set", "method.sourcePerClass=3", "--set", "method.analysisPerClass=3"]
+        }
+        let one = dir.url.appendingPathComponent("one"), two = dir.url.appendingPathComponent("two")
+        let a = try MonaJob(ranks: 0, arguments: args(one), in: dir.url, name: "one").wait(seconds: 300)
+        #expect(a.finished && a.status == 0, "1 process: \(a.err)")
+        let b = try MonaJob(ranks: 2, arguments: args(two), in: dir.url, name: "two").wait(seconds: 300)
+        #expect(b.finished && b.status == 0, "2 ranks: \(b.err)")
+        guard a.status == 0 && b.status == 0 else { return }
+        let diff = relativeDifference(try checkpoint(one, "aligned").model, try checkpoint(two, "aligned").model)
+        #expect(diff <= 1e-5, "aligned parameters differ by \(diff) (relative)")
+        func validation(_ run: URL) throws -> [String: RunValue] {
+            let records = try MetricsLog.read(run.appendingPathComponent("metrics.jsonl"))
+            return try #require(records.last { $0["stage"]?.stringValue == "aligned" && $0["split"]?.stringValue == "validation" })
+        }
+        let v1 = try validation(one), v2 = try validation(two)
+        #expect(v1["val_accuracy"]?.doubleValue == v2["val_accuracy"]?.doubleValue, "\(v1) vs \(v2)")
+        let l1 = try #require(v1["val_loss"]?.doubleValue), l2 = try #require(v2["val_loss"]?.doubleValue)
+        #expect(abs(l1 - l2) <= 1e-4 * max(1, abs(l1)))
+        // Rank 0 alone wrote: one log with one validation record of the aligned model, and one result line.
+        let records = try MetricsLog.read(two.appendingPathComponent("metrics.jsonl"))
+        #expect(records.filter { $0["stage"]?.stringValue == "aligned" }.count == 1)
+        #expect(b.out.split(separator: "\n").filter { !$0.isEmpty }.count == 1, "\(b.out)")
     }
 
     /// A rank killed mid-epoch ends the job within seconds (no hang), leaves only whole checkpoints, and the run

@@ -220,6 +220,32 @@ func parts(_ model: CrossModalModel, _ prefix: String) -> [String: [Float]] {
         #expect(tracker.reportSection().contains("| before-alignment | 0 |"))
     }
 
+    @Test func anUnchangedBodyReusesTheLastMeasurementAndAChangedOneIsMeasuredAgain() throws {
+        let (model, _) = try microModel()
+        let source = try microSource(count: 40).analysis
+        let recorder = MemoryRecorder()
+        let tracker = SourceKnowledgeTracker(source: source, every: 0, recorder: recorder)
+        let first = try tracker.measure(model, point: "before-alignment", step: 0)
+        let again = try tracker.measure(model, point: "finetune", step: 5)        // body untouched: reused
+        #expect(tracker.reusedMeasurements == 1)
+        #expect(again == first)
+        // A fresh tracker (no memo) measures the same body to the same report: reuse changes nothing.
+        let fresh = try SourceKnowledgeTracker(source: source, every: 0, recorder: SilentRecorder())
+            .measure(model, point: "x", step: 0)
+        #expect(fresh == first)
+        // Change one body weight (not the head or embedder): measured again, and equal to a fresh measurement.
+        let (name, p) = try #require(model.body.namedParameters().first { $0.parameter.value.shape.count == 2 })
+        var w = p.value.scalars
+        w[0] += 0.5
+        p.assign(Tensor(w, shape: p.value.shape))
+        let changed = try tracker.measure(model, point: "finetune", step: 10)
+        #expect(tracker.reusedMeasurements == 1, "changed \(name) must be re-measured")
+        let freshChanged = try SourceKnowledgeTracker(source: source, every: 0, recorder: SilentRecorder())
+            .measure(model, point: "x", step: 0)
+        #expect(changed == freshChanged)
+        #expect(recorder.records.filter { $0.text("phase") == "analysis" }.count == 3)
+    }
+
     @Test(.enabled(if: assetsPresent("data/ucr/GunPoint/GunPoint_TRAIN.ts", "data/wordnet/data.noun")))
     func monaFitOnGunPointWithATinyBody() throws {
         let dir = TemporaryDirectory()

@@ -49,7 +49,7 @@ import Testing
         let body = microBertBody(positions: 32)
         var g = SeededGenerator(seed: 1)
         let e = SeriesEmbedder(channels: 1, length: 20, maxTokens: 512, body: body, generator: &g)
-        let rows = body.sourceTextEmbeddings!.positions(20)
+        let rows = body.sourceEmbeddings.positions(20)
         #expect(maxAbsDiff(e.positionEmbeddings, rows) == 0)
         // LayerNorm starts from the body's embedding LayerNorm.
         #expect(maxAbsDiff(e.norm.weight, body.embeddingNorm!.weight) == 0)
@@ -57,7 +57,7 @@ import Testing
 
     @Test func positionsAreInterpolatedWhenTheBodyHasTooFew() {
         let body = microBertBody(positions: 4)
-        let table = body.sourceTextEmbeddings!.positions(4)           // [4, D]
+        let table = body.sourceEmbeddings.positions(4)           // [4, D]
         let p = body.sequencePositions(8)                              // [8, D]
         #expect(p.shape == [8, 8])
         // align_corners=False linear resize by 2: out[j] samples source (j + 0.5)/2 − 0.5, clamped at the ends.
@@ -228,7 +228,7 @@ enum LabeledDatasetFixtures {
         c.imageSize = 8
         c.patchSize = 2
         c.layerNormEpsilon = 1e-6
-        let body = BodyCatalog.randomBody(family: .dinov2, config: c, seed: 2)
+        let body = BodyCatalog.randomBody(family: Dinov2Body.self, config: c, seed: 2)
         let m = model(TaskSpec(name: "d", input: .fields, output: .dense2D, sampleShape: [1, 4, 4], outputs: 1,
                                targetShape: [1, 4, 4], loss: .relativeL2, metric: .relativeL2), body: body, patch: 2)
         checkGradients(m, input: .fields(rand([1, 1, 4, 4], seed: 9)),

@@ -1,6 +1,8 @@
 import Foundation
 import MonaData
+import MonaFormats
 import MonaRunKit
+import MonaTensor
 import Testing
 @testable import MonaTransfer
 
@@ -331,5 +333,108 @@ func ownDataPath(_ relative: String) -> String { ownData.appendingPathComponent(
         try "body: tiny-bert\ndata: {spec: {train: 5}}\n".write(to: config, atomically: true, encoding: .utf8)
         let bad = try runMona(["fit", "--config", config.path, "--output", dir.url.appendingPathComponent("run2").path])
         #expect(bad.status == 2 && bad.err.contains("config data.spec: train: expected a path"), "\(bad.err)")
+    }
+
+    /// `mona evaluate RUN` without --task reads the data through the spec saved in the run's config.yaml: a FASTA
+    /// file needs its --label rule and a spec file's k-mer tokenizer and split (re-reading `--task` as a path or
+    /// name would fail, or read other data). The metric is the one fit reported, from the run folder and from a
+    /// checkpoint folder alike.
+    @Test(arguments: ["FASTA", "SPEC"])
+    func evaluateUsesTheSavedSpec(kind: String) throws {
+        guard monaExecutable() != nil else { print("SKIPPED evaluateUsesTheSavedSpec: mona not built"); return }
+        let dir = TemporaryDirectory()
+        var task = ownDataPath("genes.fasta"), flags = ["--label", "field:1"]
+        if kind == "SPEC" {
+            // Named like a catalogue task, so reading the name again would load other data.
+            task = dir.url.appendingPathComponent("peptides.yaml").path
+            flags = []
+            try """
+            train: \(ownDataPath("peptides.csv"))
+            split: {testFraction: 0.5, seed: 11}
+            input: {type: tokens, column: sequence, tokenizer: kmers, k: 2, stride: 1}
+            target: {type: classification, column: label}
+            """.write(toFile: task, atomically: true, encoding: .utf8)
+        }
+        let run = dir.url.appendingPathComponent("run").path
+        let fit = try runMona(["fit", "--task", task, "--body", "tiny-bert", "--epochs", "1", "--batch-size", "8",
+                               "--max-tokens", "32", "--json", "--output", run] + flags)
+        try #require(fit.status == 0, "\(fit.err)")
+        let result = try #require(fit.out.split(separator: "\n").last.map { try RunValue.parse(json: String($0)) })
+        let accuracy = try #require(result["test_accuracy"]?.doubleValue)
+        for path in [run, run + "/checkpoints/best"] {
+            let eval = try runMona(["evaluate", path, "--json"])
+            #expect(eval.status == 0, "\(path): \(eval.err)")
+            let metrics = try RunValue.parse(json: eval.out)
+            #expect(metrics["test_accuracy"]?.doubleValue == accuracy, "\(eval.out) vs \(accuracy)")
+            #expect(metrics["samples"]?.doubleValue == (kind == "SPEC" ? 16 : 8), "\(eval.out)")
+        }
+        // An explicit --task still wins (here: the training split of the same data, read by its path).
+        if kind == "FASTA" {
+            let other = try runMona(["evaluate", run, "--task", task])
+            #expect(other.status == 2 && other.err.contains("needs a label rule"), "\(other.err)")
+        }
+    }
+
+    /// NaN or infinity in data read through a spec is refused naming the file (and the sample and channel, or
+    /// the line): arrays of an npy pair, a table's regression target, and a table cell when missing values are
+    /// errors — not only a value that overflows Float.
+    @Test func nonFiniteDataThroughASpec() throws {
+        let dir = TemporaryDirectory()
+        func refused(_ spec: String, _ mentions: [String]) throws {
+            let file = dir.url.appendingPathComponent("spec-\(UUID().uuidString).yaml")
+            try spec.write(to: file, atomically: true, encoding: .utf8)
+            do {
+                _ = try TaskFileSpec.load(file).load()
+                Issue.record("accepted: \(spec)")
+            } catch {
+                for m in mentions { #expect("\(error)".contains(m), "\(error) lacks \(m)") }
+                #expect(!"\(error)".contains("\n"))
+            }
+        }
+        // x_train with NaN at sample 3, channel 0, position 5.
+        var x = try NumPyArray.load(contentsOf: URL(fileURLWithPath: ownDataPath("arrays/X_train.npy")))
+        var values = x.scalars
+        let perSample = values.count / x.shape[0]
+        values[3 * perSample + 5] = .nan
+        x = Tensor(values, shape: x.shape)
+        let nanX = dir.url.appendingPathComponent("X_nan.npy")
+        try NumPyArray.save(x, to: nanX)
+        try refused("format: npy\ntrain: {inputs: \(nanX.path), targets: \(ownDataPath("arrays/y_train.npy"))}\n",
+                    [nanX.path, "sample 3", "channel 0", "nan"])
+        // Infinity in the test inputs of a pair.
+        values[3 * perSample + 5] = .infinity
+        let infX = dir.url.appendingPathComponent("X_inf.npy")
+        try NumPyArray.save(Tensor(values, shape: x.shape), to: infX)
+        try refused("""
+            format: npy
+            train: {inputs: \(ownDataPath("arrays/X_train.npy")), targets: \(ownDataPath("arrays/y_train.npy"))}
+            test: {inputs: \(infX.path), targets: \(ownDataPath("arrays/y_train.npy"))}
+
+            """, [infX.path, "sample 3", "inf"])
+        // A WAV folder with one 32-bit float clip holding NaN samples: named by its file.
+        let words = dir.url.appendingPathComponent("words")
+        try FileManager.default.copyItem(at: ownData.appendingPathComponent("words"), to: words)
+        let clip = words.appendingPathComponent("high/zz-nan.wav")
+        try Self.floatWAV(rate: 8000, samples: (0..<1760).map { $0 % 97 == 5 ? .nan : Float(sin(Double($0) / 3)) / 2 }).write(to: clip)
+        try refused("format: wav\ntrain: \(words.path)\n", [clip.path, "non-finite"])
+        // A table: "nan" as a regression target, and as an input cell with `missing: error`.
+        let csv = dir.url.appendingPathComponent("table.csv")
+        try ("a,b,y\n" + (0..<12).map { i in "\(i),\(i == 4 ? "nan" : String(2 * i)),\(i == 7 ? "NaN" : String(Double(i) / 2))" }
+            .joined(separator: "\n")).write(to: csv, atomically: true, encoding: .utf8)
+        try refused("train: \(csv.path)\ntarget: {type: regression, column: y}\n", [csv.path + ":9:", "not a finite number"])
+        try refused("train: \(csv.path)\ninput: {missing: error}\ntarget: {type: regression, column: a}\n",
+                    [csv.path + ":6:", "missing value in column b"])
+    }
+
+    /// A mono RIFF/WAVE file of 32-bit IEEE float samples.
+    static func floatWAV(rate: Int, samples: [Float]) -> Data {
+        var d = Data()
+        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { d.append(contentsOf: $0) } }
+        func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { d.append(contentsOf: $0) } }
+        d.append(contentsOf: Array("RIFF".utf8)); u32(36 + 4 * samples.count); d.append(contentsOf: Array("WAVE".utf8))
+        d.append(contentsOf: Array("fmt ".utf8)); u32(16); u16(3); u16(1); u32(rate); u32(4 * rate); u16(4); u16(32)
+        d.append(contentsOf: Array("data".utf8)); u32(4 * samples.count)
+        for x in samples { withUnsafeBytes(of: x.bitPattern.littleEndian) { d.append(contentsOf: $0) } }
+        return d
     }
 }

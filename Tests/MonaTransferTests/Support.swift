@@ -6,22 +6,22 @@ import MonaTensor
 @testable import MonaTransfer
 
 /// A very small BERT body (width 8, one layer) for gradient checks and fast training tests.
-func microBertBody(layers: Int = 1, width: Int = 8, positions: Int = 32, dropout: Float = 0, seed: UInt64 = 3) -> TransformerBody {
+func microBertBody(layers: Int = 1, width: Int = 8, positions: Int = 32, dropout: Float = 0, seed: UInt64 = 3) -> BertBody {
     var c = TransformerConfig(hiddenSize: width, layers: layers, heads: 2, intermediateSize: 2 * width)
     c.vocabularySize = 12
     c.maxPositions = positions
     c.hiddenDropout = dropout
-    return BodyCatalog.randomBody(family: .bert, config: c, seed: seed)
+    return BodyCatalog.randomBody(family: BertBody.self, config: c, seed: seed) as! BertBody
 }
 
 /// A very small DINOv2-style body (width 8, one layer, 4×4 patches on a 8×8 grid of 32×32 images).
-func microVitBody(seed: UInt64 = 4) -> TransformerBody {
+func microVitBody(seed: UInt64 = 4) -> Dinov2Body {
     var c = TransformerConfig(hiddenSize: 8, layers: 1, heads: 2, intermediateSize: 16)
     c.imageSize = 32
     c.patchSize = 4
     c.layerNormEpsilon = 1e-6
     c.hiddenDropout = 0
-    return BodyCatalog.randomBody(family: .dinov2, config: c, seed: seed)
+    return BodyCatalog.randomBody(family: Dinov2Body.self, config: c, seed: seed) as! Dinov2Body
 }
 
 /// Two easy classes of series [N, C, L]: noisy sines (class 0) and noisy ramps (class 1), alternating.

@@ -23,7 +23,7 @@ struct WaveSetup {
 
     func model(seed: UInt64 = 7) -> CrossModalModel {
         let body = microBertBody(width: 8, dropout: dropout, seed: 11)
-        let spec = ModelSpec(bodyName: "micro", bodyFamily: .bert, bodyConfig: body.config, task: task, maxTokens: 8)
+        let spec = ModelSpec(bodyName: "micro", bodyFamily: "bert", bodyConfig: body.config, task: task, maxTokens: 8)
         return CrossModalModel(spec: spec, body: body, seed: seed)
     }
 

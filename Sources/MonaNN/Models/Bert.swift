@@ -8,6 +8,7 @@ public final class BertEmbeddings: Module {
         ["wordEmbeddings": "word_embeddings", "positionEmbeddings": "position_embeddings",
          "tokenTypeEmbeddings": "token_type_embeddings", "layerNorm": "LayerNorm"]
     }
+    override public class var positionalParameters: [String] { ["positionEmbeddings"] }
     public let wordEmbeddings: Embedding
     public let positionEmbeddings: Embedding
     public let tokenTypeEmbeddings: Embedding

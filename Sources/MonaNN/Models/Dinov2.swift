@@ -8,6 +8,7 @@ public final class Dinov2Embeddings: Module {
         ["clsToken": "cls_token", "maskToken": "mask_token", "positionEmbeddings": "position_embeddings",
          "patchEmbeddings": "patch_embeddings"]
     }
+    override public class var positionalParameters: [String] { ["clsToken", "maskToken", "positionEmbeddings"] }
     /// `patch_embeddings.projection`
     public final class PatchEmbeddings: Module {
         public let projection: Conv2d

@@ -54,105 +54,101 @@ extension TransformerConfig {
     }
 }
 
-/// A pretrained transformer with its source embedder, ready to serve as a cross-modal body.
-public enum PretrainedBody {
-    /// A BERT-family text encoder and (when shipped) its WordPiece tokenizer.
-    case bert(BertModel, tokenizer: WordPieceTokenizer?)
-    /// A DINOv2 / ViT image encoder.
-    case dinov2(Dinov2Model)
-
-    /// Width of the token space.
-    public var width: Int {
-        switch self {
-        case .bert(let m, _): m.config.hiddenSize
-        case .dinov2(let m): m.config.hiddenSize
+extension AssetRegistry.Body {
+    /// The files, checked present and of `modelType` (a message naming the fetch command otherwise).
+    func require(modelType expected: String) throws {
+        try requirePresent()
+        guard modelType == expected else {
+            throw FormatError(file: weights.path, "body '\(name)' holds a \(modelType) model, not \(expected)")
         }
     }
 
-    /// The whole model as a module (for parameter listings and state dicts).
-    public var module: Module {
-        switch self {
-        case .bert(let m, _): m
-        case .dinov2(let m): m
-        }
-    }
-
-    /// Loads a known body (`minilm-l6`, `minilm-l3`, `minilm-l6-int8`, `dinov2-s14`) from the asset folder, or
-    /// throws a message telling the user which fetch command installs it.
-    public static func load(_ name: String, assets: AssetRegistry = AssetRegistry()) throws -> PretrainedBody {
-        let body = try assets.body(name)
-        try body.requirePresent()
-        let tokenizer = try body.vocabulary.map { try WordPieceTokenizer(vocabularyFile: $0) }
-        switch (body.architecture, body.format) {
-        case (.bert, .safetensors):
-            return try loadDirectory(weights: body.weights, config: body.config, tokenizer: tokenizer)
-        case (.bert, .onnx):
-            let onnx = try ONNXModel(contentsOf: body.weights)
-            let state = try onnx.bertStateDict()
-            var config = try body.config.map { try TransformerConfig(huggingFace: HFConfig(contentsOf: $0)) }
-                ?? TransformerConfig.miniLM(layers: countLayers(state))
-            config.layers = countLayers(state)
-            return .bert(try makeBert(config, state: state, source: body.weights.path), tokenizer: tokenizer)
-        case (.dinov2, _):
-            let onnx = try ONNXModel(contentsOf: body.weights)
-            var state = try onnx.dinov2StateDict()
-            var config = TransformerConfig.dinov2Small
-            config.layers = countLayers(state)
-            let model = Dinov2Model(config: config)
-            // The exported graph has no mask token (only used for masked-image pre-training): keep the zero init.
-            if state["embeddings.mask_token"] == nil { state["embeddings.mask_token"] = model.embeddings.maskToken }
-            try model.load(stateDict: state, source: body.weights.path)
-            model.eval()
-            return .dinov2(model)
-        }
-    }
-
-    /// Loads a Hugging Face model directory holding `config.json` and `model.safetensors` (and `vocab.txt`).
-    public static func load(directory: URL) throws -> PretrainedBody {
-        let vocab = directory.appendingPathComponent("vocab.txt")
-        let tokenizer = FileManager.default.fileExists(atPath: vocab.path)
-            ? try WordPieceTokenizer(vocabularyFile: vocab) : nil
-        let config = directory.appendingPathComponent("config.json")
-        let hf = try HFConfig(contentsOf: config)
-        let weights = directory.appendingPathComponent("model.safetensors")
-        switch hf.modelType ?? "bert" {
-        case "bert", "roberta", "xlm-roberta":
-            return try loadDirectory(weights: weights, config: config, tokenizer: tokenizer)
-        case "dinov2":
-            let model = Dinov2Model(config: try TransformerConfig(huggingFace: hf))
-            var state = try SafeTensors.load(contentsOf: weights)
-            if state["embeddings.mask_token"] == nil { state["embeddings.mask_token"] = model.embeddings.maskToken }
-            try model.load(stateDict: state, source: weights.path)
-            model.eval()
-            return .dinov2(model)
-        case let other:
-            throw FormatError(file: config.path, "model_type \"\(other)\" is not supported (expected bert, roberta or dinov2)")
-        }
-    }
-
-    static func loadDirectory(weights: URL, config: URL?, tokenizer: WordPieceTokenizer?) throws -> PretrainedBody {
+    /// The parsed `config.json` that safetensors weights need.
+    func huggingFaceConfig() throws -> HFConfig {
         guard let config else { throw FormatError(file: weights.path, "no config.json next to the weights") }
-        let c = try TransformerConfig(huggingFace: HFConfig(contentsOf: config))
+        return try HFConfig(contentsOf: config)
+    }
+}
+
+/// A MonaNN model whose pretrained weights the asset folder holds (`AssetRegistry`).
+public protocol PretrainedModel: Module {
+    /// Loads the weights of a registered body of this architecture (files checked present).
+    static func load(asset: AssetRegistry.Body) throws -> Self
+}
+
+extension PretrainedModel {
+    /// Loads the registered body `name` (e.g. `BertModel.pretrained("minilm-l6")`), or throws a message telling
+    /// the user which fetch command installs it. A text body's tokenizer is `WordPieceTokenizer(vocabularyFile:)`
+    /// of the entry's `vocabulary`.
+    public static func pretrained(_ name: String, assets: AssetRegistry = AssetRegistry()) throws -> Self {
+        try load(asset: assets.body(name))
+    }
+}
+
+extension BertModel: PretrainedModel {
+    /// Loads the weights of a registered BERT body (safetensors with its `config.json`, or ONNX).
+    public static func load(asset body: AssetRegistry.Body) throws -> BertModel {
+        try body.require(modelType: "bert")
+        guard body.format == .onnx else { return try load(safetensors: body.weights, config: body.huggingFaceConfig()) }
+        let state = try ONNXModel(contentsOf: body.weights).bertStateDict()
+        // The ONNX packages ship no config.json: MiniLM's geometry, with the layer count of the graph.
+        var config = try body.config.map { try TransformerConfig(huggingFace: HFConfig(contentsOf: $0)) }
+            ?? TransformerConfig.miniLM(layers: countLayers(state))
+        config.layers = countLayers(state)
+        return try make(config, state: state, source: body.weights.path)
+    }
+
+    /// Loads Hugging Face BERT/RoBERTa weights (`model.safetensors`) described by `config`; a task-model prefix
+    /// (`bert.`, `roberta.`) and the `position_ids` buffer are dropped.
+    public static func load(safetensors weights: URL, config hf: HFConfig) throws -> BertModel {
+        let c = try TransformerConfig(huggingFace: hf)
         var state = try SafeTensors.load(contentsOf: weights)
-        // Strip a task-model prefix (`bert.`, `roberta.`) and drop non-parameter buffers.
         for prefix in ["bert.", "roberta."] where state.keys.contains(where: { $0.hasPrefix(prefix) }) {
             state = Dictionary(uniqueKeysWithValues: state.compactMap { k, v in
                 k.hasPrefix(prefix) ? (String(k.dropFirst(prefix.count)), v) : nil })
         }
         state = state.filter { !$0.key.hasSuffix("position_ids") }
-        return .bert(try makeBert(c, state: state, source: weights.path), tokenizer: tokenizer)
+        return try make(c, state: state, source: weights.path)
     }
 
-    static func makeBert(_ config: TransformerConfig, state: [String: Tensor], source: String) throws -> BertModel {
+    static func make(_ config: TransformerConfig, state: [String: Tensor], source: String) throws -> BertModel {
         let model = BertModel(config: config, pooler: state["pooler.dense.weight"] != nil)
         try model.load(stateDict: state, source: source)
         model.eval()
         return model
     }
+}
 
-    static func countLayers(_ state: [String: Tensor]) -> Int {
-        var n = 0
-        while state.keys.contains(where: { $0.hasPrefix("encoder.layer.\(n).") }) { n += 1 }
-        return n
+extension Dinov2Model: PretrainedModel {
+    /// Loads the weights of a registered DINOv2 body (ONNX export of ViT-S/14, or safetensors with `config.json`).
+    public static func load(asset body: AssetRegistry.Body) throws -> Dinov2Model {
+        try body.require(modelType: "dinov2")
+        guard body.format == .onnx else { return try load(safetensors: body.weights, config: body.huggingFaceConfig()) }
+        let state = try ONNXModel(contentsOf: body.weights).dinov2StateDict()
+        var config = TransformerConfig.dinov2Small
+        config.layers = countLayers(state)
+        return try make(config, state: state, source: body.weights.path)
     }
+
+    /// Loads Hugging Face DINOv2 weights (`model.safetensors`) described by `config`.
+    public static func load(safetensors weights: URL, config hf: HFConfig) throws -> Dinov2Model {
+        try make(TransformerConfig(huggingFace: hf), state: SafeTensors.load(contentsOf: weights), source: weights.path)
+    }
+
+    static func make(_ config: TransformerConfig, state: [String: Tensor], source: String) throws -> Dinov2Model {
+        let model = Dinov2Model(config: config)
+        var state = state
+        // Exports often drop the mask token (only used for masked-image pre-training): keep the zero init.
+        if state["embeddings.mask_token"] == nil { state["embeddings.mask_token"] = model.embeddings.maskToken }
+        try model.load(stateDict: state, source: source)
+        model.eval()
+        return model
+    }
+}
+
+/// Number of `encoder.layer.<n>.` blocks in a state dict.
+func countLayers(_ state: [String: Tensor]) -> Int {
+    var n = 0
+    while state.keys.contains(where: { $0.hasPrefix("encoder.layer.\(n).") }) { n += 1 }
+    return n
 }

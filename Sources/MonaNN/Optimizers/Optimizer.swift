@@ -13,15 +13,36 @@ public struct ParameterGroup {
         self.learningRateScale = learningRateScale
     }
 
-    /// Splits trainable parameters into decayed and non-decayed groups: names matching `noDecay` globs (default:
-    /// biases, LayerNorm weights, embeddings' norms, layer-scale and position/CLS tokens) get no weight decay.
-    public static func decayGroups(_ module: Module, weightDecay: Float,
-                                   noDecay: [String] = ["*bias", "*LayerNorm*", "*layernorm*", "*norm*", "*layer_scale*",
-                                                        "*cls_token", "*position_embeddings*"]) -> [ParameterGroup] {
+    /// Splits trainable parameters into decayed and non-decayed groups by the module structure, whatever the
+    /// parameters are called: LayerNorm parameters, parameters of rank < 2 (biases, layer scales) and the
+    /// position/CLS embeddings a module declares in `positionalParameters` get no weight decay. Both groups keep
+    /// the order of `trainableParameters()`.
+    public static func decayGroups(_ module: Module, weightDecay: Float) -> [ParameterGroup] {
+        let exempt = Set(noDecayParameters(of: module).map { ObjectIdentifier($0) })
         let params = module.trainableParameters()
-        let isNoDecay = { (n: String) in noDecay.contains { globMatch($0, n) } }
-        return [ParameterGroup(params.filter { !isNoDecay($0.name) }, weightDecay: weightDecay),
-                ParameterGroup(params.filter { isNoDecay($0.name) }, weightDecay: 0)]
+        let isExempt = { (p: Parameter) in exempt.contains(ObjectIdentifier(p)) }
+        return [ParameterGroup(params.filter { !isExempt($0.parameter) }, weightDecay: weightDecay),
+                ParameterGroup(params.filter { isExempt($0.parameter) }, weightDecay: 0)]
+    }
+
+    /// Every parameter of `module` that weight decay leaves alone (see `decayGroups`).
+    static func noDecayParameters(of module: Module) -> [Parameter] {
+        var out: [Parameter] = []
+        func visit(_ m: Module, exemptAll: Bool) {
+            let type = type(of: m)
+            let positional = Set(type.positionalParameters.map { type.childKeys[$0] ?? $0 })
+            let (params, children) = m.children()
+            for (key, p) in params where exemptAll || m is LayerNorm || p.value.rank < 2 || positional.contains(key) {
+                out.append(p)
+            }
+            for (key, child) in children {
+                // An array element's key is `name.i`; a declaration names the whole array.
+                let property = String(key.split(separator: ".").first ?? Substring(key))
+                visit(child, exemptAll: exemptAll || positional.contains(property))
+            }
+        }
+        visit(module, exemptAll: false)
+        return out
     }
 }
 

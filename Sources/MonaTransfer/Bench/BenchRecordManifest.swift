@@ -127,7 +127,7 @@ public struct BenchRecordManifest: Codable, Sendable, Equatable {
     /// file that differs only in formatting or in keys at their defaults still matches.
     public static func recordedConfig(runDirectory: URL) -> FitConfig? {
         let file = folder(in: runDirectory).appendingPathComponent("config.yaml")
-        guard let pairs = try? ConfigFile.load(file), var saved = try? FitConfig(pairs: pairs) else { return nil }
+        guard let pairs = try? ConfigFile.load(file), var saved = try? FitConfig.saved(pairs: pairs) else { return nil }
         saved.output = nil
         return saved
     }

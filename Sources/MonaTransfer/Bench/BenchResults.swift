@@ -10,6 +10,8 @@ public struct BenchCell: Sendable {
     /// Per seed, in suite order.
     public var seeds: [UInt64]
     public var values: [Double]
+    /// Per seed that recorded one: the test metric of the final epoch's weights (no selection).
+    public var finalValues: [Double] = []
     /// The run directories (relative to the bench output) the values come from.
     public var runs: [String]
     public var finalTrainLosses: [Double]
@@ -26,6 +28,10 @@ public struct BenchCell: Sendable {
     public var standardDeviation: Double? { BenchStatistics.standardDeviation(values) }
     /// 95 % percentile bootstrap interval of the mean over seeds (nil for one seed).
     public var meanInterval: ConfidenceInterval? { BenchStatistics.bootstrapMeanInterval(values) }
+    /// Mean of `finalValues` when every run recorded one (nil otherwise, so that means are over the same seeds).
+    public var meanFinalValue: Double? {
+        finalValues.count == values.count && !finalValues.isEmpty ? BenchStatistics.mean(finalValues) : nil
+    }
     public var meanSeconds: Double? { seconds.isEmpty ? nil : BenchStatistics.mean(seconds) }
     public var meanFinalTrainLoss: Double? { finalTrainLosses.isEmpty ? nil : BenchStatistics.mean(finalTrainLosses) }
     public var meanSourceProbeAfter: Double? { sourceProbeAfter.isEmpty ? nil : BenchStatistics.mean(sourceProbeAfter) }
@@ -74,6 +80,7 @@ public struct BenchResults: Sendable {
                     cell.higherIsBetter = r.higherIsBetter
                     cell.seeds.append(seed)
                     cell.values.append(r.testValue)
+                    if let x = r.testFinalValue { cell.finalValues.append(x) }
                     cell.runs.append(run.relativePath)
                     if let x = r.finalTrainLoss { cell.finalTrainLosses.append(x) }
                     if let x = r.seconds { cell.seconds.append(x) }
@@ -152,21 +159,10 @@ public struct BenchResults: Sendable {
                      + "percentile bootstrap interval over seeds in brackets (none for one seed), n runs in parentheses. "
                      + "↑: higher is better, ↓: lower is better. Rank: per task by mean (1 = best, ties averaged), "
                      + "averaged over the tasks where the method has results. Run directories behind every cell: results.json.")
-        let ranksByTask = Dictionary(uniqueKeysWithValues: tasks.map { ($0, ranks(task: $0)) })
-        var rows: [[String]] = tasks.map { t in
-            [label(t), metricLabel(t)] + methods.map { m in
-                guard let c = cell(t, m) else { return "—" }
-                let best = ranksByTask[t]?[m] == ranksByTask[t]?.values.min()
-                let ci = c.meanInterval.map { " " + BenchResults.interval($0) } ?? ""
-                let text = "\(BenchResults.number(c.mean)) ± \(BenchResults.number(c.standardDeviation))\(ci) (\(c.n))"
-                return best ? "**\(text)**" : text
-            }
-        }
-        let avg = averageRanks
-        rows.append(["average rank", ""] + methods.map { m in avg[m].map { String(format: "%.2f (%d)", $0.rank, $0.tasks) } ?? "—" })
-        md.heading("Test metric")
-        md.table(headers: ["task", "metric"] + methods, rows: rows)
+        testMetricTable(into: &md)
         statisticsMarkdown(comparisons, into: &md)
+
+        finalEpochTable(into: &md)
 
         md.heading("Final training loss")
         md.paragraph("Mean training loss of the last fine-tuning epoch, averaged over seeds.")
@@ -174,12 +170,7 @@ public struct BenchResults: Sendable {
             [label(t)] + methods.map { BenchResults.number(cell(t, $0)?.meanFinalTrainLoss) }
         })
 
-        md.heading("Time per run")
-        md.paragraph("Wall-clock seconds of one run (alignment, fine-tuning, evaluation), mean over seeds, as measured "
-                     + "on the machine that ran it (shared machines make these noisy).")
-        md.table(headers: ["task"] + methods, rows: tasks.map { t in
-            [label(t)] + methods.map { m in cell(t, m)?.meanSeconds.map { String(format: "%.0f", $0) } ?? "—" }
-        })
+        timeTable(into: &md)
 
         md.heading("Source knowledge reuse")
         md.paragraph("Linear-probe accuracy on held-out labelled source data through the body after fine-tuning "
@@ -211,13 +202,65 @@ public struct BenchResults: Sendable {
         return md.text
     }
 
+    /// The short form printed at the end of `mona bench`: the test metric with its intervals, the same at the
+    /// final epoch, and the time per run. Everything else is in results.md.
+    public func summaryMarkdown() -> String {
+        var md = MarkdownReport(title: "Benchmark results: \(suite)")
+        md.paragraph("Test metric of the best-validation weights, mean ± sample standard deviation [95 % bootstrap "
+                     + "interval over seeds] (n runs); paired differences, tests and every other table: results.md.")
+        testMetricTable(into: &md)
+        finalEpochTable(into: &md)
+        timeTable(into: &md)
+        return md.text
+    }
+
+    private func testMetricTable(into md: inout MarkdownReport) {
+        let ranksByTask = Dictionary(uniqueKeysWithValues: tasks.map { ($0, ranks(task: $0)) })
+        var rows: [[String]] = tasks.map { t in
+            [label(t), metricLabel(t)] + methods.map { m in
+                guard let c = cell(t, m) else { return "—" }
+                let best = ranksByTask[t]?[m] == ranksByTask[t]?.values.min()
+                let ci = c.meanInterval.map { " " + BenchResults.interval($0) } ?? ""
+                let text = "\(BenchResults.number(c.mean)) ± \(BenchResults.number(c.standardDeviation))\(ci) (\(c.n))"
+                return best ? "**\(text)**" : text
+            }
+        }
+        let avg = averageRanks
+        rows.append(["average rank", ""] + methods.map { m in avg[m].map { String(format: "%.2f (%d)", $0.rank, $0.tasks) } ?? "—" })
+        md.heading("Test metric")
+        md.table(headers: ["task", "metric"] + methods, rows: rows)
+    }
+
+    private func finalEpochTable(into md: inout MarkdownReport) {
+        md.heading("Test metric at the final epoch")
+        md.paragraph("The same runs evaluated with the weights of their last fine-tuning epoch instead of the "
+                     + "selected ones, mean ± sample standard deviation over seeds (a learner without epochs shows its one fit). "
+                     + "With a handful of validation samples the selection itself is noisy; this table shows how "
+                     + "much the ranking depends on it.")
+        md.table(headers: ["task"] + methods, rows: tasks.map { t in
+            [label(t)] + methods.map { m in
+                guard let c = cell(t, m), let x = c.meanFinalValue else { return "—" }
+                return "\(BenchResults.number(x)) ± \(BenchResults.number(BenchStatistics.standardDeviation(c.finalValues)))"
+            }
+        })
+    }
+
+    private func timeTable(into md: inout MarkdownReport) {
+        md.heading("Time per run")
+        md.paragraph("Wall-clock seconds of one run (alignment, fine-tuning, evaluation), mean over seeds, as measured "
+                     + "on the machine that ran it (shared machines make these noisy).")
+        md.table(headers: ["task"] + methods, rows: tasks.map { t in
+            [label(t)] + methods.map { m in cell(t, m)?.meanSeconds.map { String(format: "%.0f", $0) } ?? "—" }
+        })
+    }
+
     /// One row per (task, method) cell (results.csv).
     public func csv() -> String { csv(comparisons: BenchComparisons(results: self)) }
 
     /// `paired_*`: the reference method (`mona`) minus this method on the seeds both ran, oriented so that
     /// positive = the reference better, with its 95 % bootstrap interval (empty for the reference itself).
     func csv(comparisons: BenchComparisons) -> String {
-        var lines = ["task,label,method,metric,higher_is_better,n,mean,std,ci95_low,ci95_high,values,final_train_loss,"
+        var lines = ["task,label,method,metric,higher_is_better,n,mean,std,ci95_low,ci95_high,values,final_epoch_mean,final_train_loss,"
                      + "source_lp_after,source_lp_before,average_rank_in_task,gap_otdd,gap_mmd,reference,paired_n,"
                      + "paired_diff,paired_ci95_low,paired_ci95_high,runs"]
         func f(_ x: Double?) -> String { x.map { $0.isFinite ? String($0) : ($0.isNaN ? "NaN" : ($0 > 0 ? "inf" : "-inf")) } ?? "" }
@@ -229,7 +272,7 @@ public struct BenchResults: Sendable {
                 let p = comparisons.paired.first { $0.task == t && $0.method == m }
                 let row = [csvField(t), csvField(label(t)), csvField(m), c.metric, String(c.higherIsBetter), String(c.n),
                            f(c.mean), f(c.standardDeviation), f(ci?.low), f(ci?.high),
-                           c.values.map { f($0) }.joined(separator: ";"), f(c.meanFinalTrainLoss),
+                           c.values.map { f($0) }.joined(separator: ";"), f(c.meanFinalValue), f(c.meanFinalTrainLoss),
                            f(c.meanSourceProbeAfter), f(c.meanSourceProbeBefore), f(r[m]), f(gaps[t]?.otdd),
                            f(gaps[t]?.mmd), p.map { csvField($0.reference) } ?? "", p.map { String($0.differences.count) } ?? "",
                            f(p?.mean), f(p?.interval?.low), f(p?.interval?.high), csvField(c.runs.joined(separator: ";"))]
@@ -253,6 +296,8 @@ public struct BenchResults: Sendable {
                     ("method", .string(m)), ("n", .number(Double(c.n))), ("mean", n(c.mean)), ("std", n(c.standardDeviation)),
                     ("ci95", c.meanInterval.map { RunValue.array([.number($0.low), .number($0.high)]) } ?? RunValue.null),
                     ("values", .array(c.values.map { .number($0) })), ("seeds", .array(c.seeds.map { .number(Double($0)) })),
+                    ("final_epoch_mean", n(c.meanFinalValue)),
+                    ("final_epoch_values", .array(c.finalValues.map { .number($0) })),
                     ("rank", n(r[m])), ("final_train_loss", n(c.meanFinalTrainLoss)),
                     ("final_train_losses", .array(c.finalTrainLosses.map { .number($0) })),
                     ("seconds", n(c.meanSeconds)),

@@ -13,6 +13,9 @@ public struct BenchRunRecord: Sendable {
     public var higherIsBetter: Bool
     /// Test value of `metric` with the selected (best-validation) weights.
     public var testValue: Double
+    /// Test value of `metric` with the final epoch's weights (`test_final_<metric>`; nil for runs without one,
+    /// e.g. learners with no epochs or records made before it was written).
+    public var testFinalValue: Double?
     public var testLoss: Double?
     /// Mean training loss of the last fine-tuning epoch (the last `train_loss` of a fine-tuning epoch record).
     public var finalTrainLoss: Double?
@@ -34,7 +37,7 @@ public struct BenchRunRecord: Sendable {
     public static func testRecord(in directory: URL) -> [(String, RunValue)]? {
         let url = directory.appendingPathComponent("metrics.jsonl")
         guard let records = try? MetricsLog.readOrdered(url) else { return nil }
-        return records.last { r in r.contains { $0.0 == "split" && $0.1.stringValue == "test" } }
+        return records.last(where: TestRecord.isTest)
     }
 
     /// Reads a finished run (nil when it has no test record). With `readingRecord`, a complete record folder
@@ -51,17 +54,17 @@ public struct BenchRunRecord: Sendable {
         }
         let url = source.appendingPathComponent("metrics.jsonl")
         guard let records = try? MetricsLog.readOrdered(url),
-              let test = records.last(where: { r in r.contains { $0.0 == "split" && $0.1.stringValue == "test" } }),
-              let primary = test.first(where: { $0.0.hasPrefix("test_") && $0.0 != "test_loss" })
+              let test = records.last(where: TestRecord.isTest).flatMap(TestRecord.init(fields:)),
+              let primary = test.metrics.first
         else { return nil }
         func value(_ r: [(String, RunValue)], _ key: String) -> RunValue? { r.first { $0.0 == key }?.1 }
         self.directory = directory
-        let key = String(primary.0.dropFirst("test_".count))
-        metric = key
-        higherIsBetter = MetricKind.allCases.first { $0.key == key }?.higherIsBetter ?? true
-        testValue = primary.1.doubleValue ?? .nan
-        testLoss = value(test, "test_loss")?.doubleValue
-        selectedEpoch = value(test, "selected_epoch")?.intValue
+        metric = primary.key
+        higherIsBetter = MetricKind.allCases.first { $0.key == primary.key }?.higherIsBetter ?? true
+        testValue = primary.value
+        testFinalValue = test.finalMetrics.first { $0.key == primary.key }?.value
+        testLoss = test.loss.isNaN ? nil : test.loss
+        selectedEpoch = test.selectedEpoch
         let epochRecords = records.filter {
             value($0, "stage")?.stringValue == "finetune" && value($0, "split")?.stringValue == "validation"
         }

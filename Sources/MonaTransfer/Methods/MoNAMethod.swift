@@ -4,25 +4,12 @@ import Foundation
 /// in the registry: `mona-fd` (finite-difference meta-gradient), `mona-no-warmup` (no stage 0) and
 /// `mona-lambda0` (λ = 0: stage 1 trains the embedder on the target loss only, a longer warm-up — the control
 /// that tells knowledge alignment apart from extra warm-up).
-public struct MoNAMethod: TransferMethod {
-    public struct Options: Decodable, Sendable, Equatable {
-        public var stage: MoNAOptions
-        public var analysis: AnalysisOptions
-
-        public init(from decoder: Decoder) throws {
-            stage = try MoNAOptions(from: decoder)
-            analysis = try AnalysisOptions(from: decoder)
-        }
-    }
-
+public struct MoNAMethod: AligningMethod {
     public static let summary = "MoNA: warm-up, meta-learned knowledge alignment of the embedder (exact meta-gradient), fine-tuning"
-    public let options: Options
-    public init(options: Options) { self.options = options }
-
-    public var stages: [AlignmentStage] { [MoNAStage(options: options.stage)] }
-    public var analysisByDefault: Bool { true }
-    public var analysis: AnalysisOptions? { options.analysis }
-    public var report: MethodReport? { MoNAStage.report }
+    public let options: StageOptions<MoNAOptions>
+    public init(options: StageOptions<MoNAOptions>) { self.options = options }
+    public static func stage(_ settings: MoNAOptions) -> AlignmentStage { MoNAStage(options: settings) }
+    public static var stageReport: MethodReport { MoNAStage.report }
 }
 
 /// Record keys of MoNA's per-outer-step records, shared by `MoNAStage` (which writes them) and its

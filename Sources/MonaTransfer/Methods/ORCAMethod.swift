@@ -2,25 +2,12 @@ import Foundation
 
 /// ORCA: the embedder is trained to minimise the OTDD (or, preset `orca-mmd`, the MMD) between embedded target
 /// features and the body's own features of labelled source data, then everything is fine-tuned.
-public struct ORCAMethod: TransferMethod {
-    public struct Options: Decodable, Sendable, Equatable {
-        public var stage: ORCAOptions
-        public var analysis: AnalysisOptions
-
-        public init(from decoder: Decoder) throws {
-            stage = try ORCAOptions(from: decoder)
-            analysis = try AnalysisOptions(from: decoder)
-        }
-    }
-
+public struct ORCAMethod: AligningMethod {
     public static let summary = "ORCA: embedder trained to minimise OTDD to the source features, then fine-tuning"
-    public let options: Options
-    public init(options: Options) { self.options = options }
-
-    public var stages: [AlignmentStage] { [ORCAStage(options: options.stage)] }
-    public var analysisByDefault: Bool { true }
-    public var analysis: AnalysisOptions? { options.analysis }
-    public var report: MethodReport? { ORCAStage.report }
+    public let options: StageOptions<ORCAOptions>
+    public init(options: StageOptions<ORCAOptions>) { self.options = options }
+    public static func stage(_ settings: ORCAOptions) -> AlignmentStage { ORCAStage(options: settings) }
+    public static var stageReport: MethodReport { ORCAStage.report }
 }
 
 extension ORCAStage {

@@ -1,0 +1,178 @@
+import Foundation
+import MonaRunKit
+
+/// A run directory found under a served folder.
+///
+/// `source` holds the files (`metrics.jsonl`, `config.yaml`, …): the run directory itself, or its `record/`
+/// folder for a benchmark run kept only as a record (the run's own files deleted after the record was written).
+public struct RunEntry: Sendable {
+    /// `<root index>` or `<root index>/<path below the root>`: what URLs and the JSON endpoints name a run by.
+    public var id: String
+    public var url: URL
+    public var source: URL
+    /// The path shown: the root folder's name followed by the path below it.
+    public var name: String
+}
+
+/// A benchmark folder (`mona bench` output: `results.json`, `plots/`, `runs/`).
+public struct BenchEntry: Sendable {
+    public var id: String
+    public var url: URL
+    public var name: String
+}
+
+/// The folders given to `mona serve` and what lies under them.
+///
+/// Ids are paths below a root, and every id from a request is re-validated and resolved here: components must be
+/// plain names (no `.`/`..`, separators, NUL or leading dot), and the resolved real path (symbolic links followed)
+/// must stay inside the root's real path. So no request can name a file outside the served folders.
+public struct RunCatalog: Sendable {
+    public let roots: [URL]
+
+    /// How deep below a root runs and benchmarks are looked for, and how many folders one scan visits at most.
+    static let maxDepth = 6
+    static let maxVisited = 20_000
+
+    /// - Throws: `ServeError` naming a folder that does not exist or is not a directory.
+    public init(roots: [URL]) throws {
+        var resolved: [URL] = []
+        for root in roots {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ServeError("\(root.path): no such folder (mona serve takes folders of runs or benchmark folders)")
+            }
+            resolved.append(URL(fileURLWithPath: RunCatalog.realPath(root.path) ?? root.standardizedFileURL.path))
+        }
+        self.roots = resolved
+    }
+
+    // MARK: Discovery
+
+    /// Every run and benchmark under the roots (depth-limited, symbolic links not followed, hidden folders and a
+    /// run's own subfolders skipped), sorted by id.
+    public func scan() -> (runs: [RunEntry], benches: [BenchEntry]) {
+        var runs: [RunEntry] = [], benches: [BenchEntry] = []
+        var visited = 0
+        let fm = FileManager.default
+        for (index, root) in roots.enumerated() {
+            var stack: [(URL, [String])] = [(root, [])]
+            while let item = stack.popLast() {
+                let (dir, components) = item
+                visited += 1
+                if visited > RunCatalog.maxVisited { break }
+                let id = RunCatalog.id(root: index, components)
+                let name = ([root.lastPathComponent] + components).joined(separator: "/")
+                if RunCatalog.isBench(dir) { benches.append(BenchEntry(id: id, url: dir, name: name)) }
+                if let source = RunCatalog.runSource(dir) {
+                    runs.append(RunEntry(id: id, url: dir, source: source, name: name))
+                    continue
+                }
+                guard components.count < RunCatalog.maxDepth,
+                      let children = try? fm.contentsOfDirectory(atPath: dir.path) else { continue }
+                for child in children.sorted().reversed() where RunCatalog.isPlainName(child) {
+                    let url = dir.appendingPathComponent(child)
+                    var info = stat()
+                    guard lstat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { continue }
+                    stack.append((url, components + [child]))
+                }
+            }
+        }
+        return (runs.sorted { $0.id < $1.id }, benches.sorted { $0.id < $1.id })
+    }
+
+    static func id(root: Int, _ components: [String]) -> String {
+        ([String(root)] + components).joined(separator: "/")
+    }
+
+    /// The folder holding a run's files, if `dir` is a run: `metrics.jsonl` or the run marker in it, or a
+    /// benchmark record (`record/metrics.jsonl`).
+    static func runSource(_ dir: URL) -> URL? {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: dir.appendingPathComponent("metrics.jsonl").path)
+            || fm.fileExists(atPath: dir.appendingPathComponent(RunDirectory.markerName).path) {
+            return dir
+        }
+        let record = dir.appendingPathComponent("record", isDirectory: true)
+        if fm.fileExists(atPath: record.appendingPathComponent("metrics.jsonl").path) { return record }
+        return nil
+    }
+
+    static func isBench(_ dir: URL) -> Bool {
+        FileManager.default.fileExists(atPath: dir.appendingPathComponent("results.json").path)
+    }
+
+    /// A name a request may use as one path component.
+    static func isPlainName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 255, !name.hasPrefix(".") else { return false }
+        return !name.unicodeScalars.contains { $0 == "/" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F }
+    }
+
+    // MARK: Resolving ids from requests
+
+    /// The folder an id names, inside its root; nil for a malformed id or one that leaves the root.
+    func folder(id: String) -> URL? {
+        guard id.utf8.count <= 4096 else { return nil }
+        let parts = id.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard let first = parts.first, let index = Int(first), String(index) == first, roots.indices.contains(index) else {
+            return nil
+        }
+        let components = Array(parts.dropFirst())
+        guard components.count <= RunCatalog.maxDepth, components.allSatisfy(RunCatalog.isPlainName) else { return nil }
+        let root = roots[index]
+        var url = root
+        for c in components { url.appendPathComponent(c) }
+        return RunCatalog.contained(url, in: root)
+    }
+
+    /// `url` if its real path lies inside `root` (itself a real path); nil otherwise or when it does not exist.
+    static func contained(_ url: URL, in root: URL) -> URL? {
+        guard let real = realPath(url.path) else { return nil }
+        let base = root.path == "/" ? "/" : root.path + "/"
+        guard real == root.path || real.hasPrefix(base) else { return nil }
+        return URL(fileURLWithPath: real)
+    }
+
+    public func run(id: String) -> RunEntry? {
+        guard let dir = folder(id: id), let source = RunCatalog.runSource(dir) else { return nil }
+        let parts = id.split(separator: "/").dropFirst().map(String.init)
+        guard let index = Int(id.split(separator: "/").first ?? "") else { return nil }
+        let name = ([roots[index].lastPathComponent] + parts).joined(separator: "/")
+        return RunEntry(id: id, url: dir, source: source, name: name)
+    }
+
+    public func bench(id: String) -> BenchEntry? {
+        guard let dir = folder(id: id), RunCatalog.isBench(dir), let index = Int(id.split(separator: "/").first ?? "") else {
+            return nil
+        }
+        let name = ([roots[index].lastPathComponent] + id.split(separator: "/").dropFirst().map(String.init))
+            .joined(separator: "/")
+        return BenchEntry(id: id, url: dir, name: name)
+    }
+
+    /// A plot of a run or benchmark: `plots/<name>.svg` under `folder`, containment checked again so that a
+    /// symbolic link in `plots/` cannot point outside the root.
+    func plot(named name: String, in folder: URL, root: URL) -> URL? {
+        guard RunCatalog.isPlainName(name), name.hasSuffix(".svg"),
+              name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "._-+".unicodeScalars.contains($0) })
+        else { return nil }
+        return RunCatalog.contained(folder.appendingPathComponent("plots").appendingPathComponent(name), in: root)
+    }
+
+    /// The root an id lies under.
+    func root(of id: String) -> URL? {
+        guard let first = id.split(separator: "/").first, let index = Int(first), roots.indices.contains(index) else { return nil }
+        return roots[index]
+    }
+
+    /// The SVG files in `folder/plots` (names only, sorted).
+    static func plotNames(in folder: URL) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("plots").path)) ?? []
+        return names.filter { isPlainName($0) && $0.hasSuffix(".svg") }.sorted()
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}
