@@ -44,6 +44,8 @@ import Testing
             "generate --beta": ["zero", "minus-one", "fraction"], "convert --output": names,
             "fit --set training.momentum": ["zero"], "fit --set training.beta1": ["zero"],
             "fit --set training.beta2": ["zero"],
+            // A dropout rate of 0 switches dropout off (what data-parallel exactness needs).
+            "fit --set model.dropout": ["zero"],
             // Port 0: any free port.
             "serve --port": ["zero"],
         ]
