@@ -108,7 +108,7 @@ let package = Package(
         .target(name: "CKernelRef", cSettings: [.unsafeFlags(["-O3", "-march=native"])]),
         .executableTarget(
             name: "mona-perf",
-            dependencies: ["MonaTensor", "MonaNN", "MonaFormats", "MonaData", "MonaRunKit", "MonaTransfer", "CKernelRef", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+            dependencies: ["MonaTensor", "MonaNN", "MonaFormats", "MonaData", "MonaRunKit", "MonaTransfer", "MonaServe", "CKernelRef", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: cpuFlags),
         // Every reader of untrusted input as a byte → result function, for libFuzzer (scripts/fuzz.sh) and for
