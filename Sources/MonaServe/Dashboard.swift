@@ -115,7 +115,7 @@ public final class Dashboard: Sendable {
         let summary = RunSummary.read(run, store: store)
         var config: JSONValue = .null
         if case .success(let pairs) = RunSummary.readConfig(run.source) { config = .object(pairs) }
-        let report = Dashboard.readText(run.source.appendingPathComponent("report.md")).text
+        let report = Dashboard.readText(run.source.appendingPathComponent("report.md", isDirectory: false)).text
         return .object([
             ("summary", summary.json), ("config", config),
             ("plots", .array(RunCatalog.plotNames(in: run.source).map(JSONValue.string))),
@@ -161,7 +161,7 @@ public final class Dashboard: Sendable {
     /// (where a live stream continues from).
     func curvesSnapshot(_ run: RunEntry, limit: Int) -> (body: JSONValue, offset: UInt64, identity: (dev: UInt64, ino: UInt64)?) {
         let summary = RunSummary.read(run, store: store)
-        let metrics = run.source.appendingPathComponent("metrics.jsonl")
+        let metrics = run.source.appendingPathComponent("metrics.jsonl", isDirectory: false)
         return store.with(metrics) { tail in
             let series: [JSONValue] = tail.order.compactMap { key in
                 guard let s = tail.series[key] else { return nil }
@@ -196,7 +196,7 @@ public final class Dashboard: Sendable {
         guard let limit = Int(request.parameter("limit") ?? "200"), (1...1000).contains(limit) else {
             return jsonError(400, "?limit= must be 1…1000")
         }
-        let url = run.source.appendingPathComponent("metrics.jsonl")
+        let url = run.source.appendingPathComponent("metrics.jsonl", isDirectory: false)
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return jsonError(404, "the run has no metrics.jsonl (yet)") }
         defer { close(fd) }
@@ -240,7 +240,7 @@ public final class Dashboard: Sendable {
     }
 
     func benchJSON(_ bench: BenchEntry) -> HTTPResponse {
-        let (text, problem) = Dashboard.readText(bench.url.appendingPathComponent("results.json"))
+        let (text, problem) = Dashboard.readText(bench.url.appendingPathComponent("results.json", isDirectory: false))
         guard let text, let results = try? JSONValue.parse(json: Array(text.utf8)) else {
             return jsonError(500, problem ?? "results.json is not valid JSON")
         }

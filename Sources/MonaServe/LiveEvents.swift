@@ -114,7 +114,7 @@ final class LiveFeed: @unchecked Sendable {
     /// Whether the stream can continue from `at` (a previous event id): a line start in the same file, not too
     /// far behind its end.
     private func canResume(_ run: RunEntry, at: UInt64) -> Bool {
-        let fd = open(run.source.appendingPathComponent("metrics.jsonl").path, O_RDONLY | O_CLOEXEC)
+        let fd = open(run.source.appendingPathComponent("metrics.jsonl", isDirectory: false).path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var info = stat()
@@ -140,7 +140,7 @@ final class LiveFeed: @unchecked Sendable {
 
     /// The points of the whole lines appended since `offset`, as one `records` event.
     private func delta(_ run: RunEntry) -> Delta {
-        let fd = open(run.source.appendingPathComponent("metrics.jsonl").path, O_RDONLY | O_CLOEXEC)
+        let fd = open(run.source.appendingPathComponent("metrics.jsonl", isDirectory: false).path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return identity == nil ? .none : .reset }
         defer { close(fd) }
         var info = stat()

@@ -139,7 +139,7 @@ extension Dashboard {
                 body += "<figure><img src=\"/file?run=\(query(run.id))&amp;name=\(query(p))\" alt=\"\(e(p))\"><figcaption>\(e(p))</figcaption></figure>"
             }
         }
-        let (config, configProblem) = Dashboard.readText(run.source.appendingPathComponent("config.yaml"), limit: 1 << 20)
+        let (config, configProblem) = Dashboard.readText(run.source.appendingPathComponent("config.yaml", isDirectory: false), limit: 1 << 20)
         body += "<h2>Resolved configuration</h2>" + (config.map { "<pre id=\"config\">\(e($0))</pre>" }
             ?? "<p class=\"muted\">\(e(configProblem ?? "no config.yaml"))</p>")
         let checkpoints = checkpoints(run)
@@ -154,7 +154,7 @@ extension Dashboard {
             }
             body += "</table>"
         }
-        let (report, reportProblem) = Dashboard.readText(run.source.appendingPathComponent("report.md"), limit: 4 << 20)
+        let (report, reportProblem) = Dashboard.readText(run.source.appendingPathComponent("report.md", isDirectory: false), limit: 4 << 20)
         body += "<h2>Report</h2>"
         if let report {
             let plotSet = Set(plots)
@@ -191,7 +191,7 @@ extension Dashboard {
     // MARK: Benchmark
 
     func benchPage(_ bench: BenchEntry) -> HTTPResponse {
-        let (text, problem) = Dashboard.readText(bench.url.appendingPathComponent("results.json"))
+        let (text, problem) = Dashboard.readText(bench.url.appendingPathComponent("results.json", isDirectory: false))
         guard let text, let results = try? JSONValue.parse(json: Array(text.utf8)) else {
             return page(status: 500, title: bench.name, body: "<p class=\"warn\">\(e(problem ?? "results.json is not valid JSON"))</p>")
         }

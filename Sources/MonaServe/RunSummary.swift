@@ -51,7 +51,7 @@ struct RunSummary: Sendable {
         case .failure(let message):
             summary.warnings.append(message)
         }
-        let metrics = run.source.appendingPathComponent("metrics.jsonl")
+        let metrics = run.source.appendingPathComponent("metrics.jsonl", isDirectory: false)
         store.with(metrics, series: false) { tail in
             summary.records = tail.records
             summary.step = tail.lastStep
@@ -74,7 +74,7 @@ struct RunSummary: Sendable {
                 }
             }
         }
-        if store.parsed.isHeld(run.url.appendingPathComponent("run.lock")) { summary.status = "running" }
+        if store.parsed.isHeld(run.url.appendingPathComponent("run.lock", isDirectory: false)) { summary.status = "running" }
         summary.seconds = wallTime(run, running: summary.status == "running", parsed: store.parsed)
         return summary
     }
@@ -104,7 +104,7 @@ struct RunSummary: Sendable {
     }
 
     static func readConfig(_ folder: URL) -> ConfigRead {
-        let url = folder.appendingPathComponent("config.yaml")
+        let url = folder.appendingPathComponent("config.yaml", isDirectory: false)
         guard FileManager.default.fileExists(atPath: url.path) else { return .failure("no config.yaml") }
         do { return .success(try ConfigFile.load(url)) } catch { return .failure("config.yaml: \(error)") }
     }
@@ -113,9 +113,9 @@ struct RunSummary: Sendable {
     /// last metrics line (or to now while it runs).
     static func wallTime(_ run: RunEntry, running: Bool, parsed: ParsedFiles) -> Double? {
         if !running, let total = parsed.totalSeconds(run.source) { return total }
-        guard let start = FileStamp(run.source.appendingPathComponent("config.yaml").path)?.modified else { return nil }
+        guard let start = FileStamp(run.source.appendingPathComponent("config.yaml", isDirectory: false).path)?.modified else { return nil }
         let end = running ? Date().timeIntervalSince1970
-            : FileStamp(run.source.appendingPathComponent("metrics.jsonl").path)?.modified
+            : FileStamp(run.source.appendingPathComponent("metrics.jsonl", isDirectory: false).path)?.modified
         guard let end else { return nil }
         return max(0, end - start)
     }
@@ -172,12 +172,12 @@ final class ParsedFiles: @unchecked Sendable {
     }
 
     func config(_ folder: URL) -> RunSummary.ConfigRead {
-        let path = folder.appendingPathComponent("config.yaml").path
+        let path = folder.appendingPathComponent("config.yaml", isDirectory: false).path
         return cached(\.configs, path) { RunSummary.readConfig(folder) } ?? .failure("no config.yaml")
     }
 
     func totalSeconds(_ folder: URL) -> Double? {
-        let url = folder.appendingPathComponent("timings.json")
+        let url = folder.appendingPathComponent("timings.json", isDirectory: false)
         let total: Double?? = cached(\.timings, url.path) {
             guard let data = try? Data(contentsOf: url), let value = try? JSONValue.parse(json: data),
                   let total = value["total"]?.doubleValue, total.isFinite else { return .some(nil) }

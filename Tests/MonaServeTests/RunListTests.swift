@@ -103,4 +103,32 @@ import Testing
         rows = try server.json("/api/runs").value["runs"]?.arrayValue ?? []
         #expect(rows.count == 1 && rows.first?["id"]?.stringValue == "0/r2" && rows.first?["status"]?.stringValue == "running")
     }
+
+    /// The scan reuses what unchanged folders held; a folder whose entries change (new run, deleted run, a
+    /// folder becoming a run, a benchmark record appearing) is read again.
+    @Test func scanCacheFollowsFolderChanges() throws {
+        let tmp = TemporaryDirectory()
+        let fm = FileManager.default
+        for name in ["a/r1", "a/r2", "b/r3"] { try makeRun(tmp.url.appendingPathComponent(name), lines: [trainLine(step: 1, loss: 1)]) }
+        try fm.createDirectory(at: tmp.url.appendingPathComponent("b/later/record"), withIntermediateDirectories: true)
+        // Old modification times, so that the cache trusts what it read.
+        func age(_ path: String) throws {
+            try fm.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: tmp.url.appendingPathComponent(path).path)
+        }
+        for path in ["", "a", "b", "a/r1", "a/r2", "b/r3", "b/later", "b/later/record"] { try age(path) }
+        let catalog = try RunCatalog(roots: [tmp.url])
+        func ids() -> [String] { catalog.scan().runs.map(\.id) }
+        #expect(ids() == ["0/a/r1", "0/a/r2", "0/b/r3"])
+        #expect(ids() == ["0/a/r1", "0/a/r2", "0/b/r3"])
+        try makeRun(tmp.url.appendingPathComponent("a/r0"), lines: [])
+        try fm.removeItem(at: tmp.url.appendingPathComponent("b/r3"))
+        try age("a")
+        try age("b")
+        #expect(eventually(5) { ids() == ["0/a/r0", "0/a/r1", "0/a/r2"] }, "\(ids())")
+        // A benchmark run kept as a record: record/metrics.jsonl appears below a folder that did not change.
+        try Data((trainLine(step: 1, loss: 1) + "\n").utf8).write(to: tmp.url.appendingPathComponent("b/later/record/metrics.jsonl"))
+        #expect(ids().contains("0/b/later"))
+        let entry = try #require(catalog.scan().runs.first { $0.id == "0/b/later" })
+        #expect(entry.source.lastPathComponent == "record")
+    }
 }
