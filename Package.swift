@@ -115,7 +115,7 @@ let package = Package(
         .target(name: "CKernelRef", cSettings: [.unsafeFlags(["-O3", "-march=native"])]),
         .executableTarget(
             name: "mona-perf",
-            dependencies: ["MonaTensor", "MonaNN", "MonaFormats", "MonaData", "MonaRunKit", "MonaTransfer", "CKernelRef",
+            dependencies: ["MonaTensor", "MonaNN", "MonaFormats", "MonaData", "MonaRunKit", "MonaTransfer", "MonaServe", "CKernelRef",
                            "MonaDistributed", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: cpuFlags),

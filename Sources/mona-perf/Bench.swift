@@ -8,6 +8,6 @@ struct MonaBench: ParsableCommand {
         abstract: "Benchmarks of the MoNA engine. Prints a table, or one JSON object with --json.",
         version: monaVersion,
         subcommands: [EngineBench.self, EncoderBench.self, MoNABench.self, PipelineBench.self, ExpertBench.self,
-                      DistributedBench.self],
+                      DistributedBench.self, ServeBench.self],
         defaultSubcommand: EngineBench.self)
 }
