@@ -325,6 +325,7 @@ func runMonaUntilListening(_ arguments: [String], in directory: URL) throws -> (
     p.executableURL = exe
     p.arguments = arguments
     p.currentDirectoryURL = directory
+    p.environment = environmentWithAbsoluteAssets()
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err
@@ -348,6 +349,16 @@ func runMonaUntilListening(_ arguments: [String], in directory: URL) throws -> (
     return (status, o, String(decoding: e, as: UTF8.self))
 }
 
+/// The test's environment with `MONA_ASSETS` pointing at the package's `.assets` when unset: `mona` looks for
+/// `./.assets` in its working directory, and these invocations run in fresh temporary folders.
+func environmentWithAbsoluteAssets() -> [String: String] {
+    var env = ProcessInfo.processInfo.environment
+    if env["MONA_ASSETS"]?.isEmpty ?? true {
+        env["MONA_ASSETS"] = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".assets").path
+    }
+    return env
+}
+
 /// Bytes appended from a pipe's reader thread and read from the test's.
 final class LockedData: @unchecked Sendable {
     private let lock = NSLock()
@@ -363,6 +374,7 @@ func runMona(_ arguments: [String], in directory: URL) throws -> (status: Int32,
     p.executableURL = exe
     p.arguments = arguments
     p.currentDirectoryURL = directory
+    p.environment = environmentWithAbsoluteAssets()
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err
