@@ -19,7 +19,9 @@ import Testing
 
     /// Every seed-0 cell of `full`, as the pinned binary running the full suite wrote it (`mona bench --suite full
     /// --seeds 0 --executor print`, 2026-12-07), is byte for byte what this build writes: same config.yaml, same
-    /// record hash, so the running suite's records stay finished.
+    /// record hash, so the running suite's records stay finished. A deliberate change of the full suite's
+    /// configurations (a new protocol) regenerates the fixture from that build's
+    /// `mona bench --suite full --seeds 0 --executor print -o DIR` (DIR/configs/*.yaml, each under "# <stem>").
     @Test func fullSuiteConfigurationsAreUnchanged() throws {
         let text = try String(contentsOf: Self.fixture, encoding: .utf8)
         // "# <task>-<method>-seed0" lines, each followed by that cell's YAML.
