@@ -46,7 +46,7 @@ public enum PredictionInputs {
         }
         guard let found = saved else {
             throw TransferError.badCheckpoint("\(runPath.path): no \(InputPreprocessing.fileName) (runs trained before mona saved "
-                                              + "their input settings, or on a catalogue task, cannot read \(describe(kind)) inputs; "
+                                              + "their input settings, or on a catalogue task, cannot read \(describe(kind)) as input; "
                                               + "train again with --task PATH, or give .ts, .arff, .txt, .npy, .npz or .pt inputs)")
         }
         let (p, file) = found
