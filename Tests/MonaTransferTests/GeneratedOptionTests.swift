@@ -45,6 +45,8 @@ import Testing
             "generate --beta": ["zero", "minus-one", "fraction"], "convert --output": names,
             "fit --set training.momentum": ["zero"], "fit --set training.beta1": ["zero"],
             "fit --set training.beta2": ["zero"],
+            // A dropout rate of 0 switches dropout off (what data-parallel exactness needs).
+            "fit --set model.dropout": ["zero"],
             // Port 0: any free port.
             "serve --port": ["zero"],
         ]
@@ -326,6 +328,7 @@ func runMonaUntilListening(_ arguments: [String], in directory: URL) throws -> (
     p.executableURL = exe
     p.arguments = arguments
     p.currentDirectoryURL = directory
+    p.environment = environmentWithAbsoluteAssets()
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err
@@ -349,6 +352,16 @@ func runMonaUntilListening(_ arguments: [String], in directory: URL) throws -> (
     return (status, o, String(decoding: e, as: UTF8.self))
 }
 
+/// The test's environment with `MONA_ASSETS` pointing at the package's `.assets` when unset: `mona` looks for
+/// `./.assets` in its working directory, and these invocations run in fresh temporary folders.
+func environmentWithAbsoluteAssets() -> [String: String] {
+    var env = ProcessInfo.processInfo.environment
+    if env["MONA_ASSETS"]?.isEmpty ?? true {
+        env["MONA_ASSETS"] = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".assets").path
+    }
+    return env
+}
+
 /// Bytes appended from a pipe's reader thread and read from the test's.
 final class LockedData: @unchecked Sendable {
     private let lock = NSLock()
@@ -364,6 +377,7 @@ func runMona(_ arguments: [String], in directory: URL) throws -> (status: Int32,
     p.executableURL = exe
     p.arguments = arguments
     p.currentDirectoryURL = directory
+    p.environment = environmentWithAbsoluteAssets()
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err
