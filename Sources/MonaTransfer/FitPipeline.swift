@@ -71,7 +71,9 @@ public final class FitPipeline: RunPipeline {
         if writes { try ConfigFile.write(try config.pairs(), to: run.config) }
 
         let method = try MethodCatalog.make(config.method)
-        let (spec, splits, normalizer) = try FitPipeline.prepareData(config, assets: assets)
+        let (spec, splits, normalizer, preprocessing) = try FitPipeline.prepareDataAndInputs(config, assets: assets)
+        // Beside config.yaml, before any checkpoint: `mona predict` reads new files with it.
+        try preprocessing?.write(to: run.url)
         clock.lap("data")
         if let learner = try method.plugin.makeLearner(
             task: spec, context: LearnerContext(training: config.training, seed: config.seed, recorder: SilentRecorder())) {
@@ -208,7 +210,15 @@ public final class FitPipeline: RunPipeline {
     /// fits the input normalisation on the training split only.
     public static func prepareData(_ config: FitConfig, assets: AssetRegistry) throws
         -> (spec: TaskSpec, splits: DataSplits, normalizer: ChannelNormalizer?) {
-        let loaded = try config.data.spec.map { try $0.load().task }
+        let d = try prepareDataAndInputs(config, assets: assets)
+        return (d.spec, d.splits, d.normalizer)
+    }
+
+    /// `prepareData`, and for a task read through a spec what prediction needs to read new files alike.
+    static func prepareDataAndInputs(_ config: FitConfig, assets: AssetRegistry) throws
+        -> (spec: TaskSpec, splits: DataSplits, normalizer: ChannelNormalizer?, preprocessing: InputPreprocessing?) {
+        let fromSpec = try config.data.spec.map { try $0.load() }
+        let loaded = try fromSpec?.task
             ?? TaskCatalog.load(config.task, dataRoot: assets.root.appendingPathComponent("data", isDirectory: true))
         var training = loaded.training, test = loaded.test
         if let n = config.data.trainLimit, n < training.count { training = training.subset(Array(0..<n)) }
@@ -233,7 +243,7 @@ public final class FitPipeline: RunPipeline {
             spec.metric = loaded.spec.metric
             spec.reportedMetrics = loaded.spec.reportedMetrics
         }
-        return (spec, splits, normalizer)
+        return (spec, splits, normalizer, fromSpec?.preprocessing)
     }
 
     /// Rewrites metrics.jsonl for a resumed run: keeps the alignment stages' records when their result is
