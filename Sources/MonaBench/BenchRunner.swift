@@ -165,7 +165,9 @@ public final class BenchRunner: @unchecked Sendable {  // configured before `run
         let results = ResultSlots(count: runs.count)
         let queue = WorkQueue(pending)
         let workers = min(jobs, max(pending.count, 1))
+        let niceness = ThreadNiceness.current()
         let body: @Sendable (Int) -> Void = { [self] _ in
+            ThreadNiceness.raise(to: niceness)
             while let i = queue.next() {
                 let o = self.execute(runs[i])
                 results.set(i, o)
