@@ -56,6 +56,7 @@ let package = Package(
         .library(name: "MonaData", targets: ["MonaData"]),
         .library(name: "MonaNN", targets: ["MonaNN"]),
         .library(name: "MonaRunKit", targets: ["MonaRunKit"]),
+        .library(name: "MonaDistributed", targets: ["MonaDistributed"]),
         .library(name: "MonaTransfer", targets: ["MonaTransfer"]),
         .library(name: "MonaServe", targets: ["MonaServe"]),
         .executable(name: "mona", targets: ["mona"]),
@@ -88,8 +89,14 @@ let package = Package(
         // Configs are composed from libyaml's events (the CYaml module of the Yams package), with our own limits.
         .target(name: "MonaRunKit", dependencies: ["MonaJSON", .product(name: "Yams", package: "Yams")],
                 swiftSettings: cpuFlags),
+        // Open MPI, dlopen()ed at run time when a process is a rank of an mpirun job: no headers or libraries of it
+        // are needed to build, and a machine without Open MPI builds, tests and runs single-process.
+        .target(name: "CMPIShim", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        // The communicator (rank, size, all-reduce, broadcast, barrier): single-process and Open MPI.
+        .target(name: "MonaDistributed", dependencies: ["CMPIShim"], swiftSettings: cpuFlags),
         // Cross-modal models, tasks, training, baselines, MoNA, ORCA and the source-knowledge analysis.
-        .target(name: "MonaTransfer", dependencies: ["MonaNN", "MonaData", "MonaFormats", "MonaTensor", "MonaRunKit", "MonaJSON"],
+        .target(name: "MonaTransfer", dependencies: ["MonaNN", "MonaData", "MonaFormats", "MonaTensor", "MonaRunKit", "MonaJSON",
+                                                     "MonaDistributed"],
                 swiftSettings: cpuFlags),
         // `mona bench` orchestration: runs a suite's cells in this process or as `mona fit` child processes and
         // writes their shareable records (suites, records and aggregation stay in MonaTransfer).
@@ -102,13 +109,14 @@ let package = Package(
         .executableTarget(
             name: "mona",
             dependencies: ["MonaTensor", "MonaFormats", "MonaData", "MonaNN", "MonaRunKit", "MonaTransfer", "MonaBench", "MonaServe",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                           "MonaDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: cpuFlags),
         // C reference loops that `mona-perf engine` compares the engine's kernels with.
         .target(name: "CKernelRef", cSettings: [.unsafeFlags(["-O3", "-march=native"])]),
         .executableTarget(
             name: "mona-perf",
-            dependencies: ["MonaTensor", "MonaNN", "MonaFormats", "MonaData", "MonaRunKit", "MonaTransfer", "CKernelRef", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+            dependencies: ["MonaTensor", "MonaNN", "MonaFormats", "MonaData", "MonaRunKit", "MonaTransfer", "MonaServe", "CKernelRef",
+                           "MonaDistributed", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: cpuFlags),
         // Every reader of untrusted input as a byte → result function, for libFuzzer (scripts/fuzz.sh) and for
@@ -120,7 +128,7 @@ let package = Package(
         .testTarget(name: "MonaServeTests", dependencies: ["MonaServe", "MonaRunKit", "MonaJSON"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaRunKitTests", dependencies: ["MonaRunKit", "MonaJSON"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaTransferTests",
-                    dependencies: ["MonaTransfer", "MonaBench", "MonaNN", "MonaData", "MonaTensor", "MonaTestSupport", "MonaRunKit",
+                    dependencies: ["MonaTransfer", "MonaBench", "MonaDistributed", "MonaNN", "MonaData", "MonaTensor", "MonaTestSupport", "MonaRunKit",
                                    "MonaFormats", "MonaFuzzHarnesses"],
                     swiftSettings: cpuFlags),
         .testTarget(name: "MonaNNTests", dependencies: ["MonaNN", "MonaTensor", "MonaFormats", "MonaTestSupport"],

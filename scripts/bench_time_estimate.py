@@ -54,6 +54,7 @@ BOUNDED_PROBES = {"japanesevowels", "peptides", "rrna16s", "spokenwords", "burge
                   "diffsorp", "fashion"}
 WARMUP_EPOCHS = 3
 METHODS = ["scratch", "linear-probe", "fpt", "finetune", "orca", "warmup-only", "mona", "no-body", "expert"]
+FULL_METHODS = list(METHODS)   # the ratios to finetune come from these, whatever --methods shows
 
 
 def steps(n_train, batch):
@@ -95,7 +96,18 @@ def main():
                     help="share of each epoch cap that runs train (1 = the upper bound)")
     ap.add_argument("--nodes", default="", help="comma-separated node counts to project the suite onto")
     ap.add_argument("--cores-per-node", type=int, default=2)
+    ap.add_argument("--tasks", default="", help="comma-separated tasks of the suite to estimate (default: all of full)")
+    ap.add_argument("--methods", default="", help="comma-separated columns to estimate (default: the full suite's); "
+                    "a column the slice did not measure needs --add or --assume, e.g. a variant of mona: "
+                    "--add mona-outer25=mona+-95")
     a = ap.parse_args()
+    global METHODS
+    if a.methods:
+        METHODS = [m.strip() for m in a.methods.split(",") if m.strip()]
+    selected = [t.strip() for t in a.tasks.split(",") if t.strip()] if a.tasks else list(FULL)
+    unknown = [t for t in selected if t not in FULL]
+    if unknown:
+        ap.error(f"--tasks: unknown {', '.join(unknown)}; known: {', '.join(FULL)}")
     if not 0 < a.epoch_share <= 1:
         ap.error(f"--epoch-share: expected a share in (0, 1], got {a.epoch_share}")
     if a.cores_per_node < 1 or (a.nodes and not all(x.strip().isdigit() and int(x) > 0 for x in a.nodes.split(","))):
@@ -194,7 +206,7 @@ def main():
         return sum(part.values())
 
     ratios = {}
-    for m in METHODS:
+    for m in FULL_METHODS:
         for body in ("text", "image"):
             r = [predict(t, m, t) / predict(t, "finetune", t) for t in FULL
                  if FULL[t][0] == body and (t, m) in runs and (t, "finetune") in runs]
@@ -226,7 +238,8 @@ def main():
     print("| task | seeds | " + " | ".join(METHODS) + " | task total |")
     print("|---|---:|" + "---:|" * len(METHODS) + "---:|")
     grand, longest, missing = 0.0, 0.0, []
-    for task, (body, cap, seeds, batch, n, n_test) in FULL.items():
+    for task in selected:
+        body, cap, seeds, batch, n, n_test = FULL[task]
         cells, row = [], 0.0
         for m in METHODS:
             c = cell(task, m)
@@ -242,16 +255,17 @@ def main():
         print(f"| {task} | {seeds} | " + " | ".join(cells) + f" | {row:.0f} |")
     # Shares of the measured-method cells at the cap, by part (seeds counted).
     collect = {}
-    for task in FULL:
+    for task in selected:
         src = task if (task, "finetune") in runs else STAND_IN.get(task)
         for m in METHODS:
             if src and (src, m) in runs:
                 predict(task, m, src)
     total_parts = sum(collect.values())
-    print("\nWhere the time of the directly measured cells goes at the epoch cap:")
-    print("| part | share |\n|---|---:|")
-    for k, v in collect.items():
-        print(f"| {k} | {100 * v / total_parts:.1f} % |")
+    if total_parts > 0:
+        print("\nWhere the time of the directly measured cells goes at the epoch cap:")
+        print("| part | share |\n|---|---:|")
+        for k, v in collect.items():
+            print(f"| {k} | {100 * v / total_parts:.1f} % |")
     collect = None
     wall = grand / a.jobs + longest
     print(f"\nsuite: {grand:.0f} CPU s = {grand / 3600:.2f} h of one-thread runs; with --jobs {a.jobs} "

@@ -28,10 +28,21 @@ public enum Harnesses {
             try Harnesses.dataset(table.dataset(label: 0))
         }),
         ("idx", { _ = try IDXFile.read(bytes: $0, file: "fuzz", maximumSize: 1 << 24) }),
-        ("fasta", { _ = try FASTAFile.read(bytes: $0, file: "fuzz") }),
+        // FASTA and WAV go on as a task reads them: labels from the headers, k-mer tokens and a vocabulary;
+        // log-mel features (for clips short enough to keep the fuzzer fast).
+        ("fasta", { bytes in
+            let records = try FASTAFile.read(bytes: bytes, file: "fuzz")
+            _ = try? FASTAFile.labels(of: records, rule: .field(1, separator: "|"), file: "fuzz")
+            let tokenizer = SequenceTokenizer(.kmer(k: 3, stride: 2))
+            let tokens = records.prefix(64).map { tokenizer.tokens($0.sequence) }
+            let vocabulary = Vocabulary.built(from: tokens)
+            _ = tokens.map { vocabulary.encode($0) }
+        }),
         ("wav", { bytes in
             let clip = try WAVFile.read(bytes: bytes, file: "fuzz")
-            _ = clip.sampleRate
+            guard clip.frameCount <= 1 << 14 else { return }
+            let features = try LogMelSpectrogram(sampleRate: clip.sampleRate, fftSize: 256, melBands: 16)
+            _ = features(clip.mono)
         }),
         ("yaml", { bytes in
             guard let text = String(bytes: bytes, encoding: .utf8) else { return }

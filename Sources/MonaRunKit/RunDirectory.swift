@@ -17,6 +17,7 @@ import Darwin
 /// <run>/plots/             SVG plots
 /// <run>/report.md          Markdown report
 /// <run>/predictions.csv    test-set predictions
+/// <run>/preprocessing.json how `mona predict` reads new files (tasks read through a task spec)
 /// <run>/run.lock           locked (flock) while a process writes the run
 /// <run>/.mona-run          marker: mona created the directory (existing folders without it are refused)
 /// ```
@@ -55,7 +56,8 @@ public struct RunDirectory: Sendable {
     /// What `mona` writes at the top of a run directory: an existing folder holding any of these is only used
     /// when it is already a run.
     public static let ownedNames = ["config.yaml", "metrics.jsonl", "checkpoints", "plots", "report.md",
-                                    "predictions.csv", "predictions.npy", "timings.json", "run.lock"]
+                                    "predictions.csv", "predictions.npy", "timings.json", "run.lock",
+                                    "preprocessing.json"]
 
     /// Refuses an existing directory that `mona` did not create: it must be empty, carry the marker, or be a run
     /// written before markers existed (config.yaml and checkpoints/), so a user's own files are never overwritten.

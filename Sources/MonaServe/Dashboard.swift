@@ -20,7 +20,7 @@ public final class Dashboard: Sendable {
         let path = request.segments
         switch path {
         case [], ["runs"]: return runsPage(request)
-        case ["run"]: return withRun(request) { runPage($0) }
+        case ["run"]: return withRun(request) { runPage($0, request) }
         case ["compare"]: return comparePage(request)
         case ["bench"]: return withBench(request) { benchPage($0) }
         case ["file"]: return file(request)
@@ -28,10 +28,15 @@ public final class Dashboard: Sendable {
             return HTTPResponse(contentType: "text/javascript; charset=utf-8", body: Array(DashboardAssets.script.utf8))
         case ["assets", "dashboard.css"]:
             return HTTPResponse(contentType: "text/css; charset=utf-8", body: Array(DashboardAssets.style.utf8))
-        case ["api", "runs"]: return json(runsJSON())
+        case ["api", "runs"]:
+            switch RunsQuery.parse(request) {
+            case .success(let q): return json(runsJSON(q))
+            case .failure(let message): return jsonError(400, message)
+            }
         case ["api", "run"]: return apiRun(request) { run in self.json(self.runJSON(run)) }
         case ["api", "run", "curves"]: return apiRun(request) { run in self.curves(run, request) }
         case ["api", "run", "metrics"]: return apiRun(request) { run in self.metricsPage(run, request) }
+        case ["api", "run", "events"]: return apiRun(request) { run in self.events(run, request) }
         case ["api", "benches"]:
             let benches = catalog.scan().benches
             return json(.object([("benches", .array(benches.map { .object([("id", .string($0.id)), ("name", .string($0.name))]) }))]))
@@ -94,11 +99,15 @@ public final class Dashboard: Sendable {
 
     // MARK: JSON
 
-    func runsJSON() -> JSONValue {
-        let (runs, benches) = catalog.scan()
+    func runsJSON(_ q: RunsQuery) -> JSONValue {
+        let list = listRuns(q)
         return .object([
-            ("runs", .array(runs.map { RunSummary.read($0, store: store).json })),
-            ("benches", .array(benches.map { .object([("id", .string($0.id)), ("name", .string($0.name))]) })),
+            ("runs", .array(list.page.map(\.json))),
+            ("total", .number(Double(list.total))), ("offset", .number(Double(q.offset))), ("limit", .number(Double(q.limit))),
+            ("next_offset", q.offset + q.limit < list.total ? .number(Double(q.offset + q.limit)) : .null),
+            ("all", .number(Double(list.all))),
+            ("tasks", .array(list.tasks.map(JSONValue.string))), ("methods", .array(list.methods.map(JSONValue.string))),
+            ("benches", .array(list.benches.map { .object([("id", .string($0.id)), ("name", .string($0.name))]) })),
         ])
     }
 
@@ -106,7 +115,7 @@ public final class Dashboard: Sendable {
         let summary = RunSummary.read(run, store: store)
         var config: JSONValue = .null
         if case .success(let pairs) = RunSummary.readConfig(run.source) { config = .object(pairs) }
-        let report = Dashboard.readText(run.source.appendingPathComponent("report.md")).text
+        let report = Dashboard.readText(run.source.appendingPathComponent("report.md", isDirectory: false)).text
         return .object([
             ("summary", summary.json), ("config", config),
             ("plots", .array(RunCatalog.plotNames(in: run.source).map(JSONValue.string))),
@@ -135,34 +144,49 @@ public final class Dashboard: Sendable {
         }
     }
 
+    /// `?max=`: the most points per series sent (16…20000, default 1000).
+    static func pointLimit(_ request: HTTPRequest) -> Int? {
+        guard let text = request.parameter("max") else { return 1000 }
+        guard let n = Int(text), (16...20_000).contains(n) else { return nil }
+        return n
+    }
+
     /// The run's curves, each thinned to at most `?max=` points (default 1000).
     func curves(_ run: RunEntry, _ request: HTTPRequest) -> HTTPResponse {
-        var limit = 1000
-        if let text = request.parameter("max") {
-            guard let n = Int(text), (16...20_000).contains(n) else { return jsonError(400, "?max= must be 16…20000") }
-            limit = n
-        }
+        guard let limit = Dashboard.pointLimit(request) else { return jsonError(400, "?max= must be 16…20000") }
+        return json(curvesSnapshot(run, limit: limit).body)
+    }
+
+    /// Every series of the run thinned to `limit` points, with the offset and identity of the file read so far
+    /// (where a live stream continues from).
+    func curvesSnapshot(_ run: RunEntry, limit: Int) -> (body: JSONValue, offset: UInt64, identity: (dev: UInt64, ino: UInt64)?) {
         let summary = RunSummary.read(run, store: store)
-        let metrics = run.source.appendingPathComponent("metrics.jsonl")
-        let body: JSONValue = store.with(metrics) { tail in
+        let metrics = run.source.appendingPathComponent("metrics.jsonl", isDirectory: false)
+        return store.with(metrics) { tail in
             let series: [JSONValue] = tail.order.compactMap { key in
                 guard let s = tail.series[key] else { return nil }
                 let (x, y) = CurveSeries.thin(s.x, s.y, to: limit)
-                return .object([
-                    ("chart", .string(s.chart)), ("stage", .string(s.stage)), ("split", .string(s.split)),
-                    ("key", .string(s.key)), ("name", .string(s.name)), ("points", .number(Double(s.total))),
-                    ("x", .array(x.map { $0.isFinite ? .number($0) : .null })),
-                    ("y", .array(y.map { $0.isFinite ? .number($0) : .null })),
-                ])
+                return Dashboard.seriesJSON(chart: s.chart, stage: s.stage, split: s.split, key: s.key, name: s.name,
+                                            points: s.total, x: x, y: y)
             }
-            return .object([
+            let body: JSONValue = .object([
                 ("id", .string(run.id)), ("status", .string(summary.status)),
                 ("records", .number(Double(tail.records))), ("bytes_read", .number(Double(tail.offset))),
                 ("complete", .bool(tail.complete)), ("malformed_lines", .array(tail.badLines.map(JSONValue.string))),
                 ("series", .array(series)),
             ])
+            return (body, tail.offset, tail.identity)
         }
-        return json(body)
+    }
+
+    static func seriesJSON(chart: String, stage: String, split: String, key: String, name: String, points: Int,
+                           x: [Double], y: [Double]) -> JSONValue {
+        .object([
+            ("chart", .string(chart)), ("stage", .string(stage)), ("split", .string(split)),
+            ("key", .string(key)), ("name", .string(name)), ("points", .number(Double(points))),
+            ("x", .array(x.map { $0.isFinite ? .number($0) : .null })),
+            ("y", .array(y.map { $0.isFinite ? .number($0) : .null })),
+        ])
     }
 
     /// Raw records from byte offset `?from=` (a line start; 0 by default), at most `?limit=` of them (≤ 1000),
@@ -172,7 +196,7 @@ public final class Dashboard: Sendable {
         guard let limit = Int(request.parameter("limit") ?? "200"), (1...1000).contains(limit) else {
             return jsonError(400, "?limit= must be 1…1000")
         }
-        let url = run.source.appendingPathComponent("metrics.jsonl")
+        let url = run.source.appendingPathComponent("metrics.jsonl", isDirectory: false)
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return jsonError(404, "the run has no metrics.jsonl (yet)") }
         defer { close(fd) }
@@ -216,7 +240,7 @@ public final class Dashboard: Sendable {
     }
 
     func benchJSON(_ bench: BenchEntry) -> HTTPResponse {
-        let (text, problem) = Dashboard.readText(bench.url.appendingPathComponent("results.json"))
+        let (text, problem) = Dashboard.readText(bench.url.appendingPathComponent("results.json", isDirectory: false))
         guard let text, let results = try? JSONValue.parse(json: Array(text.utf8)) else {
             return jsonError(500, problem ?? "results.json is not valid JSON")
         }

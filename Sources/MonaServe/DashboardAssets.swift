@@ -1,6 +1,6 @@
 /// The dashboard's only script and style sheet, served from `/assets/`: hand-written, no libraries, nothing
-/// fetched from elsewhere. The script sorts and filters the runs table, refreshes it, and draws the curves of one
-/// run (or several, overlaid) as SVG from `/api/run/curves`, polling while a run is going.
+/// fetched from elsewhere. The script refreshes the runs table, and draws the curves of one run (live from the
+/// event stream `/api/run/events`, or polling `/api/run/curves`) or of several, overlaid, as SVG.
 enum DashboardAssets {
     static let style = """
     body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 0; color: #222; background: #fafafa; }
@@ -10,7 +10,7 @@ enum DashboardAssets {
     h1 { font-size: 20px; margin: 6px 0 12px; } h2 { font-size: 16px; margin: 20px 0 8px; border-bottom: 1px solid #ddd; }
     table { border-collapse: collapse; background: #fff; font-size: 13px; }
     th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
-    th[data-key] { cursor: pointer; background: #eef2f7; } th.sorted-asc::after { content: " ▲"; } th.sorted-desc::after { content: " ▼"; }
+    th[data-key] { background: #eef2f7; } th[data-key] a { color: inherit; text-decoration: none; } th.sorted-asc::after { content: " ▲"; } th.sorted-desc::after { content: " ▼"; }
     td.num { text-align: right; font-variant-numeric: tabular-nums; }
     .status-running { color: #1a7f37; font-weight: bold; } .status-stopped { color: #b35900; } .status-finished { color: #555; }
     .controls { margin: 8px 0; } .controls label { margin-right: 14px; }
@@ -137,29 +137,93 @@ enum DashboardAssets {
       return r.json();
     }
 
-    // Run page: redraw the curves every 2 s while the run is going (or its file is still being read).
+    // The same thinning as the server's: first and last points, and each bucket's lowest and highest value.
+    function thin(x, y, limit) {
+      const n = x.length;
+      if (limit < 4 || n <= limit) return [x, y];
+      const buckets = Math.floor((limit - 2) / 2), inner = n - 2, ox = [x[0]], oy = [y[0]];
+      for (let b = 0; b < buckets; b++) {
+        const start = 1 + Math.floor(b * inner / buckets), end = 1 + Math.floor((b + 1) * inner / buckets);
+        if (start >= end) continue;
+        let lo = start, hi = start;
+        for (let i = start; i < end; i++) {
+          if (y[i] !== null && (y[lo] === null || y[i] < y[lo])) lo = i;
+          if (y[i] !== null && (y[hi] === null || y[i] > y[hi])) hi = i;
+        }
+        for (const i of lo === hi ? [lo] : [Math.min(lo, hi), Math.max(lo, hi)]) { ox.push(x[i]); oy.push(y[i]); }
+      }
+      ox.push(x[n - 1]); oy.push(y[n - 1]);
+      return [ox, oy];
+    }
+
+    // Run page: live curves from the server's event stream (a snapshot, then the points of each appended line),
+    // or, when streams are unavailable (refused when too many are open, no EventSource, ?live=poll), the whole
+    // curves document every 2 s while the run is going. #charts records how: data-live (sse, poll, ended, gone),
+    // data-updates (updates applied) and data-first-points (loss points in the first look).
     async function runPage(main) {
-      const id = main.dataset.id, charts = document.getElementById("charts");
-      async function tick() {
-        try {
-          const data = await getJSON("/api/run/curves?max=800&id=" + idParam(id));
-          data.label = id;
-          groupCharts(charts, [data]);
-          const status = document.getElementById("status");
-          if (status) { status.textContent = data.status; status.className = "status-" + data.status; }
-          const count = document.getElementById("records");
-          if (count) count.textContent = data.records;
-          return data.status === "running" || !data.complete;
-        } catch (e) {
-          charts.setAttribute("data-error", String(e));
-          const note = document.getElementById("gone");
-          if (note) note.textContent = "The run cannot be read any more (deleted?): " + e.message;
-          return false;
+      const id = main.dataset.id, charts = document.getElementById("charts"), max = 800;
+      let series = new Map(), records = 0, status = main.dataset.status;
+      charts.dataset.updates = "0";
+      function show() {
+        groupCharts(charts, [{ label: id, series: Array.from(series.values()) }]);
+        const loss = charts.querySelector('svg[data-chart="loss"]');
+        if (loss && charts.dataset.firstPoints === undefined) charts.dataset.firstPoints = loss.getAttribute("data-points");
+        const s = document.getElementById("status");
+        if (s) { s.textContent = status; s.className = "status-" + status; }
+        const count = document.getElementById("records");
+        if (count) count.textContent = records;
+      }
+      function gone(message) {
+        const note = document.getElementById("gone");
+        if (note) note.textContent = "The run cannot be read any more (deleted?): " + message;
+      }
+      function snapshot(d) {
+        series = new Map();
+        for (const s of d.series) series.set(s.name, s);
+        records = d.records; status = d.status;
+        show();
+      }
+      function append(d) {
+        for (const s of d.series) {
+          let cur = series.get(s.name);
+          if (!cur) { cur = { chart: s.chart, stage: s.stage, split: s.split, key: s.key, name: s.name, points: 0, x: [], y: [] }; series.set(s.name, cur); }
+          for (let i = 0; i < s.x.length; i++) { cur.x.push(s.x[i] === null ? cur.points + i : s.x[i]); cur.y.push(s.y[i]); }
+          cur.points += s.points;
+          if (cur.x.length > 2 * max) [cur.x, cur.y] = thin(cur.x, cur.y, max);
+        }
+        records += d.records;
+        charts.dataset.updates = String(Number(charts.dataset.updates) + 1);
+        show();
+      }
+      async function poll() {
+        charts.dataset.live = "poll";
+        async function tick() {
+          try {
+            const d = await getJSON("/api/run/curves?max=" + max + "&id=" + idParam(id));
+            snapshot(d);
+            charts.dataset.updates = String(Number(charts.dataset.updates) + 1);
+            return d.status === "running" || !d.complete;
+          } catch (e) {
+            charts.setAttribute("data-error", String(e));
+            gone(e.message);
+            return false;
+          }
+        }
+        if (await tick()) {
+          const timer = setInterval(async () => { if (!(await tick())) clearInterval(timer); }, 2000);
         }
       }
-      if (await tick()) {
-        const timer = setInterval(async () => { if (!(await tick())) clearInterval(timer); }, 2000);
-      }
+      if (!window.EventSource || main.dataset.live === "poll") return poll();
+      const source = new EventSource("/api/run/events?max=" + max + "&id=" + idParam(id));
+      charts.dataset.live = "connecting";
+      source.addEventListener("snapshot", e => { charts.dataset.live = "sse"; snapshot(JSON.parse(e.data)); });
+      source.addEventListener("records", e => append(JSON.parse(e.data)));
+      source.addEventListener("status", e => { const d = JSON.parse(e.data); status = d.status; show(); });
+      source.addEventListener("end", e => { source.close(); charts.dataset.live = "ended"; status = JSON.parse(e.data).status; show(); });
+      source.addEventListener("gone", e => { source.close(); charts.dataset.live = "gone"; gone(JSON.parse(e.data).error); });
+      // A refused or failed stream is closed by the browser (a dropped one reconnects by itself, resuming
+      // from the last event id): poll instead.
+      source.onerror = () => { if (source.readyState === EventSource.CLOSED && charts.dataset.live !== "poll") poll(); };
     }
 
     async function comparePage(main) {
@@ -175,25 +239,11 @@ enum DashboardAssets {
       if (await tick()) setInterval(tick, 3000);
     }
 
-    // Runs page: sortable, filterable, refreshed from /api/runs every 3 s.
+    // Runs page: the server sorts, filters and pages (column links, the filter form); the rows of the page shown
+    // are refreshed from /api/runs with the same query every 3 s.
     function runsPage(main) {
-      const table = document.getElementById("runs"), body = table.tBodies[0];
-      const task = document.getElementById("filter-task"), method = document.getElementById("filter-method");
-      let sortKey = null, sortDir = 1;
-      function value(row, key) { const v = row.dataset[key]; const n = parseFloat(v); return v !== "" && !isNaN(n) && /^[-0-9.e+]+$/i.test(v) ? n : (v || ""); }
-      function apply() {
-        const rows = Array.from(body.rows);
-        if (sortKey) rows.sort((a, b) => { const x = value(a, sortKey), y = value(b, sortKey); return (x < y ? -1 : x > y ? 1 : 0) * sortDir; });
-        for (const r of rows) {
-          r.hidden = (task.value && r.dataset.task !== task.value) || (method.value && r.dataset.method !== method.value);
-          body.appendChild(r);
-        }
-        for (const th of table.tHead.rows[0].cells) th.className = th.dataset.key === sortKey ? (sortDir > 0 ? "sorted-asc" : "sorted-desc") : "";
-      }
-      for (const th of table.tHead.rows[0].cells) if (th.dataset.key) th.addEventListener("click", () => {
-        sortDir = sortKey === th.dataset.key ? -sortDir : 1; sortKey = th.dataset.key; apply();
-      });
-      task.addEventListener("change", apply); method.addEventListener("change", apply);
+      const table = document.getElementById("runs"), body = table.tBodies[0], form = document.getElementById("filters");
+      for (const select of form.querySelectorAll("select")) select.addEventListener("change", () => form.submit());
       document.getElementById("compare").addEventListener("click", () => {
         const ids = Array.from(body.querySelectorAll("input:checked")).map(c => "run=" + idParam(c.value));
         if (ids.length) location.href = "/compare?" + ids.join("&");
@@ -201,15 +251,12 @@ enum DashboardAssets {
       function cell(row, text, cls) { const td = row.insertCell(); td.textContent = text; if (cls) td.className = cls; return td; }
       async function refresh() {
         let data;
-        try { data = await getJSON("/api/runs"); } catch (e) { return; }
+        try { data = await getJSON(main.dataset.api); } catch (e) { return; }
         const checked = new Set(Array.from(body.querySelectorAll("input:checked")).map(c => c.value));
         while (body.rows.length) body.deleteRow(0);
         for (const r of data.runs) {
           const row = body.insertRow();
-          row.dataset.id = r.id; row.dataset.name = r.name; row.dataset.task = r.task || ""; row.dataset.body = r.body || "";
-          row.dataset.method = r.method || ""; row.dataset.seed = r.seed || ""; row.dataset.status = r.status;
-          row.dataset.best = r.best_validation === null ? "" : r.best_validation; row.dataset.test = r.test === null ? "" : r.test;
-          row.dataset.seconds = r.seconds === null ? "" : r.seconds; row.dataset.step = r.step === null ? "" : r.step;
+          row.dataset.id = r.id; row.dataset.status = r.status;
           const box = document.createElement("input"); box.type = "checkbox"; box.value = r.id; box.checked = checked.has(r.id);
           row.insertCell().appendChild(box);
           const a = document.createElement("a"); a.href = "/run?id=" + idParam(r.id); a.textContent = r.name;
@@ -219,10 +266,9 @@ enum DashboardAssets {
           cell(row, (r.metric ? r.metric + " " : "") + fmt(r.best_validation), "num"); cell(row, fmt(r.test), "num");
           cell(row, duration(r.seconds), "num"); cell(row, r.step === null ? "—" : String(r.step), "num");
         }
-        document.getElementById("run-count").textContent = data.runs.length;
-        apply();
+        document.getElementById("run-count").textContent = data.total;
+        document.getElementById("run-range").textContent = (data.runs.length ? data.offset + 1 : 0) + "–" + (data.offset + data.runs.length);
       }
-      apply();
       setInterval(refresh, 3000);
     }
 

@@ -28,8 +28,10 @@ final class MetricsTail: @unchecked Sendable {
     static let keptPoints = 50_000
 
     let lock = NSLock()
+    /// Whether curves are kept; a tail read only for the runs table keeps the last records and counts.
+    let keepSeries: Bool
     private(set) var offset: UInt64 = 0
-    private var identity: (dev: UInt64, ino: UInt64)?
+    private(set) var identity: (dev: UInt64, ino: UInt64)?
     private(set) var size: UInt64 = 0
     private(set) var series: [String: CurveSeries] = [:]
     private(set) var order: [String] = []
@@ -43,6 +45,10 @@ final class MetricsTail: @unchecked Sendable {
     private(set) var error: String?
 
     var complete: Bool { offset >= size }
+
+    init(keepSeries: Bool) {
+        self.keepSeries = keepSeries
+    }
 
     private func reset() {
         offset = 0
@@ -77,34 +83,45 @@ final class MetricsTail: @unchecked Sendable {
         identity = current
         size = newSize
         guard offset < size else { return }
-        let want = Int(min(size - offset, UInt64(MetricsTail.bytesPerCall)))
+        let read = MetricsTail.readLines(fd: fd, from: offset, size: size) { lineOffset, record, line in
+            if let record {
+                add(record)
+            } else if badLines.count < 20 {
+                badLines.append("byte \(lineOffset): not a JSON object: " + String(decoding: line.prefix(60), as: UTF8.self))
+            }
+        }
+        if read.overlong {
+            error = "a line longer than \(MetricsTail.bytesPerCall) bytes at byte \(offset); reading stopped there"
+        }
+        offset = read.next
+    }
+
+    /// Reads the whole lines of `fd` from `offset` (a line start), at most `bytesPerCall` bytes, handing each
+    /// non-blank line to `body` with its offset: parsed when it is a JSON object, nil otherwise. Returns the
+    /// offset after the last whole line (the rest is a line still being written, or a killed run's last, partial
+    /// line) and whether a single line was longer than `bytesPerCall`.
+    static func readLines(fd: Int32, from offset: UInt64, size: UInt64,
+                          _ body: (UInt64, [(String, JSONValue)]?, ArraySlice<UInt8>) -> Void) -> (next: UInt64, overlong: Bool) {
+        guard offset < size else { return (offset, false) }
+        let want = Int(min(size - offset, UInt64(bytesPerCall)))
         var buffer = [UInt8](repeating: 0, count: want)
         let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(offset)) }
-        guard got > 0 else { return }
-        // Only whole lines: the rest is a line still being written (or a killed run's last, partial line).
+        guard got > 0 else { return (offset, false) }
         guard let lastNewline = buffer[0..<got].lastIndex(of: UInt8(ascii: "\n")) else {
-            if got == want && want == MetricsTail.bytesPerCall {
-                error = "a line longer than \(MetricsTail.bytesPerCall) bytes at byte \(offset); reading stopped there"
-            }
-            return
+            return (offset, got == want && want == bytesPerCall)
         }
         var lineStart = 0
-        var lineNumber = 0
         for i in 0...lastNewline where buffer[i] == UInt8(ascii: "\n") {
-            lineNumber += 1
             let line = buffer[lineStart..<i]
             lineStart = i + 1
             guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
-            guard let value = try? JSONValue.parse(json: Array(line)), case .object(let pairs) = value else {
-                if badLines.count < 20 {
-                    badLines.append("byte \(offset + UInt64(line.startIndex)): not a JSON object: "
-                                    + String(decoding: line.prefix(60), as: UTF8.self))
-                }
-                continue
+            if let value = try? JSONValue.parse(json: Array(line)), case .object(let pairs) = value {
+                body(offset + UInt64(line.startIndex), pairs, line)
+            } else {
+                body(offset + UInt64(line.startIndex), nil, line)
             }
-            add(pairs)
         }
-        offset += UInt64(lastNewline + 1)
+        return (offset + UInt64(lastNewline + 1), false)
     }
 
     private func add(_ record: [(String, JSONValue)]) {
@@ -117,15 +134,40 @@ final class MetricsTail: @unchecked Sendable {
         if let epoch = value("epoch")?.intValue { lastEpoch = epoch }
         if !stage.isEmpty { lastStage = stage }
         if split == "validation" { lastValidation = record }
-        if split == "test" { testRecord = record; return }
+        if split == "test" { testRecord = record }
+        guard keepSeries else { return }
+        for point in MetricsTail.points(record) {
+            if series[point.id] == nil { order.append(point.id) }
+            // Mutated in place through the defaulting subscript (no copy of the point arrays).
+            series[point.id, default: CurveSeries(chart: point.chart, stage: point.stage, split: point.split, key: point.key)]
+                .append(x: point.x, y: point.y)
+        }
+    }
+
+    /// One curve point of a record.
+    struct Point {
+        var id: String
+        var chart, stage, split, key: String
+        /// The record's step; nil when it has none (the point is then placed at its series' count).
+        var x: Double?
+        var y: Double
+    }
+
+    /// The curve points of one record: every numeric key but the counters, against `step`; none for the test
+    /// record (shown in the summary, not as a curve).
+    static func points(_ record: [(String, JSONValue)]) -> [Point] {
+        func value(_ key: String) -> JSONValue? { record.first { $0.0 == key }?.1 }
+        let stage = value("stage")?.stringValue ?? value("phase")?.stringValue ?? ""
+        let split = value("split")?.stringValue ?? ""
+        guard split != "test" else { return [] }
+        let x = value("step")?.intValue.map(Double.init)
+        var out: [Point] = []
         for (key, v) in record {
             guard let y = v.doubleValue, !["step", "epoch", "seed", "selected_epoch"].contains(key) else { continue }
-            let chart = MetricsTail.chart(stage: stage, split: split, key: key)
-            let id = stage + "\u{1}" + split + "\u{1}" + key
-            if series[id] == nil { order.append(id) }
-            // Mutated in place through the defaulting subscript (no copy of the point arrays).
-            series[id, default: CurveSeries(chart: chart, stage: stage, split: split, key: key)].append(x: step.map(Double.init), y: y)
+            out.append(Point(id: stage + "\u{1}" + split + "\u{1}" + key, chart: chart(stage: stage, split: split, key: key),
+                             stage: stage, split: split, key: key, x: x, y: y))
         }
+        return out
     }
 
     /// Training and warm-up stages log train/validation records; alignment stages (MoNA, ORCA, …) log per outer
@@ -182,21 +224,42 @@ extension CurveSeries {
     }
 }
 
-/// The `MetricsTail` of every metrics file looked at, shared by all requests.
+/// The `MetricsTail` of every metrics file looked at, shared by all requests: a light one per run for the runs
+/// table (thousands of runs are listed without holding their curves), and full ones (with curves) for the few
+/// runs most recently shown, the least recently used dropped first.
 final class MetricsStore: @unchecked Sendable {
     private let lock = NSLock()
-    private var tails: [String: MetricsTail] = [:]
+    private var summaries: [String: MetricsTail] = [:]
+    private var curves: [String: (tail: MetricsTail, used: UInt64)] = [:]
+    private var uses: UInt64 = 0
+    /// The runs' small files, parsed once per change.
+    let parsed = ParsedFiles()
+    static let maxSummaries = 50_000
+    static let maxCurves = 32
 
     /// Brings the tail of `url` up to date and hands it to `body` while holding its lock.
-    func with<T>(_ url: URL, _ body: (MetricsTail) -> T) -> T {
+    func with<T>(_ url: URL, series: Bool = true, _ body: (MetricsTail) -> T) -> T {
         lock.lock()
         let tail: MetricsTail
-        if let existing = tails[url.path] {
-            tail = existing
+        if !series {
+            if let existing = summaries[url.path] {
+                tail = existing
+            } else {
+                tail = MetricsTail(keepSeries: false)
+                if summaries.count >= MetricsStore.maxSummaries { summaries.removeAll() }  // runs come and go
+                summaries[url.path] = tail
+            }
         } else {
-            tail = MetricsTail()
-            if tails.count > 2000 { tails.removeAll() }  // runs come and go; do not grow without bound
-            tails[url.path] = tail
+            uses += 1
+            if let existing = curves[url.path] {
+                tail = existing.tail
+            } else {
+                tail = MetricsTail(keepSeries: true)
+                if curves.count >= MetricsStore.maxCurves, let oldest = curves.min(by: { $0.value.used < $1.value.used }) {
+                    curves[oldest.key] = nil
+                }
+            }
+            curves[url.path] = (tail, uses)
         }
         lock.unlock()
         tail.lock.lock()

@@ -49,18 +49,25 @@ extension Dashboard {
     // MARK: Runs
 
     func runsPage(_ request: HTTPRequest) -> HTTPResponse {
-        let runs = catalog.scan().runs.map { RunSummary.read($0, store: store) }
-        func options(_ values: [String?]) -> String {
-            Set(values.compactMap { $0 }).sorted().map { "<option value=\"\(e($0))\">\(e($0))</option>" }.joined()
+        let q: RunsQuery
+        switch RunsQuery.parse(request) {
+        case .success(let parsed): q = parsed
+        case .failure(let message): return page(status: 400, title: "Runs", body: "<p class=\"warn\">\(e(message))</p>")
+        }
+        let list = listRuns(q)
+        func options(_ values: [String], selected: String) -> String {
+            values.map { "<option value=\"\(e($0))\"\($0 == selected ? " selected" : "")>\(e($0))</option>" }.joined()
+        }
+        func link(_ change: (inout RunsQuery) -> Void) -> String {
+            var next = q
+            change(&next)
+            let text = next.queryString
+            return "/runs" + (text.isEmpty ? "" : "?" + text)
         }
         var rows = ""
-        for r in runs {
+        for r in list.page {
             func data(_ key: String, _ value: String?) -> String { " data-\(key)=\"\(e(value ?? ""))\"" }
-            func raw(_ x: Double?) -> String? { x.flatMap { $0.isFinite ? String($0) : nil } }
-            rows += "<tr" + data("id", r.id) + data("name", r.name) + data("task", r.task) + data("body", r.body)
-                + data("method", r.method) + data("seed", r.seed) + data("status", r.status)
-                + data("best", raw(r.bestValidation)) + data("test", raw(r.test)) + data("seconds", raw(r.seconds))
-                + data("step", r.step.map(String.init)) + ">"
+            rows += "<tr" + data("id", r.id) + data("status", r.status) + ">"
             rows += "<td><input type=\"checkbox\" value=\"\(e(r.id))\"></td>"
             rows += "<td><a href=\"/run?id=\(query(r.id))\">\(e(r.name))</a></td>"
             for v in [r.task, r.body, r.method, r.seed] { rows += "<td>\(e(v ?? "?"))</td>" }
@@ -69,25 +76,47 @@ extension Dashboard {
             rows += "<td class=\"num\">\(Dashboard.number(r.test))</td><td class=\"num\">\(Dashboard.duration(r.seconds))</td>"
             rows += "<td class=\"num\">\(r.step.map(String.init) ?? "—")</td></tr>\n"
         }
+        var headers = "<th></th>"
+        for (key, label) in [("name", "run"), ("task", "task"), ("body", "body"), ("method", "method"), ("seed", "seed"),
+                             ("status", "status"), ("best", "best validation"), ("test", "test"), ("seconds", "wall time"),
+                             ("step", "step")] {
+            let current = q.sort == key
+            let href = link { $0.sort = key; $0.descending = current && !q.descending; $0.offset = 0 }
+            let mark = current ? (q.descending ? " class=\"sorted-desc\"" : " class=\"sorted-asc\"") : ""
+            headers += "<th data-key=\"\(key)\"\(mark)><a href=\"\(e(href))\">\(label)</a></th>"
+        }
+        let first = list.total == 0 ? 0 : q.offset + 1, last = min(list.total, q.offset + q.limit)
+        var pager = "<span id=\"run-range\">\(first)–\(last)</span> of <span id=\"run-count\">\(list.total)</span> runs"
+        if list.total != list.all { pager += " matching (\(list.all) in all)" }
+        if q.offset > 0 {
+            pager += " · <a id=\"previous\" href=\"\(e(link { $0.offset = max(0, q.offset - q.limit) }))\">previous \(q.limit)</a>"
+        }
+        if last < list.total {
+            pager += " · <a id=\"next\" href=\"\(e(link { $0.offset = q.offset + q.limit }))\">next \(min(q.limit, list.total - last))</a>"
+        }
         let folders = catalog.roots.map { "<code>\(e($0.path))</code>" }.joined(separator: ", ")
+        let hidden = [("sort", q.sort == "name" ? "" : q.sort), ("order", q.descending ? "desc" : ""),
+                      ("limit", q.limit == RunsQuery.defaultLimit ? "" : String(q.limit))]
+            .filter { !$0.1.isEmpty }.map { "<input type=\"hidden\" name=\"\($0.0)\" value=\"\(e($0.1))\">" }.joined()
         let body = """
-        <p class="muted">Serving \(folders): <span id="run-count">\(runs.count)</span> runs (refreshed every 3 s).</p>
-        <div class="controls"><label>task <select id="filter-task"><option value="">all</option>\(options(runs.map(\.task)))</select></label>
-        <label>method <select id="filter-method"><option value="">all</option>\(options(runs.map(\.method)))</select></label>
-        <button id="compare" type="button">compare selected</button></div>
-        <table id="runs"><thead><tr><th></th><th data-key="name">run</th><th data-key="task">task</th><th data-key="body">body</th>
-        <th data-key="method">method</th><th data-key="seed">seed</th><th data-key="status">status</th>
-        <th data-key="best">best validation</th><th data-key="test">test</th><th data-key="seconds">wall time</th>
-        <th data-key="step">step</th></tr></thead>
+        <p class="muted">Serving \(folders). \(pager) (refreshed every 3 s).</p>
+        <form class="controls" id="filters" method="get" action="/runs">\(hidden)
+        <label>task <select name="task" id="filter-task"><option value="">all</option>\(options(list.tasks, selected: q.task))</select></label>
+        <label>method <select name="method" id="filter-method"><option value="">all</option>\(options(list.methods, selected: q.method))</select></label>
+        <label>status <select name="status" id="filter-status"><option value="">all</option>\(options(RunsQuery.statuses, selected: q.status))</select></label>
+        <button type="submit">filter</button> <button id="compare" type="button">compare selected</button></form>
+        <table id="runs"><thead><tr>\(headers)</tr></thead>
         <tbody>
         \(rows)</tbody></table>
         """
-        return page(title: "Runs", attributes: "data-page=\"runs\"", body: body)
+        let api = "/api/runs" + (q.queryString.isEmpty ? "" : "?" + q.queryString)
+        return page(title: "Runs", attributes: "data-page=\"runs\" data-api=\"\(e(api))\"", body: body)
     }
 
     // MARK: One run
 
-    func runPage(_ run: RunEntry) -> HTTPResponse {
+    /// `?live=poll` makes the page poll instead of opening an event stream (for a proxy that buffers streams).
+    func runPage(_ run: RunEntry, _ request: HTTPRequest) -> HTTPResponse {
         let s = RunSummary.read(run, store: store)
         func item(_ name: String, _ value: String, id: String? = nil, cls: String? = nil) -> String {
             "<dt>\(name)</dt><dd\(id.map { " id=\"\($0)\"" } ?? "")\(cls.map { " class=\"\($0)\"" } ?? "")>\(value)</dd>"
@@ -110,7 +139,7 @@ extension Dashboard {
                 body += "<figure><img src=\"/file?run=\(query(run.id))&amp;name=\(query(p))\" alt=\"\(e(p))\"><figcaption>\(e(p))</figcaption></figure>"
             }
         }
-        let (config, configProblem) = Dashboard.readText(run.source.appendingPathComponent("config.yaml"), limit: 1 << 20)
+        let (config, configProblem) = Dashboard.readText(run.source.appendingPathComponent("config.yaml", isDirectory: false), limit: 1 << 20)
         body += "<h2>Resolved configuration</h2>" + (config.map { "<pre id=\"config\">\(e($0))</pre>" }
             ?? "<p class=\"muted\">\(e(configProblem ?? "no config.yaml"))</p>")
         let checkpoints = checkpoints(run)
@@ -125,7 +154,7 @@ extension Dashboard {
             }
             body += "</table>"
         }
-        let (report, reportProblem) = Dashboard.readText(run.source.appendingPathComponent("report.md"), limit: 4 << 20)
+        let (report, reportProblem) = Dashboard.readText(run.source.appendingPathComponent("report.md", isDirectory: false), limit: 4 << 20)
         body += "<h2>Report</h2>"
         if let report {
             let plotSet = Set(plots)
@@ -137,7 +166,9 @@ extension Dashboard {
         } else {
             body += "<p class=\"muted\">\(e(reportProblem ?? "no report.md yet (written when the run ends)"))</p>"
         }
-        return page(title: run.name, attributes: "data-page=\"run\" data-id=\"\(e(run.id))\" data-status=\"\(s.status)\"", body: body)
+        let live = request.parameter("live") == "poll" ? "poll" : "sse"
+        return page(title: run.name, attributes: "data-page=\"run\" data-id=\"\(e(run.id))\" data-status=\"\(s.status)\" data-live=\"\(live)\"",
+                    body: body)
     }
 
     // MARK: Compare
@@ -160,7 +191,7 @@ extension Dashboard {
     // MARK: Benchmark
 
     func benchPage(_ bench: BenchEntry) -> HTTPResponse {
-        let (text, problem) = Dashboard.readText(bench.url.appendingPathComponent("results.json"))
+        let (text, problem) = Dashboard.readText(bench.url.appendingPathComponent("results.json", isDirectory: false))
         guard let text, let results = try? JSONValue.parse(json: Array(text.utf8)) else {
             return page(status: 500, title: bench.name, body: "<p class=\"warn\">\(e(problem ?? "results.json is not valid JSON"))</p>")
         }

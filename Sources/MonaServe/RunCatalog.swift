@@ -28,6 +28,8 @@ public struct BenchEntry: Sendable {
 /// must stay inside the root's real path. So no request can name a file outside the served folders.
 public struct RunCatalog: Sendable {
     public let roots: [URL]
+    /// What each folder held at the last scan (see `FolderCache`).
+    private let folders = FolderCache()
 
     /// How deep below a root runs and benchmarks are looked for, and how many folders one scan visits at most.
     static let maxDepth = 6
@@ -53,30 +55,27 @@ public struct RunCatalog: Sendable {
     public func scan() -> (runs: [RunEntry], benches: [BenchEntry]) {
         var runs: [RunEntry] = [], benches: [BenchEntry] = []
         var visited = 0
-        let fm = FileManager.default
         for (index, root) in roots.enumerated() {
             var stack: [(URL, [String])] = [(root, [])]
             while let item = stack.popLast() {
                 let (dir, components) = item
                 visited += 1
                 if visited > RunCatalog.maxVisited { break }
+                guard let folder = folders.look(at: dir) else { continue }
                 let id = RunCatalog.id(root: index, components)
                 let name = ([root.lastPathComponent] + components).joined(separator: "/")
-                if RunCatalog.isBench(dir) { benches.append(BenchEntry(id: id, url: dir, name: name)) }
-                if let source = RunCatalog.runSource(dir) {
+                if folder.isBench { benches.append(BenchEntry(id: id, url: dir, name: name)) }
+                if let source = folder.runSource {
                     runs.append(RunEntry(id: id, url: dir, source: source, name: name))
                     continue
                 }
-                guard components.count < RunCatalog.maxDepth,
-                      let children = try? fm.contentsOfDirectory(atPath: dir.path) else { continue }
-                for child in children.sorted().reversed() where RunCatalog.isPlainName(child) {
-                    let url = dir.appendingPathComponent(child)
-                    var info = stat()
-                    guard lstat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { continue }
-                    stack.append((url, components + [child]))
+                guard components.count < RunCatalog.maxDepth else { continue }
+                for child in folder.subfolders.reversed() {
+                    stack.append((dir.appendingPathComponent(child, isDirectory: true), components + [child]))
                 }
             }
         }
+        folders.forget(unless: visited)
         return (runs.sorted { $0.id < $1.id }, benches.sorted { $0.id < $1.id })
     }
 
@@ -88,17 +87,17 @@ public struct RunCatalog: Sendable {
     /// benchmark record (`record/metrics.jsonl`).
     static func runSource(_ dir: URL) -> URL? {
         let fm = FileManager.default
-        if fm.fileExists(atPath: dir.appendingPathComponent("metrics.jsonl").path)
-            || fm.fileExists(atPath: dir.appendingPathComponent(RunDirectory.markerName).path) {
+        if fm.fileExists(atPath: dir.appendingPathComponent("metrics.jsonl", isDirectory: false).path)
+            || fm.fileExists(atPath: dir.appendingPathComponent(RunDirectory.markerName, isDirectory: false).path) {
             return dir
         }
         let record = dir.appendingPathComponent("record", isDirectory: true)
-        if fm.fileExists(atPath: record.appendingPathComponent("metrics.jsonl").path) { return record }
+        if fm.fileExists(atPath: record.appendingPathComponent("metrics.jsonl", isDirectory: false).path) { return record }
         return nil
     }
 
     static func isBench(_ dir: URL) -> Bool {
-        FileManager.default.fileExists(atPath: dir.appendingPathComponent("results.json").path)
+        FileManager.default.fileExists(atPath: dir.appendingPathComponent("results.json", isDirectory: false).path)
     }
 
     /// A name a request may use as one path component.
@@ -174,5 +173,88 @@ public struct RunCatalog: Sendable {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
+    }
+}
+
+/// What one folder held when last looked at, reused while the folder has not changed: a scan over thousands of
+/// run directories then costs one `stat` per folder instead of listing each.
+///
+/// A folder's modification time changes when an entry is added, removed or renamed in it, which is all a scan
+/// depends on (whether `metrics.jsonl`, the run marker or `results.json` exist, and which subfolders there are),
+/// plus `record/` for a benchmark run kept as a record, whose own time is checked too. File systems stamp times
+/// with a coarse clock, so a change in the same tick as the look would leave the time unchanged: an entry is
+/// only reused when the folder's time is more than two seconds older than the look that made it.
+final class FolderCache: @unchecked Sendable {
+    struct Folder {
+        var isBench: Bool
+        var runSource: URL?
+        /// Plain-named subfolders (not symbolic links), sorted.
+        var subfolders: [String]
+    }
+
+    private struct Stamp: Equatable {
+        var device: UInt64, inode: UInt64, seconds: Int, nanoseconds: Int
+
+        init?(_ path: String) {
+            var info = stat()
+            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return nil }
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            #if canImport(Darwin)
+            seconds = info.st_mtimespec.tv_sec
+            nanoseconds = info.st_mtimespec.tv_nsec
+            #else
+            seconds = info.st_mtim.tv_sec
+            nanoseconds = info.st_mtim.tv_nsec
+            #endif
+        }
+    }
+
+    private struct Entry {
+        var folder: Folder
+        var stamp: Stamp
+        var record: Stamp?
+        /// When the folder was read (seconds since 1970).
+        var read: Double
+    }
+
+    private let lock = NSLock()
+    private var entries: [String: Entry] = [:]
+    static let settle = 2.0
+
+    /// The folder at `dir` (nil when it is not a directory, or a symbolic link).
+    func look(at dir: URL) -> Folder? {
+        let path = dir.path
+        guard let stamp = Stamp(path) else { return nil }
+        let record = Stamp(path + "/record")
+        lock.lock()
+        let hit = entries[path]
+        lock.unlock()
+        if let hit, hit.stamp == stamp, hit.record == record, Double(stamp.seconds) < hit.read - FolderCache.settle,
+           Double(record?.seconds ?? 0) < hit.read - FolderCache.settle {
+            return hit.folder
+        }
+        let now = Date().timeIntervalSince1970
+        let source = RunCatalog.runSource(dir)
+        var subfolders: [String] = []
+        if source == nil, let children = try? FileManager.default.contentsOfDirectory(atPath: path) {
+            subfolders = children.filter { child in
+                guard RunCatalog.isPlainName(child) else { return false }
+                var info = stat()
+                return lstat(path + "/" + child, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+            }.sorted()
+        }
+        let folder = Folder(isBench: RunCatalog.isBench(dir), runSource: source, subfolders: subfolders)
+        lock.lock()
+        entries[path] = Entry(folder: folder, stamp: stamp, record: record, read: now)
+        lock.unlock()
+        return folder
+    }
+
+    /// Drops everything once the cache holds far more folders than a scan visits (folders deleted or renamed).
+    func forget(unless visited: Int) {
+        lock.lock()
+        if entries.count > 2 * visited + 1000 { entries.removeAll() }
+        lock.unlock()
     }
 }

@@ -38,8 +38,7 @@ struct RunSummary: Sendable {
 
     static func read(_ run: RunEntry, store: MetricsStore) -> RunSummary {
         var summary = RunSummary(id: run.id, name: run.name, status: "stopped", records: 0, warnings: [])
-        let config = readConfig(run.source)
-        switch config {
+        switch store.parsed.config(run.source) {
         case .success(let pairs):
             func text(_ key: String) -> String? {
                 guard let v = ConfigFile.value(key, in: pairs) else { return nil }
@@ -52,8 +51,8 @@ struct RunSummary: Sendable {
         case .failure(let message):
             summary.warnings.append(message)
         }
-        let metrics = run.source.appendingPathComponent("metrics.jsonl")
-        store.with(metrics) { tail in
+        let metrics = run.source.appendingPathComponent("metrics.jsonl", isDirectory: false)
+        store.with(metrics, series: false) { tail in
             summary.records = tail.records
             summary.step = tail.lastStep
             summary.epoch = tail.lastEpoch
@@ -75,17 +74,16 @@ struct RunSummary: Sendable {
                 }
             }
         }
-        if isHeld(run.url.appendingPathComponent("run.lock")) { summary.status = "running" }
-        summary.seconds = wallTime(run, running: summary.status == "running")
+        if store.parsed.isHeld(run.url.appendingPathComponent("run.lock", isDirectory: false)) { summary.status = "running" }
+        summary.seconds = wallTime(run, running: summary.status == "running", parsed: store.parsed)
         return summary
     }
 
-    /// Whether a live process holds a run's lock. Read from the `pid host` the holder writes into the lock file
-    /// rather than by trying the `flock`: a probe could, for an instant, make a `mona fit` starting on the same
-    /// folder fail to lock it. A file left by a crashed process names a dead pid; another host's holder is
-    /// checked with the flock probe, the only test that works there.
-    static func isHeld(_ lock: URL) -> Bool {
-        guard let text = try? String(contentsOf: lock, encoding: .utf8) else { return false }
+    /// Whether a live process holds a run's lock, given the lock file's `pid host` text. Read from what the
+    /// holder writes rather than by trying the `flock`: a probe could, for an instant, make a `mona fit`
+    /// starting on the same folder fail to lock it. A file left by a crashed process names a dead pid; another
+    /// host's holder is checked with the flock probe, the only test that works there.
+    static func isHeld(_ lock: URL, text: String) -> Bool {
         let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 1)
         guard parts.count == 2, let pid = Int32(parts[0]), pid > 0 else { return false }
         guard String(parts[1]) == localHostName else {
@@ -106,24 +104,90 @@ struct RunSummary: Sendable {
     }
 
     static func readConfig(_ folder: URL) -> ConfigRead {
-        let url = folder.appendingPathComponent("config.yaml")
+        let url = folder.appendingPathComponent("config.yaml", isDirectory: false)
         guard FileManager.default.fileExists(atPath: url.path) else { return .failure("no config.yaml") }
         do { return .success(try ConfigFile.load(url)) } catch { return .failure("config.yaml: \(error)") }
     }
 
     /// `timings.json` → `total` when the run wrote it; otherwise the time from the config being written to the
     /// last metrics line (or to now while it runs).
-    static func wallTime(_ run: RunEntry, running: Bool) -> Double? {
-        if !running, let data = try? Data(contentsOf: run.source.appendingPathComponent("timings.json")),
-           let value = try? JSONValue.parse(json: data), let total = value["total"]?.doubleValue, total.isFinite {
-            return total
-        }
-        let fm = FileManager.default
-        guard let start = (try? fm.attributesOfItem(atPath: run.source.appendingPathComponent("config.yaml").path))?[.modificationDate] as? Date
-        else { return nil }
-        let end = running ? Date()
-            : ((try? fm.attributesOfItem(atPath: run.source.appendingPathComponent("metrics.jsonl").path))?[.modificationDate] as? Date)
+    static func wallTime(_ run: RunEntry, running: Bool, parsed: ParsedFiles) -> Double? {
+        if !running, let total = parsed.totalSeconds(run.source) { return total }
+        guard let start = FileStamp(run.source.appendingPathComponent("config.yaml", isDirectory: false).path)?.modified else { return nil }
+        let end = running ? Date().timeIntervalSince1970
+            : FileStamp(run.source.appendingPathComponent("metrics.jsonl", isDirectory: false).path)?.modified
         guard let end else { return nil }
-        return max(0, end.timeIntervalSince(start))
+        return max(0, end - start)
+    }
+}
+
+/// What `stat` says of a file: enough to tell that it changed (replaced, rewritten or appended).
+struct FileStamp: Equatable {
+    var device: UInt64, inode: UInt64, size: Int64, seconds: Int, nanoseconds: Int
+
+    /// nil when the path does not exist or is not a regular file.
+    init?(_ path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        #if canImport(Darwin)
+        seconds = info.st_mtimespec.tv_sec
+        nanoseconds = info.st_mtimespec.tv_nsec
+        #else
+        seconds = info.st_mtim.tv_sec
+        nanoseconds = info.st_mtim.tv_nsec
+        #endif
+    }
+
+    /// Modification time, seconds since 1970.
+    var modified: Double { Double(seconds) + Double(nanoseconds) / 1e9 }
+}
+
+/// The small files of runs (config.yaml, timings.json, run.lock), parsed once and reused while their `stat`
+/// is unchanged: the runs table reads every run on each request, and a folder may hold thousands.
+final class ParsedFiles: @unchecked Sendable {
+    private let lock = NSLock()
+    private var configs: [String: (FileStamp, RunSummary.ConfigRead)] = [:]
+    private var timings: [String: (FileStamp, Double?)] = [:]
+    private var locks: [String: (FileStamp, String)] = [:]
+    static let maxEntries = 50_000
+
+    private func cached<T>(_ table: ReferenceWritableKeyPath<ParsedFiles, [String: (FileStamp, T)]>, _ path: String,
+                           _ read: () -> T?) -> T? {
+        guard let stamp = FileStamp(path) else { return nil }
+        lock.lock()
+        if let hit = self[keyPath: table][path], hit.0 == stamp {
+            lock.unlock()
+            return hit.1
+        }
+        lock.unlock()
+        guard let value = read() else { return nil }
+        lock.lock()
+        if self[keyPath: table].count >= ParsedFiles.maxEntries { self[keyPath: table].removeAll() }
+        self[keyPath: table][path] = (stamp, value)
+        lock.unlock()
+        return value
+    }
+
+    func config(_ folder: URL) -> RunSummary.ConfigRead {
+        let path = folder.appendingPathComponent("config.yaml", isDirectory: false).path
+        return cached(\.configs, path) { RunSummary.readConfig(folder) } ?? .failure("no config.yaml")
+    }
+
+    func totalSeconds(_ folder: URL) -> Double? {
+        let url = folder.appendingPathComponent("timings.json", isDirectory: false)
+        let total: Double?? = cached(\.timings, url.path) {
+            guard let data = try? Data(contentsOf: url), let value = try? JSONValue.parse(json: data),
+                  let total = value["total"]?.doubleValue, total.isFinite else { return .some(nil) }
+            return .some(total)
+        }
+        return total ?? nil
+    }
+
+    func isHeld(_ lockFile: URL) -> Bool {
+        guard let text = cached(\.locks, lockFile.path, { try? String(contentsOf: lockFile, encoding: .utf8) }) else { return false }
+        return RunSummary.isHeld(lockFile, text: text)
     }
 }

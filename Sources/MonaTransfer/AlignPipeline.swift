@@ -1,5 +1,6 @@
 import Foundation
 import MonaData
+import MonaDistributed
 import MonaFormats
 import MonaNN
 import MonaRunKit
@@ -26,7 +27,8 @@ public struct AlignResult: Sendable {
 /// `mona align` as a library call: the data and model of `FitPipeline`, then only the method's alignment stages
 /// (warm-up, MoNA stage 1, ORCA), with the source-knowledge analysis before and after; writes config.yaml,
 /// metrics.jsonl, `checkpoints/aligned/`, plots and report.md. `FitConfig.fromAligned` (`mona fit --from-aligned`)
-/// fine-tunes from the result. The test split is not touched.
+/// fine-tunes from the result. The test split is not touched. Under `mpirun` the stages and the validation run
+/// data-parallel and only rank 0 writes (as in `FitPipeline`).
 public final class AlignPipeline: RunPipeline {
     public func align() throws -> AlignResult {
         try config.validate()
@@ -36,14 +38,18 @@ public final class AlignPipeline: RunPipeline {
             let names = MethodCatalog.entries.filter { (try? $0.build([:]).stages.isEmpty) == false }.map(\.name)
             throw TransferError.badConfig("method '\(method.name)' has no alignment stage; use one of \(names.joined(separator: ", "))")
         }
-        try run.lock()
-        defer { run.unlock() }
+        if writes { try run.lock() }
+        defer { if writes { run.unlock() } }
         if store.exists("aligned") || store.exists("last") || store.exists("best") {
             throw TransferError.badConfig("run directory \(run.url.path) already holds a run; choose another --output")
         }
+        // Every rank has checked the directory before rank 0 writes to it.
+        try communicator.barrier()
         var clock = PhaseClock()
-        try ConfigFile.write(try config.pairs(), to: run.config)
-        if FileManager.default.fileExists(atPath: run.metrics.path) { try FileManager.default.removeItem(at: run.metrics) }
+        if writes {
+            try ConfigFile.write(try config.pairs(), to: run.config)
+            if FileManager.default.fileExists(atPath: run.metrics.path) { try FileManager.default.removeItem(at: run.metrics) }
+        }
 
         let (spec, splits, normalizer) = try FitPipeline.prepareData(config, assets: assets)
         clock.lap("data")
@@ -51,21 +57,23 @@ public final class AlignPipeline: RunPipeline {
                                                            normalizer: normalizer, assets: assets)
         clock.lap("model")
 
-        let recorder = try RunDirectoryRecorder(metricsURL: run.metrics, append: false, mode: mode)
-        // The analysis is what `align` is for: on unless `method.analysis=false`.
-        let knowledge = try SourceKnowledgeTracker.make(analysis: method.analysisForcedOn, seed: config.seed,
-                                                        body: model.body, assets: assets, recorder: recorder)
+        let recorder: any RunRecorder = writes ? try RunDirectoryRecorder(metricsURL: run.metrics, append: false, mode: mode)
+                                               : SilentRecorder()
+        // The analysis is what `align` is for: on unless `method.analysis=false` (measured by the writing rank).
+        let knowledge = !writes ? nil : try SourceKnowledgeTracker.make(analysis: method.analysisForcedOn, seed: config.seed,
+                                                                        body: model.body, assets: assets, recorder: recorder)
         let before = try knowledge?.measure(model, point: "before-alignment", step: 0)
         clock.lap("analysis")
 
         var running = ""
         try FitPipeline.runAlignment(method.stages, model: model, splits: splits, task: spec, config: config,
-                                     recorder: recorder, store: store, modelSpec: modelSpec, assets: assets,
-                                     running: &running)
+                                     recorder: recorder, store: writes ? store : nil, modelSpec: modelSpec, assets: assets,
+                                     communicator: communicator, running: &running)
         clock.lap("alignment")
 
         let after = try knowledge?.measure(model, point: "after-alignment", step: 0)
-        let validation = Trainer.evaluate(model: model, task: spec, data: splits.validation, batchSize: config.training.batchSize)
+        let validation = try Trainer.evaluate(model: model, task: spec, data: splits.validation,
+                                              batchSize: config.training.batchSize, communicator: communicator)
         var fields: [(String, RecordValue)] = [("stage", .text("aligned")), ("split", .text("validation")),
                                               ("val_loss", .number(validation.loss))]
         for m in spec.reportedMetrics { if let x = validation.metrics[m] { fields.append(("val_\(m.key)", .number(x))) } }
@@ -76,6 +84,7 @@ public final class AlignPipeline: RunPipeline {
                                  knowledgeBefore: before, knowledgeAfter: after, validationLoss: validation.loss,
                                  validationMetric: validation.metrics[spec.metric],
                                  timings: clock.withTotal)
+        guard writes else { return result }
         try writeReport(result: result, method: method, modelSpec: modelSpec, model: model, splits: splits, knowledge: knowledge)
         return result
     }
@@ -129,7 +138,11 @@ extension FitPipeline {
         spec.taskSource = config.task
         spec.inputMean = normalizer?.mean
         spec.inputStd = normalizer?.std
-        return (CrossModalModel(spec: spec, body: body, seed: config.seed), spec)
+        let model = CrossModalModel(spec: spec, body: body, seed: config.seed)
+        if let rate = config.model.dropout, rate >= 0 && rate < 1 {
+            for case let d as Dropout in model.namedModules().map(\.module) { d.probability = rate }
+        }
+        return (model, spec)
     }
 
     /// The aligned checkpoint of the `mona align` run in `directory`, checked against the model being built.

@@ -8,16 +8,20 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var maxTokens = 512
     /// Patch size of the 2-D embedder (nil: automatic — the body's patch, shrunk for small fields). Default nil.
     public var patchSize: Int? = nil
+    /// Dropout rate of every dropout layer of the model (nil: the body's own, e.g. 0.1 for BERTs). 0 makes
+    /// training deterministic across data-parallel ranks (masks are drawn per rank). Default nil.
+    public var dropout: Float? = nil
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case maxTokens, patchSize }
+    enum CodingKeys: String, CodingKey, CaseIterable { case maxTokens, patchSize, dropout }
 
     public init(from decoder: Decoder) throws {
         try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue), section: "model")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? 512
         patchSize = try c.decodeIfPresent(Int.self, forKey: .patchSize)
+        dropout = try c.decodeIfPresent(Float.self, forKey: .dropout)
     }
 }
 
@@ -121,6 +125,9 @@ public struct FitConfig: Codable, Sendable, Equatable {
         try training.validate()
         if model.maxTokens < 1 { throw TransferError.badConfig("model.maxTokens: must be ≥ 1, got \(model.maxTokens)") }
         if let p = model.patchSize, p < 1 { throw TransferError.badConfig("model.patchSize: must be ≥ 1, got \(p)") }
+        if let d = model.dropout, !(d >= 0 && d < 1) {
+            throw TransferError.badConfig("model.dropout: accepted: a rate from 0 (inclusive) to 1 (exclusive), got \(d)")
+        }
         if let n = data.trainLimit, n < 2 { throw TransferError.badConfig("data.trainLimit: must be ≥ 2, got \(n)") }
         if let n = data.testLimit, n < 1 { throw TransferError.badConfig("data.testLimit: must be ≥ 1, got \(n)") }
         _ = try MethodCatalog.make(method)

@@ -7,7 +7,8 @@ struct FitPhases {
     let plan: RunPlan, method: MethodSpec
     let task: TaskSpec, splits: DataSplits
     let model: CrossModalModel, modelSpec: ModelSpec
-    let recorder: RunDirectoryRecorder
+    /// The run's log on the writing rank; silent on the others.
+    let recorder: any RunRecorder
     /// Where the time goes besides the phases (timings.json): checkpoint writes and source-knowledge probes.
     let timer: PhaseTimer
     /// The source-knowledge analysis (KnowledgeTracker.swift), when the method asks for it.
@@ -40,9 +41,14 @@ struct TestOutcome {
 
 extension FitPipeline {
     /// Prepare, last part: the metrics log (a resumed run keeps what it will not redo; `--from-aligned` opens with
-    /// the aligned run's stages), the knowledge tracker and the first source-knowledge point.
+    /// the aligned run's stages), the knowledge tracker and the first source-knowledge point. Only the writing
+    /// rank keeps the log and measures source knowledge (the probes only read the model).
     func openRun(plan: RunPlan, resume: Bool, method: MethodSpec, task: TaskSpec, splits: DataSplits,
                  model: CrossModalModel, modelSpec: ModelSpec) throws -> FitPhases {
+        guard writes else {
+            return FitPhases(plan: plan, method: method, task: task, splits: splits, model: model, modelSpec: modelSpec,
+                             recorder: SilentRecorder(), timer: PhaseTimer(), knowledge: nil)
+        }
         if resume {
             // Before the log is opened: the rewrite replaces the file.
             try FitPipeline.truncateMetrics(run.metrics, stages: method.stages.map(\.name),
@@ -81,13 +87,14 @@ extension FitPipeline {
         case .fromAligned(let aligned, let from):
             try p.model.load(stateDict: aligned.model, strict: true,
                              source: from.appendingPathComponent("checkpoints/aligned").path)
-            try store.save("aligned", model: p.model.stateDict(), state: aligned.state, modelSpec: p.modelSpec)
+            if writes { try store.save("aligned", model: p.model.stateDict(), state: aligned.state, modelSpec: p.modelSpec) }
             p.recorder.message("starting from the aligned model of \(from.path)")
         case .fresh:
             if !p.method.stages.isEmpty {
                 try FitPipeline.runAlignment(p.method.stages, model: p.model, splits: p.splits, task: p.task,
-                                             config: config, recorder: p.recorder, store: store, modelSpec: p.modelSpec,
-                                             assets: assets, running: &running)
+                                             config: config, recorder: p.recorder, store: writes ? store : nil,
+                                             modelSpec: p.modelSpec, assets: assets, communicator: communicator,
+                                             running: &running)
             }
         case .midFineTuning, .finished:
             break
@@ -109,6 +116,8 @@ extension FitPipeline {
         trainer.lastCheckpointInterval = lastCheckpointInterval
         if let knowledge = p.knowledge { trainer.observers.append(ProbeTiming(knowledge, timer: p.timer)) }
         trainer.interruptAfter = interruptAfter
+        trainer.communicator = communicator
+        trainer.writesCheckpoints = writes
         let state: TrainingState
         if case .finished(let checkpoint) = p.plan {
             state = checkpoint.state
@@ -119,9 +128,10 @@ extension FitPipeline {
         return FineTuned(trainer: trainer, state: state, trainable: trainable, total: total)
     }
 
-    /// Phase "test": the test split once with the selected weights, and once with the final epoch's.
+    /// Phase "test": the test split once with the selected weights, and once with the final epoch's (sharded
+    /// over the ranks of a data-parallel run).
     func evaluateTest(_ p: FitPhases, _ f: FineTuned) throws -> (test: Evaluation, final: Evaluation) {
-        let test = f.trainer.evaluate(p.splits.test)
+        let test = try f.trainer.evaluate(p.splits.test)
         guard f.state.bestEpoch != f.state.epoch else { return (test, test) }
         if let weights = f.trainer.finalWeights {
             try p.model.load(stateDict: weights, strict: true, source: "final weights")
@@ -130,20 +140,24 @@ extension FitPipeline {
         } else {
             return (test, test)
         }
-        return (test, f.trainer.evaluate(p.splits.test))
+        return (test, try f.trainer.evaluate(p.splits.test))
     }
 
     /// Test record, predictions, timings and report — shared by the cross-modal model and a method's learner.
-    /// `extendReport` appends the method's sections to report.md (given the run's records).
+    /// `extendReport` appends the method's sections to report.md (given the run's records). A rank that does not
+    /// write only returns the result.
     func finish(_ outcome: TestOutcome, task: TaskSpec, splits: DataSplits, method: MethodSpec, recorder: RunRecorder,
                 model: RunReport.ModelSummary, counts: (total: Int, trainable: Int), clock: inout PhaseClock,
                 timer: PhaseTimer?, extendReport: ((inout String, [[(String, RunValue)]]) throws -> Void)?) throws -> FitResult {
-        try recorder.record(TestRecord(outcome, task: task).fields)
-        try FitPipeline.writePredictions(outcome.test.predictions, data: splits.test, task: task, run: run)
+        if writes {
+            try recorder.record(TestRecord(outcome, task: task).fields)
+            try FitPipeline.writePredictions(outcome.test.predictions, data: splits.test, task: task, run: run)
+        }
         clock.lap("test")
         let result = FitResult(runDirectory: run.url, task: task, testMetrics: outcome.test.metrics,
                                testLoss: outcome.test.loss, finalTestMetrics: outcome.final.metrics, state: outcome.state,
                                parameterCount: counts.total, trainableCount: counts.trainable, timings: clock.withTotal)
+        guard writes else { return result }
         try writeTimings(result, breakdown: timer)
         let records = try readRecords()
         try RunReport.writePlots(records: records, task: task, run: run)

@@ -1,5 +1,6 @@
 import Foundation
 import MonaData
+import MonaDistributed
 import MonaFormats
 import MonaNN
 import MonaRunKit
@@ -60,18 +61,26 @@ public final class FitPipeline: RunPipeline {
     /// run directory before the error goes up.
     public func fit(resume: Bool = false) throws -> FitResult {
         try config.validate()
-        try run.lock()
-        defer { run.unlock() }
+        if writes { try run.lock() }
+        defer { if writes { run.unlock() } }
         var clock = PhaseClock()
         var plan = try RunPlan.make(store: store, resume: resume)
+        // Every rank decides where to start before rank 0 writes anything.
+        try communicator.barrier()
         if resume { try checkSavedConfig() }
-        try ConfigFile.write(try config.pairs(), to: run.config)
+        if writes { try ConfigFile.write(try config.pairs(), to: run.config) }
 
         let method = try MethodCatalog.make(config.method)
-        let (spec, splits, normalizer) = try FitPipeline.prepareData(config, assets: assets)
+        let (spec, splits, normalizer, preprocessing) = try FitPipeline.prepareDataAndInputs(config, assets: assets)
+        // Beside config.yaml, before any checkpoint: `mona predict` reads new files with it.
+        try preprocessing?.write(to: run.url)
         clock.lap("data")
         if let learner = try method.plugin.makeLearner(
             task: spec, context: LearnerContext(training: config.training, seed: config.seed, recorder: SilentRecorder())) {
+            if communicator.isDistributed {
+                throw TransferError.badConfig("method \(config.method.name) fits its own model, which is not trained "
+                                              + "data-parallel; run it without mpirun")
+            }
             return try fitLearner(learner, method: method, spec: spec, splits: splits, normalized: normalizer != nil,
                                   clock: &clock)
         }
@@ -92,7 +101,7 @@ public final class FitPipeline: RunPipeline {
             clock.lap("alignment")
             running = "finetune"
             fineTuned = try fineTune(phases)
-        } catch TransferError.nonFinite(let message) {
+        } catch TransferError.nonFinite(let message) where writes {
             try? writeStopReport(stage: running, message: message, method: method, spec: modelSpec,
                                  recorder: phases.recorder)
             throw TransferError.nonFinite(message)
@@ -149,6 +158,9 @@ public final class FitPipeline: RunPipeline {
             fields += [("finetune_steps", .number(timer.stepSeconds)), ("finetune_epoch_end", .number(timer[.epochEnd])),
                        ("checkpoints", .number(timer.extra["checkpoints"] ?? 0)),
                        ("analysis", .number(timer.extra["analysis"] ?? 0))]
+            if communicator.isDistributed {
+                fields += [("allreduce", .number(timer.extra["allreduce"] ?? 0)), ("ranks", .number(Double(communicator.size)))]
+            }
         }
         try AtomicFile.write(RunValue.object(fields).jsonText(pretty: true) + "\n",
                              to: run.url.appendingPathComponent("timings.json"))
@@ -173,18 +185,23 @@ public final class FitPipeline: RunPipeline {
 
     /// Phase "align": runs `stages` in order and saves the aligned model as `checkpoints/aligned/`. `running`
     /// names the stage in progress (for the stop report).
+    /// With several ranks every stage runs data-parallel; `store` is nil on the ranks that do not write.
     static func runAlignment(_ stages: [AlignmentStage], model: CrossModalModel, splits: DataSplits, task: TaskSpec,
-                             config: FitConfig, recorder: RunRecorder, store: CheckpointStore, modelSpec: ModelSpec,
-                             assets: AssetRegistry, running: inout String) throws {
+                             config: FitConfig, recorder: RunRecorder, store: CheckpointStore?, modelSpec: ModelSpec,
+                             assets: AssetRegistry, communicator: any Communicator = LocalCommunicator(),
+                             running: inout String) throws {
         let context = AlignmentContext(task: task, training: config.training, method: config.method,
                                        seed: config.seed, recorder: recorder, checkpoints: store, assets: assets)
+        context.communicator = communicator
         for stage in stages {
             running = stage.name
             try stage.run(model: model, data: splits, context: context)
+            // A stage that does not shard its work would let the ranks drift apart: caught here, not epochs later.
+            try communicator.checkIdentical(model.namedParameters(), context: "after the \(stage.name) stage")
         }
         var s = TrainingState(stage: "aligned", metric: task.metric.key, higherIsBetter: task.higherIsBetter, seed: config.seed)
         s.finished = true
-        try store.save("aligned", model: model.stateDict(), state: s, modelSpec: modelSpec)
+        try store?.save("aligned", model: model.stateDict(), state: s, modelSpec: modelSpec)
     }
 
     // MARK: Data
@@ -193,7 +210,15 @@ public final class FitPipeline: RunPipeline {
     /// fits the input normalisation on the training split only.
     public static func prepareData(_ config: FitConfig, assets: AssetRegistry) throws
         -> (spec: TaskSpec, splits: DataSplits, normalizer: ChannelNormalizer?) {
-        let loaded = try config.data.spec.map { try $0.load().task }
+        let d = try prepareDataAndInputs(config, assets: assets)
+        return (d.spec, d.splits, d.normalizer)
+    }
+
+    /// `prepareData`, and for a task read through a spec what prediction needs to read new files alike.
+    static func prepareDataAndInputs(_ config: FitConfig, assets: AssetRegistry) throws
+        -> (spec: TaskSpec, splits: DataSplits, normalizer: ChannelNormalizer?, preprocessing: InputPreprocessing?) {
+        let fromSpec = try config.data.spec.map { try $0.load() }
+        let loaded = try fromSpec?.task
             ?? TaskCatalog.load(config.task, dataRoot: assets.root.appendingPathComponent("data", isDirectory: true))
         var training = loaded.training, test = loaded.test
         if let n = config.data.trainLimit, n < training.count { training = training.subset(Array(0..<n)) }
@@ -218,7 +243,7 @@ public final class FitPipeline: RunPipeline {
             spec.metric = loaded.spec.metric
             spec.reportedMetrics = loaded.spec.reportedMetrics
         }
-        return (spec, splits, normalizer)
+        return (spec, splits, normalizer, fromSpec?.preprocessing)
     }
 
     /// Rewrites metrics.jsonl for a resumed run: keeps the alignment stages' records when their result is

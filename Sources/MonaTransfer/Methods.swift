@@ -1,5 +1,6 @@
 import Foundation
 import MonaData
+import MonaDistributed
 import MonaFormats
 import MonaNN
 import MonaTensor
@@ -17,6 +18,8 @@ public final class AlignmentContext {
     public let checkpoints: CheckpointStore?
     /// Pretrained assets and data (source data for MoNA/ORCA lives under `assets.root/data`).
     public let assets: AssetRegistry
+    /// The ranks of a data-parallel run (stages shard their target batches and sum gradients over them).
+    public var communicator: any Communicator = LocalCommunicator()
 
     public init(task: TaskSpec, training: TrainingConfig, method: MethodConfig, seed: UInt64,
                 recorder: RunRecorder = SilentRecorder(), checkpoints: CheckpointStore? = nil,
@@ -68,6 +71,7 @@ public final class WarmupStage: AlignmentStage {
             let trainer = try Trainer(model: model, task: context.task, splits: data, config: config, seed: context.seed,
                                   stage: name, checkpoints: nil, recorder: context.recorder)
             trainer.keepsBest = false
+            trainer.communicator = context.communicator
             try trainer.run()
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import MonaData
+import MonaDistributed
 import MonaNN
 import MonaTensor
 
@@ -73,6 +74,14 @@ public final class MoNAStage: AlignmentStage {
         sourceOptions.seed = context.seed
         let src = try source ?? SourceTask.load(for: model.body, assets: context.assets, options: sourceOptions)
         guard src.alignment.count >= 2 else { throw TransferError.badTask("MoNA: the source set has fewer than 2 samples") }
+        let comm = context.communicator
+        if comm.isDistributed {
+            if options.meta.mode == .exact && options.meta.innerSteps > 1 {
+                throw TransferError.badConfig("method.innerSteps \(options.meta.innerSteps): across \(comm.size) MPI ranks "
+                                              + "the exact meta-gradient needs innerSteps 1 (or method.metaGradient finite-difference)")
+            }
+            try comm.synchronize(model.namedParameters())
+        }
         try withTrainability(of: model) {
             let wasTraining = model.isTraining
             model.eval()
@@ -82,6 +91,10 @@ public final class MoNAStage: AlignmentStage {
             config.learningRate = options.outerLearningRate ?? options.warmupLearningRate ?? config.learningRate
             let optimizer = try config.makeOptimizer(for: model)
             let tb = min(options.targetBatchSize ?? config.batchSize, data.train.count)
+            guard tb >= comm.size else {
+                throw TransferError.badConfig("MoNA: the target batch (\(tb) samples) is smaller than the \(comm.size) MPI ranks "
+                                              + "that share it; use fewer ranks or a larger method.targetBatchSize")
+            }
             let sb = min(options.sourceBatchSize, src.alignment.count)
             let targets = BatchSampler(count: data.train.count, batchSize: tb, shuffle: true, dropLast: true,
                                        seed: context.seed ^ 0x6d6f_6e61)
@@ -98,11 +111,17 @@ public final class MoNAStage: AlignmentStage {
             for step in 1...options.outerSteps {
                 if tQueue.isEmpty { tQueue = targets.batches(epoch: tEpoch); tEpoch += 1 }
                 if sQueue.isEmpty { sQueue = sources.batches(epoch: sEpoch); sEpoch += 1 }
-                let targetBatch = data.train.subset(tQueue.removeFirst())
+                // Every rank draws the same batches and takes its shard of the target one; the source batch is
+                // whole on every rank (L_align and L_uniform compare all its samples with each other).
+                let targetRows = tQueue.removeFirst()
+                let mine = Array(targetRows[comm.shard(of: targetRows.count)])
+                let targetBatch = data.train.subset(mine)
                 let sourceRows = sQueue.removeFirst()
-                let r = outerStep(model: model, phi: phi, task: context.task, targetBatch: targetBatch,
-                                  sourceBatch: src.alignment.subset(sourceRows),
-                                  sourceFeaturesAtTheta: featuresAtTheta?.indexSelect(axis: 0, indices: sourceRows))
+                let r = try outerStep(model: model, phi: phi, task: context.task, targetBatch: targetBatch,
+                                      sourceBatch: src.alignment.subset(sourceRows),
+                                      sourceFeaturesAtTheta: featuresAtTheta?.indexSelect(axis: 0, indices: sourceRows),
+                                      targetShare: Float(mine.count) / Float(targetRows.count),
+                                      sumOverShards: { try comm.allReduce($0) })
                 let m = r.meta
                 guard m.taskLoss.isFinite, m.outerLoss.isFinite, m.phiGradients.allSatisfy({ globalNorm([$0]).isFinite }) else {
                     throw TransferError.nonFinite("mona: outer step \(step): non-finite loss or gradient "
@@ -148,6 +167,16 @@ public final class MoNAStage: AlignmentStage {
     public func outerStep(model: CrossModalModel, phi: [(name: String, parameter: Parameter)], task: TaskSpec,
                           targetBatch: LabeledDataset, sourceBatch: LabeledDataset,
                           sourceFeaturesAtTheta: Tensor? = nil) -> MoNAStepResult {
+        outerStep(model: model, phi: phi, task: task, targetBatch: targetBatch, sourceBatch: sourceBatch,
+                  sourceFeaturesAtTheta: sourceFeaturesAtTheta, targetShare: 1, sumOverShards: { $0 })
+    }
+
+    /// `outerStep` of one data-parallel rank (see `monaMetaGradient`): `targetBatch` is this rank's shard of the
+    /// target batch, `targetShare` its fraction of the whole batch, `sumOverShards` sums tensors over the ranks.
+    public func outerStep(model: CrossModalModel, phi: [(name: String, parameter: Parameter)], task: TaskSpec,
+                          targetBatch: LabeledDataset, sourceBatch: LabeledDataset,
+                          sourceFeaturesAtTheta: Tensor?, targetShare: Float,
+                          sumOverShards: ([Tensor]) throws -> [Tensor]) rethrows -> MoNAStepResult {
         if let f = sourceFeaturesAtTheta {
             precondition(f.shape == [sourceBatch.count, model.body.width],
                          "outerStep: sourceFeaturesAtTheta has shape \(f.shape), expected [\(sourceBatch.count), \(model.body.width)]")
@@ -162,12 +191,15 @@ public final class MoNAStage: AlignmentStage {
         let labels = sourceBatch.labels ?? []
         let t = options.uniformityT
         var parts: (Float, Float)?
-        var meta = monaMetaGradient(
+        var meta = try monaMetaGradient(
             phi: phi.map(\.parameter.value), theta: body.map(\.parameter.value), options: metaOptions,
             innerLoss: { p, th in
                 var subs = Dictionary(uniqueKeysWithValues: zip(phiNames, p))
                 for (n, x) in zip(thetaNames, th) { subs[n] = x }
-                return model.withParameters(subs) { task.lossValue(model(input), targetBatch) }
+                return model.withParameters(subs) {
+                    let loss = task.lossValue(model(input), targetBatch)
+                    return targetShare == 1 ? loss : loss * targetShare
+                }
             },
             outerLoss: { th in
                 model.withParameters(Dictionary(uniqueKeysWithValues: zip(thetaNames, th))) {
@@ -177,7 +209,7 @@ public final class MoNAStage: AlignmentStage {
                     if parts == nil { parts = (a.item, u.item) }
                     return a + u
                 }
-            })
+            }, sumOverShards: sumOverShards)
         if measuresBefore, let f = sourceFeaturesAtTheta {
             meta.outerLossBeforeStep = withoutGradients {
                 let z = f.detached().l2NormalizedRows()                                  // [S, D]

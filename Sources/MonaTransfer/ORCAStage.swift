@@ -1,5 +1,6 @@
 import Foundation
 import MonaData
+import MonaDistributed
 import MonaNN
 import MonaTensor
 
@@ -75,6 +76,29 @@ public final class ORCAStage: AlignmentStage {
         return OTDDSource(features: features, labels: src.alignment.labels ?? [], options: options.otdd)
     }
 
+    /// The distance of one target batch (`rows` of `batch`) and its gradients on `params`. With several ranks the
+    /// distance is not a sum over samples (OTDD and MMD compare all of them), so each rank embeds its shard, the
+    /// features are gathered, every rank computes the distance of the whole batch and its gradient on the
+    /// features, backpropagates its own rows through its embedder, and the parameter gradients are summed —
+    /// the same gradient as one process embedding the whole batch.
+    func embedderGradients(_ model: CrossModalModel, params: [(name: String, parameter: Parameter)],
+                           batch data: LabeledDataset, rows: [Int], labels: [Int], source: OTDDSource,
+                           communicator comm: any Communicator) throws -> (Double, Gradients) {
+        let weights = params.map(\.parameter.value)
+        guard comm.isDistributed, rows.count >= comm.size else {
+            let loss = distance(ORCAStage.embeddedFeatures(model, data.subset(rows)), labels: labels, source: source)
+            return (Double(loss.item), gradientStore(of: loss, wrt: weights))
+        }
+        let mine = comm.shard(of: rows.count)
+        let local = ORCAStage.embeddedFeatures(model, data.subset(Array(rows[mine])))        // [b, D]
+        let all = try comm.gatherRows(local.detached(), total: rows.count).requiringGradient()  // [B, D]
+        let loss = distance(all, labels: labels, source: source)
+        let seed = gradients(of: loss, wrt: [all])[0].slice(axis: 0, start: mine.lowerBound, end: mine.upperBound)
+        var g = gradientStore(of: (local * seed.detached()).sum(), wrt: weights)
+        try comm.allReduce(&g, parameters: params.map(\.parameter))
+        return (Double(loss.item), g)
+    }
+
     public func run(model: CrossModalModel, data: DataSplits, context: AlignmentContext) throws {
         guard options.steps > 0 else { return }
         var sourceOptions = options.source
@@ -82,6 +106,8 @@ public final class ORCAStage: AlignmentStage {
         let src = try source ?? SourceTask.load(for: model.body, assets: context.assets, options: sourceOptions)
         let prepared = prepare(model, src)
         let labels = targetLabels(data.train, seed: context.seed)
+        let comm = context.communicator
+        try comm.synchronize(model.namedParameters())
         try withTrainability(of: model) {
             let wasTraining = model.isTraining
             model.eval()
@@ -99,11 +125,11 @@ public final class ORCAStage: AlignmentStage {
             for step in 1...options.steps {
                 if queue.isEmpty { queue = sampler.batches(epoch: epoch); epoch += 1 }
                 let idx = queue.removeFirst()
-                let batch = data.train.subset(idx)
-                let loss = distance(ORCAStage.embeddedFeatures(model, batch), labels: idx.map { labels[$0] }, source: prepared)
-                let value = Double(loss.item)
+                let (value, gradients) = try embedderGradients(model, params: params, batch: data.train, rows: idx,
+                                                               labels: idx.map { labels[$0] }, source: prepared,
+                                                               communicator: comm)
                 guard value.isFinite else { throw TransferError.nonFinite("orca: step \(step): the \(options.distance.rawValue) is \(value)") }
-                optimizer.step(gradientStore(of: loss, wrt: params.map(\.parameter.value)))
+                optimizer.step(gradients)
                 try context.recorder.record([("stage", .text(name)), ("phase", .text(ORCAStage.phase)),
                                              ("step", .number(Double(step))),
                                              (options.distance.rawValue, .number(value))])

@@ -149,7 +149,8 @@ public struct SavedModel {
             }
             return try unlabeled(x, name: name, file: url.path)
         default:
-            throw TransferError.badTask("\(url.path): unsupported input file (use .ts, .arff, .txt, .tsv, .npy, .npz or .pt)")
+            throw TransferError.badTask("\(url.path): unsupported input file (use .csv, .tsv, .fasta, .wav or a folder of clips, "
+                                        + "an IDX images file, .ts, .arff, .txt, .npy, .npz or .pt)")
         }
     }
 

@@ -14,6 +14,8 @@ public struct TaskFileData: Sendable {
     public var unknownTokens: (train: Int, test: Int) = (0, 0)
     /// How the test set came about.
     public var testSource = ""
+    /// What prediction needs to read new files the same way (saved by `mona fit` as preprocessing.json).
+    public var preprocessing: InputPreprocessing?
 }
 
 extension TaskFileSpec {
@@ -48,6 +50,9 @@ extension TaskFileSpec {
                 data.testSource = "_TEST file"
             }
             data.task.spec = try finishedSpec(data.task)
+            var p = data.preprocessing ?? InputPreprocessing(spec: self)
+            p.spec = self
+            data.preprocessing = p
             // The same checks as every other task source: no empty split or zero-length dimension, no NaN or
             // infinity, a test split laid out like the training split.
             data.task = try data.task.checked(trainFile: train.inputs, testFile: test?.inputs ?? train.inputs)
@@ -116,6 +121,7 @@ extension TaskFileSpec {
         }
         let others = (0..<trainTable.columnCount).filter { !targetColumns.contains($0) }
         var data: TaskFileData
+        var sequenceColumn: Int?, featureColumns: [Int] = []
         if inputType == .tokens {
             let column: Int
             if let c = input.column {
@@ -127,6 +133,7 @@ extension TaskFileSpec {
                 column = others[0]
             }
             if targetColumns.contains(column) { throw fail("input.column", "is also the target column") }
+            sequenceColumn = column
             func sequences(_ t: CSVTable) throws -> [String] {
                 try zip(t.rows, t.rowLines).map { row, line -> String in
                     guard !row[column].isEmpty else { throw DataError(file: t.file, line: line, "empty sequence") }
@@ -145,6 +152,7 @@ extension TaskFileSpec {
             if let c = features.first(where: { targetColumns.contains($0) }) {
                 throw fail("input.columns", "column \(c) is also a target column")
             }
+            featureColumns = features
             let shape = try sampleShape(featureCount: features.count)
             var missing = 0
             let trainTargets = try targets(trainTable, columns: targetColumns, type: type, names: nil)
@@ -158,6 +166,10 @@ extension TaskFileSpec {
             data = try splitTask(trainSet, testSet)
             data.missingValues = missing
         }
+        var p = data.preprocessing ?? InputPreprocessing(spec: self)
+        p.table = .init(header: trainTable.header, columnCount: trainTable.columnCount,
+                        features: featureColumns, sequence: sequenceColumn, targets: targetColumns)
+        data.preprocessing = p
         return data
     }
 
@@ -404,6 +416,9 @@ extension TaskFileSpec {
         data.truncatedSequences = truncated
         data.unknownTokens = unknown
         data.testSource = testSource
+        var p = InputPreprocessing(spec: self)
+        p.vocabulary = vocabulary.tokens
+        data.preprocessing = p
         return data
     }
 
@@ -460,22 +475,35 @@ extension TaskFileSpec {
         }
         let names = target.classes ?? TaskFileSpec.sortedNames(Set(trainFiles.map(\.label)))
         func dataset(_ files: [(url: URL, label: String)], frames: Int?) throws -> LabeledDataset {
-            let d = try WAVFile.logMelDataset(name: taskName, files: files.map(\.url), labels: files.map(\.label),
-                                              classNames: names, features: features, frames: frames)
-            let x = d.inputTensor!
-            // Checked here, per clip, so that the error names the file (after the split a sample index would
-            // point into the split, not the folder).
-            let values = x.scalars
-            let perClip = values.count / max(1, files.count)
-            if perClip > 0, let bad = values.firstIndex(where: { !$0.isFinite }) {
-                throw DataError(file: files[bad / perClip].url.path,
-                                "the clip gives non-finite log-mel features (NaN or infinite samples in the file)")
-            }
-            return try d.replacingInputs(.series(x.reshaped(to: [x.shape[0], x.shape[2], x.shape[3]])))
+            try TaskFileSpec.logMelSeries(name: taskName, files: files, classNames: names, features: features, frames: frames)
         }
         let all = try dataset(trainFiles, frames: input.frames)
         let frames = all.inputTensor!.shape[2]
-        return try splitTask(all, try testFiles.map { try dataset($0, frames: frames) })
+        var data = try splitTask(all, try testFiles.map { try dataset($0, frames: frames) })
+        var p = InputPreprocessing(spec: self)
+        p.audio = .init(sampleRate: rate, fftSize: features.fftSize, windowLength: features.windowLength,
+                        hopLength: features.hopLength, bands: features.melBands, minFrequency: features.minFrequency,
+                        maxFrequency: features.maxFrequency, frames: frames)
+        data.preprocessing = p
+        return data
+    }
+
+    /// Log-mel series [N, bands, frames] of `files` (labels among `classNames`); a clip whose features are not
+    /// finite is an error naming its file.
+    static func logMelSeries(name: String, files: [(url: URL, label: String)], classNames: [String],
+                             features: LogMelSpectrogram, frames: Int?) throws -> LabeledDataset {
+        let d = try WAVFile.logMelDataset(name: name, files: files.map(\.url), labels: files.map(\.label),
+                                          classNames: classNames, features: features, frames: frames)
+        let x = d.inputTensor!
+        // Checked here, per clip, so that the error names the file (after the split a sample index would
+        // point into the split, not the folder).
+        let values = x.scalars
+        let perClip = values.count / max(1, files.count)
+        if perClip > 0, let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw DataError(file: files[bad / perClip].url.path,
+                            "the clip gives non-finite log-mel features (NaN or infinite samples in the file)")
+        }
+        return try d.replacingInputs(.series(x.reshaped(to: [x.shape[0], x.shape[2], x.shape[3]])))
     }
 
     /// The smallest power of two holding a 25 ms window.

@@ -239,7 +239,7 @@ public struct TaskFileSpec: Sendable, Equatable {
             guard shape.count == 2 || shape.count == 3 else {
                 throw r.error("input.shape", "expected [C, L] or [C, H, W], got \(shape.count) numbers")
             }
-            i.shape = try shape.enumerated().map { try r.integer($1, "input.shape[\($0)]", 1...(1 << 24))! }
+            i.shape = try shape.enumerated().map { try r.required(r.integer($1, "input.shape[\($0)]", 1...(1 << 24)), "input.shape[\($0)]") }
         }
         i.missing = try r.choice(o["missing"], "input.missing", MissingPolicy.self)
         i.column = try r.column(o["column"], "input.column")
@@ -585,6 +585,12 @@ struct SpecReader {
         return Int(x)
     }
 
+    /// A list entry that must be there: `null` (`~` in YAML) inside a list is refused, not trapped on.
+    func required<T>(_ value: T?, _ field: String) throws -> T {
+        guard let value else { throw error(field, "expected a value, got nothing") }
+        return value
+    }
+
     func choice<T: RawRepresentable & CaseIterable>(_ v: RunValue?, _ field: String, _ type: T.Type) throws -> T?
         where T.RawValue == String {
         guard let s = try string(v, field) else { return nil }
@@ -609,7 +615,7 @@ struct SpecReader {
     }
 
     func columns(_ v: RunValue?, _ field: String) throws -> [String]? {
-        try list(v, field).map { items in try items.enumerated().map { try column($1, "\(field)[\($0)]")! } }
+        try list(v, field).map { items in try items.enumerated().map { try required(column($1, "\(field)[\($0)]"), "\(field)[\($0)]") } }
     }
 
     /// A path from the spec, made absolute against `base`.

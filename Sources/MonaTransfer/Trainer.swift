@@ -1,5 +1,6 @@
 import Foundation
 import MonaData
+import MonaDistributed
 import MonaNN
 import MonaTensor
 
@@ -92,8 +93,15 @@ public final class Trainer {
     private var lastWritten = Date()
     /// The state of in-memory best weights not yet on disk (`lastCheckpointInterval` mode).
     private var pendingBest: TrainingState?
-    /// The final epoch's weights when no final `last` checkpoint was written (`lastCheckpointInterval` mode).
+    /// The final epoch's weights when no final `last` checkpoint was written (`lastCheckpointInterval` mode, or
+    /// a rank that does not write files).
     public private(set) var finalWeights: [String: Tensor]?
+    /// The ranks this trainer runs on (data parallel): each takes its shard of every mini-batch, the gradients
+    /// are summed over the ranks once per step, and every rank applies the same update. Single-process default.
+    public var communicator: any Communicator = LocalCommunicator()
+    /// Whether this process writes checkpoints (false on every rank but 0 of a data-parallel run: the best
+    /// weights are then kept in memory, and `checkpoints` is only read).
+    public var writesCheckpoints = true
 
     let parameters: [(name: String, parameter: Parameter)]
     let optimizer: Optimizer
@@ -156,6 +164,7 @@ public final class Trainer {
             try restore(checkpoint)
             state = checkpoint.state
         }
+        try synchronizeRanks()
         let schedule = config.makeSchedule(totalSteps: totalSteps)
         clock = Date()
         recorder.beginStage(stage, totalSteps: totalSteps)
@@ -175,11 +184,22 @@ public final class Trainer {
         }
         recorder.endStage(summary: state.bestMetric.map { [("best_val_\(task.metric.key)", $0)] } ?? [])
         // Without a final `last` checkpoint, the final epoch's weights stay in memory for the final-epoch test.
-        if lastCheckpointInterval != nil && checkpoints != nil && keepsBest {
+        if (lastCheckpointInterval != nil || !writesCheckpoints) && checkpoints != nil && keepsBest {
             finalWeights = model.stateDict().mapValues { Tensor($0.scalars, shape: $0.shape) }
         }
         if keepsBest { try loadBestWeights() }
         return state
+    }
+
+    /// Every rank starts from rank 0's parameters; a rank whose own differed says so on standard error (they
+    /// should be equal: every rank builds the model from the same seed and files).
+    func synchronizeRanks() throws {
+        guard communicator.isDistributed else { return }
+        let worst = try communicator.synchronize(parameters)
+        if worst != 0 {
+            FileHandle.standardError.write(Data(("mona: rank \(communicator.rank): \(stage): initial parameters differed "
+                + "from rank 0's by up to \(worst); continuing with rank 0's\n").utf8))
+        }
     }
 
     /// Adds the wall-clock time since the last call to `state.elapsedSeconds`.
@@ -199,7 +219,11 @@ public final class Trainer {
         let groupSamples = group.reduce(0) { $0 + $1.count }
         var accumulated = Gradients()
         var lossSum = 0.0
-        for (j, indices) in group.enumerated() {
+        let distributed = communicator.isDistributed
+        for (j, all) in group.enumerated() {
+            // This rank's shard of the mini-batch (all of it on a single process).
+            let indices = distributed ? Array(all[communicator.shard(of: all.count)]) : all
+            if indices.isEmpty { continue }
             reseedDropout(step: state.step, micro: j)
             let (batch, input) = timed(.data) { () -> (LabeledDataset, ModelInput) in
                 let batch = splits.train.subset(indices)
@@ -207,7 +231,7 @@ public final class Trainer {
             }
             let loss = timed(.forward) { task.lossValue(model(input), batch) }       // scalar
             let lv = Double(loss.item)
-            guard lv.isFinite else {
+            guard lv.isFinite || distributed else {
                 throw nonFinite("the training loss is \(describeNonFinite(lv))", state: state, batch: b + j)
             }
             lossSum += lv * Double(indices.count)
@@ -222,6 +246,17 @@ public final class Trainer {
                         accumulated[p] = accumulated[p].map { $0 + gi } ?? gi
                     }
                 }
+            }
+        }
+        if distributed {
+            // The one gradient all-reduce of the step: each rank's part is already weighted by its share of the
+            // group's samples, so the sum is the mean gradient of the whole group (as on one process).
+            let start = phaseTimer?.now()
+            try communicator.allReduce(&accumulated, parameters: parameters.map(\.1))
+            lossSum = try communicator.sum(lossSum)
+            if let start { phaseTimer?.add("allreduce", since: start) }
+            guard lossSum.isFinite else {
+                throw nonFinite("the training loss is \(describeNonFinite(lossSum))", state: state, batch: b)
             }
         }
         let norm = timed(.clipping) { gradientNorm(accumulated, parameters: parameters.map(\.1)) }
@@ -273,8 +308,9 @@ public final class Trainer {
                                               ("train_loss", .number(trainLoss))]
         var summary: [(String, Double)] = [("train_loss", trainLoss)]
         let hasValidation = splits.validation.count > 0
+        try communicator.checkIdentical(parameters, context: "\(stage) epoch \(state.epoch)")
         if hasValidation {
-            let v = evaluate(splits.validation)
+            let v = try evaluate(splits.validation)
             fields.append(("val_loss", .number(v.loss)))
             for m in task.reportedMetrics { if let x = v.metrics[m] { fields.append(("val_\(m.key)", .number(x))) } }
             let value = v.metrics[task.metric] ?? .nan
@@ -341,7 +377,7 @@ public final class Trainer {
     }
 
     func saveLast(_ state: TrainingState) throws {
-        guard let store = checkpoints else { return }
+        guard let store = checkpoints, writesCheckpoints else { return }
         let start = phaseTimer?.now()
         defer { if let start { phaseTimer?.add("checkpoints", since: start) } }
         if let best = pendingBest, let w = bestWeights {
@@ -356,11 +392,11 @@ public final class Trainer {
     func saveBest(_ state: TrainingState) throws {
         let start = phaseTimer?.now()
         defer { if let start { phaseTimer?.add("checkpoints", since: start) } }
-        if let store = checkpoints, lastCheckpointInterval == nil {
+        if let store = checkpoints, lastCheckpointInterval == nil, writesCheckpoints {
             try store.save(bestName, model: model.stateDict(), state: state, modelSpec: modelSpec)
         } else {
             bestWeights = model.stateDict().mapValues { Tensor($0.scalars, shape: $0.shape) }
-            if checkpoints != nil { pendingBest = state }
+            if checkpoints != nil && writesCheckpoints { pendingBest = state }
         }
     }
 
@@ -381,6 +417,8 @@ public final class Trainer {
 
     func reseedDropout(step: Int, micro: Int) {
         var g = SeededGenerator(seed: stageSeed ^ 0x64_726f_706f_7574).forked(UInt64(step) &* 1024 &+ UInt64(micro))
+        // Ranks hold different samples: their masks come from their own streams (rank 0 keeps the 1-process one).
+        if communicator.rank > 0 { g = g.forked(UInt64(communicator.rank)) }
         for d in dropouts { d.reseed(g.next()) }
     }
 
@@ -404,12 +442,37 @@ public final class Trainer {
 
     /// Evaluates the model on `data` in evaluation mode, without gradients, in order and without dropping any
     /// sample; restores the previous mode afterwards.
-    public func evaluate(_ data: LabeledDataset) -> Evaluation {
-        Trainer.evaluate(model: model, task: task, data: data, batchSize: config.evalBatchSize)
+    public func evaluate(_ data: LabeledDataset) throws -> Evaluation {
+        try Trainer.evaluate(model: model, task: task, data: data, batchSize: config.evalBatchSize,
+                             communicator: communicator)
+    }
+
+    /// See `evaluate(_:)`. With several ranks (and at least as many samples), each evaluates its contiguous
+    /// shard; the outputs are gathered in order and the loss summed, so every rank gets the whole evaluation.
+    public static func evaluate(model: CrossModalModel, task: TaskSpec, data: LabeledDataset, batchSize: Int,
+                                communicator: any Communicator) throws -> Evaluation {
+        guard communicator.isDistributed, data.count >= communicator.size else {
+            return evaluate(model: model, task: task, data: data, batchSize: batchSize)
+        }
+        let mine = data.subset(Array(communicator.shard(of: data.count)))
+        let (outputs, localLoss) = outputsAndLossSum(model: model, task: task, data: mine, batchSize: batchSize)
+        let predictions = try communicator.gatherRows(outputs, total: data.count)
+        let lossSum = try communicator.sum(localLoss)
+        let metrics = withoutGradients { task.metrics(predictions: predictions, data: data) }
+        return Evaluation(loss: lossSum / Double(data.count), metrics: metrics, predictions: predictions)
     }
 
     /// See `evaluate(_:)`.
     public static func evaluate(model: CrossModalModel, task: TaskSpec, data: LabeledDataset, batchSize: Int) -> Evaluation {
+        let (predictions, lossSum) = outputsAndLossSum(model: model, task: task, data: data, batchSize: batchSize)
+        let metrics = data.count == 0 ? [:] : withoutGradients { task.metrics(predictions: predictions, data: data) }
+        return Evaluation(loss: data.count == 0 ? .nan : lossSum / Double(data.count), metrics: metrics,
+                          predictions: predictions)
+    }
+
+    /// The model's outputs for every sample of `data`, in order, and the sum of the per-sample losses.
+    static func outputsAndLossSum(model: CrossModalModel, task: TaskSpec, data: LabeledDataset,
+                                  batchSize: Int) -> (Tensor, Double) {
         let wasTraining = model.isTraining
         model.eval()
         defer { model.train(wasTraining) }
@@ -422,10 +485,7 @@ public final class Trainer {
                 lossSum += Double(task.lossValue(y, batch).item) * Double(indices.count)
                 outputs.append(y)
             }
-            let predictions = outputs.isEmpty ? Tensor.zeros([0]) : Tensor.concat(outputs, axis: 0)
-            let metrics = data.count == 0 ? [:] : task.metrics(predictions: predictions, data: data)
-            return Evaluation(loss: data.count == 0 ? .nan : lossSum / Double(data.count), metrics: metrics,
-                              predictions: predictions)
+            return (outputs.isEmpty ? Tensor.zeros([0]) : Tensor.concat(outputs, axis: 0), lossSum)
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MonaDistributed
 import MonaRunKit
 import MonaTransfer
 
@@ -26,17 +27,29 @@ struct Align: ParsableCommand {
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
-        try reportingErrors(command: "align", mode: outputOptions.mode) {
+        let started = StartedRanks()
+        try reportingErrors(command: "align", mode: outputOptions.mode, communicator: { started.communicator }) {
+            let ranks = try startRanks()
+            started.communicator = ranks
             let (resolved, inferred) = try TaskInference.resolve(try options.resolveConfig(), label: dataOptions.label)
-            if let inferred { announce(inferred, mode: outputOptions.mode) }
+            if let inferred, ranks.isRoot { announce(inferred, mode: outputOptions.mode) }
             try options.validate(resolved)
             guard let out = resolved.output else {  // flags, then --set output=…
                 throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
             }
-            if options.force { try RunDirectory.adopt(URL(fileURLWithPath: out)) }
-            let result = try AlignPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
-                                           mode: outputOptions.mode).align()
-            printResult(result, mode: outputOptions.mode)
+            if options.force && ranks.isRoot { try RunDirectory.adopt(URL(fileURLWithPath: out)) }
+            // Rank 0 creates (or checks) the run directory before the other ranks open it.
+            var pipeline: AlignPipeline?
+            if ranks.isRoot {
+                pipeline = try AlignPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
+                                             mode: outputOptions.mode, communicator: ranks)
+            }
+            try ranks.barrier()
+            let align = try pipeline ?? AlignPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
+                                                      mode: outputOptions.mode, communicator: ranks)
+            let result = try align.align()
+            if ranks.isRoot { printResult(result, mode: outputOptions.mode) }
+            try (ranks as? MPICommunicator)?.finalize()
         }
     }
 

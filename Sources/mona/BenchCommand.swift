@@ -22,7 +22,10 @@ struct BenchCommand: ParsableCommand {
 
         Suites: quick (gunpoint, italypowerdemand, darcy16 with small budgets; every method; 1 seed), full (all \
         target modalities; 5 seeds on tasks with ≤ 500 training samples, 3 on the others; adds no-body and the \
-        expert baseline of each task's family), micro (two UCR tasks on a tiny random body, for tests). --tasks, \
+        expert baseline of each task's family), ablations (MoNA's variants — finite-difference meta-gradient, no \
+        warm-up, λ = 0, α, outer steps, the objective without gradient normalisation — against the default mona \
+        on four tasks of three modalities with the full suite's budgets and seeds), demo (MoNA, fine-tuning and \
+        the expert on GunPoint), micro (two UCR tasks on a tiny random body, for tests). --tasks, \
         --methods and --seeds replace the suite's lists (tasks not in the suite get default budgets and --body).
 
         Methods default to scratch, linear-probe, fpt, finetune, orca, warmup-only, mona (warm-up only is \
@@ -43,7 +46,7 @@ struct BenchCommand: ParsableCommand {
           mona bench --status -o /shared/bench-full
         """)
 
-    @Option(help: "Built-in suite: quick, full or micro (default quick).")
+    @Option(help: "Built-in suite: quick, full, ablations, demo or micro (default quick).")
     var suite: String?
 
     @Option(help: "Comma-separated task names (replaces the suite's tasks).")
@@ -236,12 +239,17 @@ struct BenchCommand: ParsableCommand {
             s.methods = try list(methods, "--methods")
             // Unknown methods fail up front.
             for m in s.methods where m != BenchSuite.expertColumn {
-                do { _ = try MethodCatalog.make(MethodConfig(name: m)) } catch {
+                do {
+                    // A variant column of the suite runs its method with its options.
+                    if let v = s.variant(named: m) { try v.validate() } else { _ = try MethodCatalog.make(MethodConfig(name: m)) }
+                } catch {
                     throw ValidationError("--methods: \(error)")
                 }
             }
         } else {
-            let missing = s.methods.filter { $0 != BenchSuite.expertColumn && !registered.contains($0) }
+            let missing = s.methods.filter {
+                $0 != BenchSuite.expertColumn && !registered.contains(s.variant(named: $0)?.method ?? $0)
+            }
             if !missing.isEmpty {
                 FileHandle.standardError.write(Data(("mona bench: suite \(s.name): left out \(missing.joined(separator: ", ")) "
                                                      + "(not registered in this build)\n").utf8))

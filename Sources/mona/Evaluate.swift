@@ -15,6 +15,7 @@ struct Evaluate: ParsableCommand {
         Example:
           mona evaluate runs/gunpoint
           mona evaluate runs/gunpoint/checkpoints/last --task path/to/GunPoint_TRAIN.ts
+          mona evaluate runs/peptides --predictions test-predictions.csv
         """)
 
     @Argument(help: "Run directory or checkpoint folder.")
@@ -34,6 +35,10 @@ struct Evaluate: ParsableCommand {
 
     @Flag(help: "Print the metrics as one JSON object.")
     var json = false
+
+    @Option(help: ArgumentHelp("Also write the per-sample predictions of the evaluated split to this CSV (the columns of `mona predict`).",
+                               valueName: "file"))
+    var predictions: String?
 
     func run() throws {
         try reportingErrors(command: "evaluate", mode: json ? .json : .auto) {
@@ -63,6 +68,10 @@ struct Evaluate: ParsableCommand {
                                           source: "\(source) (\(split) split)", requireTargets: true)
             let spec = saved.spec.task
             let result = Trainer.evaluate(model: saved.model, task: spec, data: data, batchSize: batchSize)
+            if let predictions {
+                let table = FitPipeline.predictionTable(saved.predict(data, batchSize: batchSize), data: data, task: spec)
+                try AtomicFile.write(table, to: URL(fileURLWithPath: predictions))
+            }
             var fields: [(String, RunValue)] = [("task", .string(source)), ("split", .string(split)),
                                                 ("samples", .number(Double(data.count))),
                                                 ("\(split)_loss", .number(result.loss))]

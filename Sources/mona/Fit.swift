@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MonaDistributed
 import MonaFormats
 import MonaRunKit
 import MonaTransfer
@@ -166,25 +167,36 @@ struct Fit: ParsableCommand {
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
-        try reportingErrors(command: "fit", mode: outputOptions.mode) {
+        let started = StartedRanks()
+        try reportingErrors(command: "fit", mode: outputOptions.mode, communicator: { started.communicator }) {
+            let ranks = try startRanks()
+            started.communicator = ranks
             // A data path or spec file becomes data.spec, saved in config.yaml (TaskInference.swift).
             let (resolved, inferred) = try TaskInference.resolve(try resolveConfig(), label: dataOptions.label)
-            if let inferred { announce(inferred, mode: outputOptions.mode) }
+            if let inferred, ranks.isRoot { announce(inferred, mode: outputOptions.mode) }
             try options.validate(resolved)
             guard let out = resolved.output else {  // flags, then --set output=…
                 throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
             }
-            if options.force { try RunDirectory.adopt(URL(fileURLWithPath: out)) }
-            let pipeline = try FitPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
-                                           mode: outputOptions.mode)
+            if options.force && ranks.isRoot { try RunDirectory.adopt(URL(fileURLWithPath: out)) }
+            // Rank 0 creates (or checks) the run directory before the other ranks open it.
+            var pipeline: FitPipeline?
+            if ranks.isRoot {
+                pipeline = try FitPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
+                                           mode: outputOptions.mode, communicator: ranks)
+            }
+            try ranks.barrier()
+            let fit = try pipeline ?? FitPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
+                                                  mode: outputOptions.mode, communicator: ranks)
             if let interval = checkpointInterval {
                 guard interval.isFinite, interval >= 0 else {
                     throw ValidationError("--checkpoint-interval: expected a number of seconds ≥ 0, got \(interval)")
                 }
-                pipeline.lastCheckpointInterval = interval
+                fit.lastCheckpointInterval = interval
             }
-            let result = try pipeline.fit(resume: resume)
-            printResult(result, mode: outputOptions.mode)
+            let result = try fit.fit(resume: resume)
+            if ranks.isRoot { printResult(result, mode: outputOptions.mode) }
+            try (ranks as? MPICommunicator)?.finalize()
         }
     }
 
@@ -227,13 +239,21 @@ struct Fit: ParsableCommand {
 /// Runs `body`; on failure prints `mona <command>: error: <one line>` to standard error (or a JSON error line),
 /// with control characters escaped, and exits with `exitStatus(for:)`: 2 for bad input (every error a user can
 /// fix), 1 for a run that diverged.
-func reportingErrors(command: String, mode: OutputMode, _ body: () throws -> Void) throws {
+///
+/// In a data-parallel job (`communicator` returns one with several ranks) the error ends every rank instead
+/// (`abortRanks`): the job stops within seconds rather than waiting for this rank forever.
+func reportingErrors(command: String, mode: OutputMode, communicator: () -> (any Communicator)? = { nil },
+                     _ body: () throws -> Void) throws {
     do {
         try body()
     } catch let e as ExitCode {
+        if let c = communicator(), c.isDistributed { c.abort(code: e.rawValue) }
         throw e
     } catch {
         let text = TerminalText.escaped("\(error)".split(whereSeparator: \.isNewline).joined(separator: "; "))
+        if let c = communicator(), c.isDistributed {
+            abortRanks(c, command: command, message: text, code: exitStatus(for: error))
+        }
         if mode == .json {
             print(RunValue.object([("event", .string("error")), ("command", .string(command)), ("message", .string(text))]).json)
         }

@@ -8,19 +8,25 @@ struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Predict with a trained model (run directory or checkpoint folder) for new inputs; write a CSV.",
         discussion: """
-        Inputs: .ts, .arff, UCR .txt/.tsv, .npy (an x array), .npz (x or x_test) or torch .pt (x). The \
-        training normalisation is applied. Classification rows hold the predicted class and every class \
-        probability; regression rows the predicted values; dense tasks the per-sample relative L2 error (when \
-        targets are present) and the predicted fields in <output>.npy.
+        Inputs: every format `mona fit` reads — a csv/tsv table (with or without the label column), a FASTA file, \
+        a .wav file or a folder of clips (or of class folders of clips), an IDX images file, .ts, .arff, UCR \
+        .txt/.tsv, .npy (an x array), .npz (x or x_test) or torch .pt (x). Tables, FASTA, WAV and IDX are read \
+        with the settings the run saved in preprocessing.json (columns, vocabulary, log-mel parameters); \
+        characters or k-mers the training vocabulary lacks map to <unk>, as in training. The training \
+        normalisation is applied. A token sequence longer than the model reads is refused unless --truncate. \
+        Classification rows hold the predicted class and every class probability; regression rows the \
+        predicted values; dense tasks the per-sample relative L2 error (when targets are present) and the \
+        predicted fields in <output>.npy. Details: docs/own-data.md.
 
         Example:
           mona predict runs/gunpoint --input new_series.ts --output predictions.csv
+          mona predict runs/peptides --input new_peptides.csv --output predictions.csv
         """)
 
     @Argument(help: "Run directory or checkpoint folder.")
     var path: String
 
-    @Option(help: "Input file.")
+    @Option(help: "Input file (or folder of WAV clips).")
     var input: String
 
     @Option(name: .shortAndLong, help: "Predictions CSV to write (default: standard output).")
@@ -32,6 +38,9 @@ struct Predict: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Batch size.")
     var batchSize = 64
 
+    @Flag(help: "Keep the first tokens of a sequence longer than the model reads (as training and evaluation do) instead of refusing it.")
+    var truncate = false
+
     func run() throws {
         try reportingErrors(command: "predict", mode: .auto) {
             guard (1...(1 << 20)).contains(batchSize) else {
@@ -41,7 +50,9 @@ struct Predict: ParsableCommand {
             try checkExists(path, "run or checkpoint folder")
             try checkExists(input, "--input")
             let saved = try SavedModel.load(URL(fileURLWithPath: path), checkpoint: checkpoint)
-            let data = try saved.prepared(try SavedModel.readInputs(URL(fileURLWithPath: input)), source: input)
+            let inputs = try PredictionInputs.read(URL(fileURLWithPath: input), model: saved, runPath: URL(fileURLWithPath: path),
+                                                   truncate: truncate)
+            let data = try saved.prepared(inputs, source: input)
             let predictions = saved.predict(data, batchSize: batchSize)
             let table = FitPipeline.predictionTable(predictions, data: data, task: saved.spec.task)
             guard let output else {

@@ -10,8 +10,9 @@ struct Serve: ParsableCommand {
         discussion: """
         Looks for run directories (metrics.jsonl or the .mona-run marker) and benchmark folders (results.json) \
         under each DIR, up to six levels deep, on every request: runs that start, grow or disappear are seen \
-        at the next refresh. Pages: /runs, /run?id=…, /compare?run=…&run=…, /bench?id=…; JSON endpoints under \
-        /api (docs/serve.md). Nothing is fetched from the internet.
+        at the next refresh. Pages: /runs (paged, sorted and filtered by the server), /run?id=… (curves live \
+        from the event stream /api/run/events), /compare?run=…&run=…, /bench?id=…; JSON endpoints under /api \
+        (docs/serve.md). Nothing is fetched from the internet.
 
         The server only listens on loopback unless --allow-remote is given: it has no authentication, and \
         anyone who reaches it can read the served folders' runs.

@@ -1,4 +1,5 @@
 import Foundation
+import MonaJSON
 import Testing
 @testable import MonaServe
 
@@ -20,9 +21,109 @@ let artefacts: URL = {
     return url
 }()
 
+/// Headless Chromium driven through the DevTools protocol over a pipe (`--remote-debugging-pipe`: commands in
+/// on fd 3, answers out on fd 4, each a JSON text ended by a NUL byte), so that a page can be looked at while its
+/// event stream stays open (`--dump-dom` waits on virtual time, which an open stream holds still).
+final class DevToolsBrowser {
+    let process = Process()
+    private let input = Pipe(), output = Pipe()
+    private var buffer: [UInt8] = []
+    private var nextID = 1
+    private var session = ""
+
+    init(url: String, profile: URL) throws {
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        let browser = chromium ?? "/usr/bin/chromium"
+        process.arguments = ["-c", "exec \"$0\" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run "
+                             + "--hide-scrollbars --window-size=1280,1400 --user-data-dir=\"$1\" --remote-debugging-pipe \"$2\" "
+                             + "3<&0 4>&1 1>/dev/null 0</dev/null", browser, profile.path, url]
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let targets = try call("Target.getTargets", [:], session: false)
+        let page = targets["targetInfos"]?.arrayValue?.first { $0["type"]?.stringValue == "page" }
+        guard let target = page?["targetId"]?.stringValue else { throw ClientError(description: "no page target: \(targets.json)") }
+        let attached = try call("Target.attachToTarget", ["targetId": .string(target), "flatten": .bool(true)], session: false)
+        guard let id = attached["sessionId"]?.stringValue else { throw ClientError(description: "no session: \(attached.json)") }
+        session = id
+    }
+
+    deinit {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Sends one command and waits (at most 60 s) for its answer's `result`.
+    func call(_ method: String, _ params: [String: JSONValue], session useSession: Bool = true) throws -> JSONValue {
+        let id = nextID
+        nextID += 1
+        var message: [(String, JSONValue)] = [("id", .number(Double(id))), ("method", .string(method)),
+                                               ("params", .object(params.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))]
+        if useSession { message.append(("sessionId", .string(session))) }
+        input.fileHandleForWriting.write(Data(JSONValue.object(message).json.utf8) + Data([0]))
+        let deadline = Date().addingTimeInterval(60)
+        let fd = output.fileHandleForReading.fileDescriptor
+        while Date() < deadline {
+            while let end = buffer.firstIndex(of: 0) {
+                let text = Array(buffer[0..<end])
+                buffer.removeFirst(end + 1)
+                let answer = try JSONValue.parse(json: text)
+                guard answer["id"]?.intValue == id else { continue }
+                if let error = answer["error"] { throw ClientError(description: "\(method): \(error.json)") }
+                return answer["result"] ?? .null
+            }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 1000) > 0 else { continue }
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { throw ClientError(description: "chromium closed the DevTools pipe") }
+            buffer += chunk[0..<n]
+        }
+        throw ClientError(description: "\(method): no answer from chromium in 60 s")
+    }
+
+    /// The value of a JavaScript expression in the page.
+    func evaluate(_ expression: String) throws -> JSONValue {
+        try call("Runtime.evaluate", ["expression": .string(expression), "returnByValue": .bool(true)])["result"]?["value"] ?? .null
+    }
+
+    func screenshot(to file: URL) throws {
+        let shot = try call("Page.captureScreenshot", ["format": .string("png")])
+        guard let text = shot["data"]?.stringValue, let data = Data(base64Encoded: text) else {
+            throw ClientError(description: "no screenshot data")
+        }
+        try data.write(to: file)
+    }
+}
+
+/// What the run page's script reports about its live curves (see `runPage` in DashboardAssets).
+struct LiveState: CustomStringConvertible {
+    var live: String, updates: Int, firstPoints: Int?, points: Int?
+
+    static let expression = """
+        (() => { const c = document.getElementById("charts"); const loss = c && c.querySelector('svg[data-chart="loss"]');
+          return JSON.stringify({ live: c ? (c.dataset.live || "") : "", updates: c ? Number(c.dataset.updates || 0) : 0,
+            first: c && c.dataset.firstPoints !== undefined ? Number(c.dataset.firstPoints) : null,
+            points: loss ? Number(loss.getAttribute("data-points")) : null }); })()
+        """
+
+    init(_ browser: DevToolsBrowser) throws {
+        let text = try browser.evaluate(LiveState.expression).stringValue ?? "{}"
+        let v = try JSONValue.parse(json: Array(text.utf8))
+        live = v["live"]?.stringValue ?? ""
+        updates = v["updates"]?.intValue ?? 0
+        firstPoints = v["first"]?.intValue
+        points = v["points"]?.intValue
+    }
+
+    var grew: Bool { (firstPoints ?? 0) > 0 && (points ?? 0) > (firstPoints ?? 0) }
+    var description: String { "live=\(live) updates=\(updates) loss points \(firstPoints.map(String.init) ?? "–") → \(points.map(String.init) ?? "–")" }
+}
+
 /// `mona serve` over a folder in which `mona fit` is training, looked at by headless Chromium: the runs table lists
-/// the run as running, and the run page's loss curve (drawn by the page's script from the JSON endpoint) has more
-/// points in a later look than in an earlier one.
+/// the run as running, and on the run page the loss curve drawn by the page's script gains points while the page
+/// stays open, once through the event stream and once through polling.
 @Suite(.serialized) struct BrowserTests {
     func browser(_ arguments: [String], profile: URL) throws -> String {
         let p = Process()
@@ -46,15 +147,6 @@ let artefacts: URL = {
     func screenshot(_ url: String, to file: URL, profile: URL, height: Int = 900) throws {
         _ = try browser(["--virtual-time-budget=4000", "--window-size=1280,\(height)", "--screenshot=\(file.path)", url],
                         profile: profile)
-    }
-
-    /// `data-points` of the loss chart in a dumped run page (nil when it is not drawn).
-    static func lossPoints(_ html: String) -> Int? {
-        guard let chart = html.range(of: "data-chart=\"loss\"") else { return nil }
-        let start = html[..<chart.lowerBound].range(of: "<svg", options: .backwards)?.lowerBound ?? chart.lowerBound
-        let tag = html[start...]
-        guard let end = tag.firstIndex(of: ">"), let attr = tag[..<end].range(of: "data-points=\"") else { return nil }
-        return Int(tag[attr.upperBound...].prefix { $0.isNumber })
     }
 
     @Test(.enabled(if: chromium != nil)) func liveRunInHeadlessChromium() throws {
@@ -107,22 +199,31 @@ let artefacts: URL = {
         #expect(table.contains("href=\"/run?id=0/live\""), "runs table does not list the run")
         #expect(table.contains("status-running"), "runs table does not show the run as running")
 
-        let first = try dom("\(base)/run?id=0/live", profile: profile)
-        sleep(3)
-        let second = try dom("\(base)/run?id=0/live", profile: profile)
-        try second.write(to: artefacts.appendingPathComponent("run.html"), atomically: true, encoding: .utf8)
-        let before = try #require(BrowserTests.lossPoints(first), "the first look has no loss chart")
-        let after = try #require(BrowserTests.lossPoints(second), "the second look has no loss chart")
+        // The run page as users see it: the curves follow the event stream; then the same page told to poll.
+        var seen: [String: LiveState] = [:]
+        for (mode, suffix) in [("sse", ""), ("poll", "&live=poll")] {
+            let browser = try DevToolsBrowser(url: "\(base)/run?id=0/live\(suffix)", profile: tmp.url.appendingPathComponent("profile-\(mode)"))
+            var state = try LiveState(browser)
+            for _ in 0..<120 where !(state.live == mode && state.grew && state.updates >= 2) {
+                usleep(250_000)
+                state = try LiveState(browser)
+            }
+            seen[mode] = state
+            #expect(state.live == mode, "\(mode): \(state)")
+            #expect(state.grew && state.updates >= 2, "\(mode): the loss curve did not grow live: \(state)")
+            let html = try browser.evaluate("document.documentElement.outerHTML").stringValue ?? ""
+            try html.write(to: artefacts.appendingPathComponent("run-\(mode).html"), atomically: true, encoding: .utf8)
+            if mode == "sse" { try browser.screenshot(to: artefacts.appendingPathComponent("run.png")) }
+        }
         #expect(fit.isRunning, "the run ended during the test: growth was not seen live")
-        #expect(before > 0 && after > before, "loss curve points: \(before) then \(after)")
 
         try screenshot("\(base)/runs", to: artefacts.appendingPathComponent("runs.png"), profile: profile, height: 500)
-        try screenshot("\(base)/run?id=0/live", to: artefacts.appendingPathComponent("run.png"), profile: profile, height: 1400)
         for name in ["runs.png", "run.png"] {
             let size = (try? FileManager.default.attributesOfItem(atPath: artefacts.appendingPathComponent(name).path)[.size] as? Int) ?? 0
             #expect(size > 10_000, "\(name) screenshot missing or blank (\(size) bytes)")
         }
-        print("BrowserTests: loss curve \(before) → \(after) points; screenshots in \(artefacts.path)")
+        print("BrowserTests: \(seen.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")); "
+              + "screenshots in \(artefacts.path)")
     }
 
     @Test(.enabled(if: chromium != nil)) func benchPageInHeadlessChromium() throws {

@@ -181,6 +181,15 @@ let demsarAUC: [[Double]] = [
         }
         #expect(BenchStatistics.bootstrapMeanInterval([0.5]) == nil)
         #expect(BenchStatistics.bootstrapMeanInterval([0.5, .nan]) == nil)
+        // GunPoint, MoNA − scratch per seed (protocol 2): the 2.5 % atom is a resample whose differences cancel
+        // exactly, computed as 2.2e-17. It must read as 0 (the interval holds 0), not as "excludes 0".
+        let cancelling = [0.033333333333333326, 0.22666666666666668, 0.16666666666666674, 0.1466666666666666,
+                          -0.06666666666666665]
+        let snapped = try #require(BenchStatistics.bootstrapMeanInterval(cancelling))
+        #expect(snapped.low == 0 && snapped.high > 0.18, "\(snapped)")
+        let difference = BenchPairedDifference(task: "gunpoint", reference: "mona", method: "scratch", seeds: [0, 1, 2, 3, 4],
+                                               differences: cancelling, interval: snapped)
+        #expect(difference.verdict == 0)
         // Equal values: a point interval.
         #expect(BenchStatistics.bootstrapMeanInterval([0.3, 0.3, 0.3]) == ConfidenceInterval(low: 0.3, high: 0.3, level: 0.95))
     }

@@ -26,6 +26,7 @@ import Testing
             "fit --seed": ["zero"], "align --seed": ["zero"], "generate --seed": ["zero"], "analyze gap --seed": ["zero"],
             "bench --seeds": ["zero"],
             "fit --output": names, "align --output": names, "predict --output": names, "bench --output": names,
+            "evaluate --predictions": names,
             // Seconds between resume checkpoints: 0 (every step) and any finite non-negative number.
             // `--set` values are typed like YAML scalars: 0 or 2.7 are numbers, not the text an output needs.
             "fit --set seed": ["zero"], "fit --set output": ["inf", "-inf", "nan", "unicode"],
@@ -44,6 +45,8 @@ import Testing
             "generate --beta": ["zero", "minus-one", "fraction"], "convert --output": names,
             "fit --set training.momentum": ["zero"], "fit --set training.beta1": ["zero"],
             "fit --set training.beta2": ["zero"],
+            // A dropout rate of 0 switches dropout off (what data-parallel exactness needs).
+            "fit --set model.dropout": ["zero"],
             // Port 0: any free port.
             "serve --port": ["zero"],
         ]

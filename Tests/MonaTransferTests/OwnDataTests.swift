@@ -196,6 +196,9 @@ func ownDataPath(_ relative: String) -> String { ownData.appendingPathComponent(
         ("train: WORDS\ninput: {k: 3}\n", "input.k: only used with input type tokens"),
         ("train: SENSORS\nseparator: \";;\"\n", "separator: expected one character"),
         ("train: [1, 2\n", "invalid YAML"),
+        // A null inside a list (it used to trap on a force unwrap).
+        ("train: SENSORS\ninput: {shape: [~, 16]}\n", "input.shape[0]: expected a value"),
+        ("train: SENSORS\ninput: {columns: [t0, ~]}\n", "input.columns[1]: expected a value"),
     ])
     func hostileSpecs(text: String, message: String) throws {
         let dir = TemporaryDirectory()

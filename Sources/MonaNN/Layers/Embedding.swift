@@ -17,7 +17,10 @@ public final class Embedding: Module {
 
 /// Inverted dropout; a no-op in evaluation mode. The generator is owned by the layer so runs are reproducible.
 public final class Dropout: Module {
-    public let probability: Float
+    /// The drop rate, in [0, 1) (a model option may override the body's own rate after construction).
+    public var probability: Float {
+        didSet { precondition(probability >= 0 && probability < 1, "Dropout: probability \(probability) not in [0, 1)") }
+    }
     private var generator: SeededGenerator
 
     public init(_ probability: Float, seed: UInt64 = 0) {

@@ -118,26 +118,34 @@ public struct MetaGradientResult: Sendable {
 ///     with parameters θ'. It does not see φ (the source embedder is frozen).
 ///   - taskLoss: L_task(φ, θ); nil means "the inner loss at θ₀" (the usual MoNA setting, one target batch for
 ///     both), which also lets the exact mode reuse that forward pass.
+///   - sumOverShards: data parallelism. When the target batch is split over several processes, `innerLoss` is
+///     this process's share (its shard's mean loss × its fraction of the batch), and this sums tensors over
+///     the processes. Every quantity that is linear in the target loss — ∇θ L_inner (before θ' is formed), the
+///     finite-difference Hessian-vector products, ∇φ L_task, ∇φ L_outer and the logged losses — is summed, so
+///     the result equals the single-process one; `outerLoss` must be the whole source batch on every process.
+///     Needs K = 1 in exact mode (a summed inner gradient carries no graph of the other shards).
 public func monaMetaGradient(phi: [Tensor], theta: [Tensor], options: MetaGradientOptions,
                              innerLoss: ([Tensor], [Tensor]) -> Tensor,
                              outerLoss: ([Tensor]) -> Tensor,
-                             taskLoss: (([Tensor], [Tensor]) -> Tensor)? = nil) -> MetaGradientResult {
+                             taskLoss: (([Tensor], [Tensor]) -> Tensor)? = nil,
+                             sumOverShards: ([Tensor]) throws -> [Tensor]) rethrows -> MetaGradientResult {
     precondition(options.innerSteps >= 1, "monaMetaGradient: innerSteps must be ≥ 1, got \(options.innerSteps)")
     precondition(!phi.isEmpty, "monaMetaGradient: phi is empty (nothing for the outer step to update)")
     precondition(options.lambda >= 0 && options.alpha.isFinite,
                  "monaMetaGradient: need λ ≥ 0 and a finite α, got λ = \(options.lambda), α = \(options.alpha)")
-    return withGradients(enabled: true) {
+    return try withGradients(enabled: true) {
         let phiVars = phi.map { $0.detached().requiringGradient() }
         let theta0 = theta.map { $0.detached().requiringGradient() }
         var parts: MetaParts
         switch options.mode {
         case .exact:
-            parts = exactOuterGradient(phiVars, theta0, options, innerLoss, outerLoss, sharesTask: taskLoss == nil)
+            parts = try exactOuterGradient(phiVars, theta0, options, innerLoss, outerLoss, sharesTask: taskLoss == nil,
+                                           sum: sumOverShards)
         case .finiteDifference(let epsilon):
             precondition(epsilon > 0 && epsilon.isFinite,
                          "monaMetaGradient: finite-difference epsilon must be positive, got \(epsilon)")
-            parts = finiteDifferenceOuterGradient(phiVars, theta0, options, epsilon, innerLoss, outerLoss,
-                                                  sharesTask: taskLoss == nil)
+            parts = try finiteDifferenceOuterGradient(phiVars, theta0, options, epsilon, innerLoss, outerLoss,
+                                                      sharesTask: taskLoss == nil, sum: sumOverShards)
         }
         if options.measuresOuterLossBeforeStep {
             parts.outerLossBeforeStep = withoutGradients { outerLoss(theta0.map { $0.detached() }).item }
@@ -147,8 +155,26 @@ public func monaMetaGradient(phi: [Tensor], theta: [Tensor], options: MetaGradie
             parts.taskLoss = lt.item
             parts.taskGradients = gradients(of: lt, wrt: phiVars)
         }
+        // What each process computed on its shard (gradients on φ, losses) is summed before norms and ratios.
+        let n = phi.count, t = parts.taskGradients.count, k = parts.innerLosses.count
+        let summed = try sumOverShards(parts.outerGradients + parts.taskGradients
+                                       + [Tensor([parts.taskLoss] + parts.innerLosses)])
+        parts.outerGradients = Array(summed[..<n])
+        parts.taskGradients = Array(summed[n..<(n + t)])
+        let losses = summed[n + t].scalars
+        parts.taskLoss = losses[0]
+        parts.innerLosses = Array(losses[1...(k)])
         return combine(parts, options)
     }
+}
+
+/// One process's meta-gradient (see above; nothing is summed over shards).
+public func monaMetaGradient(phi: [Tensor], theta: [Tensor], options: MetaGradientOptions,
+                             innerLoss: ([Tensor], [Tensor]) -> Tensor,
+                             outerLoss: ([Tensor]) -> Tensor,
+                             taskLoss: (([Tensor], [Tensor]) -> Tensor)? = nil) -> MetaGradientResult {
+    monaMetaGradient(phi: phi, theta: theta, options: options, innerLoss: innerLoss, outerLoss: outerLoss,
+                     taskLoss: taskLoss, sumOverShards: { $0 })
 }
 
 // MARK: - Internals
@@ -175,7 +201,7 @@ struct MetaParts {
 /// differentiating L_outer(θ'(φ)) in one pass, at a lower peak.
 private func exactOuterGradient(_ phi: [Tensor], _ theta0: [Tensor], _ o: MetaGradientOptions,
                                 _ innerLoss: ([Tensor], [Tensor]) -> Tensor, _ outerLoss: ([Tensor]) -> Tensor,
-                                sharesTask: Bool) -> MetaParts {
+                                sharesTask: Bool, sum: ([Tensor]) throws -> [Tensor]) rethrows -> MetaParts {
     var theta = theta0                        // θ_k, a function of φ for k ≥ 1
     var lastGradients: [Tensor] = []          // g_{K−1} = ∇θ L_inner(φ, θ_{K−1}), with its graph
     var innerLosses: [Float] = []
@@ -200,9 +226,11 @@ private func exactOuterGradient(_ phi: [Tensor], _ theta0: [Tensor], _ o: MetaGr
         }
     }
     // L_outer(θ') and v = ∇θ' L_outer through constants θ' (nothing of the source pass outlives this block).
+    // θ' from the whole batch's inner gradient (the sum over shards; this process's own share keeps its graph).
+    let wholeGradient = try sum(lastGradients.map { $0.detached() })
     var (outerLossValue, v): (Float, [Tensor]) = {
         let thetaPrime = withoutGradients {
-            zip(theta, lastGradients).map { ($0.detached() - o.alpha * $1.detached()).requiringGradient() }
+            zip(theta, wholeGradient).map { ($0.detached() - o.alpha * $1).requiringGradient() }
         }
         let lo = outerLoss(thetaPrime)
         let v = gradients(of: lo, wrt: thetaPrime, retainsGraph: false)
@@ -234,7 +262,8 @@ private func exactOuterGradient(_ phi: [Tensor], _ theta0: [Tensor], _ o: MetaGr
 private func finiteDifferenceOuterGradient(_ phi: [Tensor], _ theta0: [Tensor], _ o: MetaGradientOptions,
                                            _ epsilon: Float,
                                            _ innerLoss: ([Tensor], [Tensor]) -> Tensor,
-                                           _ outerLoss: ([Tensor]) -> Tensor, sharesTask: Bool) -> MetaParts {
+                                           _ outerLoss: ([Tensor]) -> Tensor, sharesTask: Bool,
+                                           sum: ([Tensor]) throws -> [Tensor]) rethrows -> MetaParts {
     let phiValues = phi.map { $0.detached() }
     var iterates: [[Tensor]] = []           // θ₀ … θ_{K−1} (values)
     var theta = theta0
@@ -251,7 +280,7 @@ private func finiteDifferenceOuterGradient(_ phi: [Tensor], _ theta0: [Tensor], 
             taskLoss = li.item
             taskGradients = Array(g[..<phi.count])
         }
-        let gTheta = wantsTask ? Array(g[phi.count...]) : g
+        let gTheta = try sum(wantsTask ? Array(g[phi.count...]) : g)
         theta = withoutGradients { zip(theta, gTheta).map { $0.detached() - o.alpha * $1 } }.map { $0.requiringGradient() }
     }
     let lo = outerLoss(theta)
@@ -275,14 +304,13 @@ private func finiteDifferenceOuterGradient(_ phi: [Tensor], _ theta0: [Tensor], 
             return gradients(of: li, wrt: phi + (needsTheta ? shifted : []))
         }
         let plus = grads(1), minus = grads(-1)
+        // The θ part of the product feeds the next adjoint, so it is summed over shards now (φ's at the end).
+        let thetaDifference = try needsTheta
+            ? sum(withoutGradients { (0..<u.count).map { plus[phi.count + $0] - minus[phi.count + $0] } }) : []
         withoutGradients {
             let scale = 1 / (2 * eps)
             for i in 0..<phi.count { outer[i] = outer[i] - o.alpha * scale * (plus[i] - minus[i]) }
-            if needsTheta {
-                for j in 0..<u.count {
-                    u[j] = u[j] - o.alpha * scale * (plus[phi.count + j] - minus[phi.count + j])
-                }
-            }
+            for j in thetaDifference.indices { u[j] = u[j] - o.alpha * scale * thetaDifference[j] }
         }
     }
     var parts = MetaParts(outerGradients: outer, outerLoss: lo.item, innerLosses: innerLosses,

@@ -45,7 +45,7 @@ extension BenchStatistics {
                 }
                 return atoms[atoms.count - 1].mean
             }
-            return ConfidenceInterval(low: quantile(pLow), high: quantile(pHigh), level: level)
+            return snappedToZero(ConfidenceInterval(low: quantile(pLow), high: quantile(pHigh), level: level), x)
         }
         var generator = SeededGenerator(seed: seed)
         var means = [Double](repeating: 0, count: bootstrapResamples)
@@ -59,7 +59,17 @@ extension BenchStatistics {
             let index = Int((p * Double(bootstrapResamples)).rounded(.up)) - 1
             return means[min(max(index, 0), bootstrapResamples - 1)]
         }
-        return ConfidenceInterval(low: quantile(pLow), high: quantile(pHigh), level: level)
+        return snappedToZero(ConfidenceInterval(low: quantile(pLow), high: quantile(pHigh), level: level), x)
+    }
+
+    /// A bound that is zero up to rounding (a resample mean of accuracy differences that cancel exactly comes out
+    /// as ±2.2e-17) becomes 0, so that "the interval excludes 0" is never decided by rounding.
+    static func snappedToZero(_ interval: ConfidenceInterval, _ x: [Double]) -> ConfidenceInterval {
+        let tolerance = 1e-9 * (x.map { abs($0) }.max() ?? 0)
+        var i = interval
+        if abs(i.low) <= tolerance { i.low = 0 }
+        if abs(i.high) <= tolerance { i.high = 0 }
+        return i
     }
 
     /// The exact bootstrap distribution of the mean: one atom per multiset of indices (counts c₀…c_{n−1}

@@ -56,7 +56,8 @@ public struct BenchRankAnalysis: Sendable {
 
 /// Everything statistical about a benchmark beyond per-cell mean and sd.
 public struct BenchComparisons: Sendable {
-    /// The method the paired comparisons are about (`mona` when the suite has it, else the first method).
+    /// The method the paired comparisons are about: the suite's reference when it has results, else `mona` when
+    /// the suite has it, else the first method.
     public var reference: String?
     /// Every other method with results, MoNA's direct controls first.
     public var controls: [String]
@@ -85,7 +86,8 @@ public struct BenchComparisons: Sendable {
 
     public init(results r: BenchResults) {
         let withResults = r.methods.filter { m in r.cells.contains { $0.method == m } }
-        let reference = withResults.contains("mona") ? "mona" : withResults.first
+        let reference = r.reference.flatMap { withResults.contains($0) ? $0 : nil }
+            ?? (withResults.contains("mona") ? "mona" : withResults.first)
         self.reference = reference
         let others = withResults.filter { $0 != reference }
         let primary = others.filter { m in BenchComparisons.primaryControls.contains(m) || m.hasPrefix("expert") }

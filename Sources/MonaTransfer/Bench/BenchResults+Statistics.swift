@@ -35,8 +35,10 @@ extension BenchResults {
             md.paragraph("No comparisons: fewer than two methods have results.")
             return
         }
-        md.heading("Paired differences: \(ref) vs. each control")
-        md.paragraph("Per task, the mean over seeds of (\(ref) − control) on runs with the same seed (they share the "
+        // A suite of variants compares them with its reference; other suites compare MoNA with its controls.
+        let other = variants.isEmpty ? "control" : "variant"
+        md.heading("Paired differences: \(ref) vs. each \(other)")
+        md.paragraph("Per task, the mean over seeds of (\(ref) − \(other)) on runs with the same seed (they share the "
                      + "data split), **oriented so that positive = \(ref) better** (for ↓ metrics the sign is flipped), "
                      + "with its 95 % percentile bootstrap interval over the paired seeds (exact bootstrap distribution "
                      + "for ≤ \(BenchStatistics.bootstrapExactLimit) seeds) and the number of pairs. **Bold**: the "

@@ -58,6 +58,10 @@ public struct BenchResults: Sendable {
     public var gaps: [String: TaskModalityGap]
     /// Runs that failed (label, one-line reason).
     public var failures: [(run: String, error: String)]
+    /// The suite's variant columns (an ablation section when there are any).
+    public var variants: [BenchVariant] = []
+    /// The suite's reference method for the paired comparisons (nil: `mona` when present, else the first).
+    public var reference: String? = nil
 
     public func cell(_ task: String, _ method: String) -> BenchCell? {
         cells.first { $0.task == task && $0.method == method }
@@ -94,7 +98,8 @@ public struct BenchResults: Sendable {
         let failures = outcomes.filter { $0.status == .failed }.map { ($0.run.label, $0.error ?? "failed") }
         return BenchResults(suite: suite.name, tasks: suite.tasks.map(\.name), methods: suite.methods, cells: cells,
                             bodies: Dictionary(suite.tasks.map { ($0.name, $0.body) }, uniquingKeysWith: { a, _ in a }),
-                            gaps: gaps, failures: failures)
+                            gaps: gaps, failures: failures, variants: suite.variants.filter { suite.methods.contains($0.name) },
+                            reference: suite.reference)
     }
 
     // MARK: Aggregates
@@ -160,6 +165,7 @@ public struct BenchResults: Sendable {
                      + "↑: higher is better, ↓: lower is better. Rank: per task by mean (1 = best, ties averaged), "
                      + "averaged over the tasks where the method has results. Run directories behind every cell: results.json.")
         testMetricTable(into: &md)
+        ablationMarkdown(comparisons, into: &md)
         statisticsMarkdown(comparisons, into: &md)
 
         finalEpochTable(into: &md)
@@ -323,7 +329,7 @@ public struct BenchResults: Sendable {
             fields.append(("methods", .array(methodValues)))
             return .object(fields)
         }
-        return .object([
+        var fields: [(String, RunValue)] = [
             ("suite", .string(suite)),
             ("methods", .array(methods.map { .string($0) })),
             ("tasks", .array(taskValues)),
@@ -336,7 +342,10 @@ public struct BenchResults: Sendable {
                                                                  ("reuse", .number($0.reuse))]) })),
             ])),
             ("statistics", statisticsJSON(comparisons)),
-            ("failures", .array(failures.map { .object([("run", .string($0.run)), ("error", .string($0.error))]) })),
-        ])
+        ]
+        // Only suites with variant columns have the key, so other suites' results.json stay as they were.
+        if !variants.isEmpty { fields.append(("ablations", ablationJSON(comparisons))) }
+        fields.append(("failures", .array(failures.map { .object([("run", .string($0.run)), ("error", .string($0.error))]) })))
+        return .object(fields)
     }
 }

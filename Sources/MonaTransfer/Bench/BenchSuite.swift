@@ -74,15 +74,24 @@ public struct BenchSuite: Sendable, Equatable, Codable {
     /// Source-knowledge measurements every this many fine-tuning steps (0: only before/after alignment and
     /// after fine-tuning). The bench always turns the source-knowledge tracker on.
     public var analysisEvery: Int
+    /// Columns of `methods` that run a registered method with some options fixed (`BenchVariant`).
+    public var variants: [BenchVariant]
+    /// The method the paired comparisons are about (nil: `mona` when the suite has it, else the first method).
+    public var reference: String?
 
     public init(name: String, tasks: [BenchTask], methods: [String] = BenchSuite.defaultMethods, seeds: [UInt64] = [0],
-                analysisEvery: Int = 0) {
+                analysisEvery: Int = 0, variants: [BenchVariant] = [], reference: String? = nil) {
         self.name = name
         self.tasks = tasks
         self.methods = methods
         self.seeds = seeds
         self.analysisEvery = analysisEvery
+        self.variants = variants
+        self.reference = reference
     }
+
+    /// The variant behind column `name`, if it is one.
+    public func variant(named name: String) -> BenchVariant? { variants.first { $0.name == name } }
 
     /// The baselines, ORCA and MoNA — with warm-up only next to MoNA, its indispensable control (is the gain
     /// from knowledge alignment or just from the extra embedder training?).
@@ -94,6 +103,7 @@ public struct BenchSuite: Sendable, Equatable, Codable {
     /// The method a cell runs: its own name, or for the `expert` column the family's expert method (nil when the
     /// task has no family or the family no expert method).
     public func resolvedMethod(task: BenchTask, method: String) -> String? {
+        if let v = variant(named: method) { return v.method }
         guard method == BenchSuite.expertColumn else { return method }
         return task.family.flatMap { BenchTask.Family.expertMethods[$0] }
     }
@@ -113,11 +123,12 @@ public struct BenchSuite: Sendable, Equatable, Codable {
         case "full": return full
         case "micro": return micro
         case "demo": return demo
+        case "ablations": return ablations
         default: return nil
         }
     }
 
-    public static let builtInNames = ["demo", "quick", "full", "micro"]
+    public static let builtInNames = ["demo", "quick", "full", "ablations", "micro"]
 
     /// The README's main job: on GunPoint, MoNA against plain fine-tuning and the field's standard method
     /// (MiniRocket), one seed, the quick token cap — what the project is for, in a few minutes on two cores.
@@ -224,6 +235,9 @@ public struct BenchSuite: Sendable, Equatable, Codable {
         c.method.options["analysisEvery"] = String(task.analysisEvery ?? analysisEvery)
         // One option list serves every method of the suite; each method keeps the keys it has.
         c.method = c.method.keepingKnownOptions()
+        // A variant's own options come last and are never filtered: they are what the column is about, so a key
+        // the method does not have is an error of that run, not silently dropped.
+        if let v = variant(named: method) { c.method.options.merge(v.options) { _, mine in mine } }
         return c
     }
 
