@@ -125,7 +125,7 @@ let package = Package(
                 swiftSettings: cpuFlags),
         .testTarget(name: "MonaTensorTests", dependencies: ["MonaTensor", "MonaTestSupport"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaJSONTests", dependencies: ["MonaJSON"], swiftSettings: cpuFlags),
-        .testTarget(name: "MonaServeTests", dependencies: ["MonaServe", "MonaRunKit", "MonaJSON"], swiftSettings: cpuFlags),
+        .testTarget(name: "MonaServeTests", dependencies: ["MonaServe", "MonaRunKit", "MonaJSON", "MonaTestSupport"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaRunKitTests", dependencies: ["MonaRunKit", "MonaJSON"], swiftSettings: cpuFlags),
         .testTarget(name: "MonaTransferTests",
                     dependencies: ["MonaTransfer", "MonaBench", "MonaDistributed", "MonaNN", "MonaData", "MonaTensor", "MonaTestSupport", "MonaRunKit",

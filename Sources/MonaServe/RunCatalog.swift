@@ -192,28 +192,10 @@ final class FolderCache: @unchecked Sendable {
         var subfolders: [String]
     }
 
-    private struct Stamp: Equatable {
-        var device: UInt64, inode: UInt64, seconds: Int, nanoseconds: Int
-
-        init?(_ path: String) {
-            var info = stat()
-            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return nil }
-            device = UInt64(info.st_dev)
-            inode = UInt64(info.st_ino)
-            #if canImport(Darwin)
-            seconds = info.st_mtimespec.tv_sec
-            nanoseconds = info.st_mtimespec.tv_nsec
-            #else
-            seconds = info.st_mtim.tv_sec
-            nanoseconds = info.st_mtim.tv_nsec
-            #endif
-        }
-    }
-
     private struct Entry {
         var folder: Folder
-        var stamp: Stamp
-        var record: Stamp?
+        var stamp: FileStamp
+        var record: FileStamp?
         /// When the folder was read (seconds since 1970).
         var read: Double
     }
@@ -222,11 +204,14 @@ final class FolderCache: @unchecked Sendable {
     private var entries: [String: Entry] = [:]
     static let settle = 2.0
 
+    /// The folder's own stamp: nil unless it is a directory (a symbolic link is not followed).
+    private static func stamp(_ path: String) -> FileStamp? { FileStamp(path, type: S_IFDIR, followingLinks: false) }
+
     /// The folder at `dir` (nil when it is not a directory, or a symbolic link).
     func look(at dir: URL) -> Folder? {
         let path = dir.path
-        guard let stamp = Stamp(path) else { return nil }
-        let record = Stamp(path + "/record")
+        guard let stamp = Self.stamp(path) else { return nil }
+        let record = Self.stamp(path + "/record")
         lock.lock()
         let hit = entries[path]
         lock.unlock()
@@ -240,8 +225,7 @@ final class FolderCache: @unchecked Sendable {
         if source == nil, let children = try? FileManager.default.contentsOfDirectory(atPath: path) {
             subfolders = children.filter { child in
                 guard RunCatalog.isPlainName(child) else { return false }
-                var info = stat()
-                return lstat(path + "/" + child, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+                return FolderCache.stamp(path + "/" + child) != nil
             }.sorted()
         }
         let folder = Folder(isBench: RunCatalog.isBench(dir), runSource: source, subfolders: subfolders)

@@ -121,30 +121,6 @@ struct RunSummary: Sendable {
     }
 }
 
-/// What `stat` says of a file: enough to tell that it changed (replaced, rewritten or appended).
-struct FileStamp: Equatable {
-    var device: UInt64, inode: UInt64, size: Int64, seconds: Int, nanoseconds: Int
-
-    /// nil when the path does not exist or is not a regular file.
-    init?(_ path: String) {
-        var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        device = UInt64(info.st_dev)
-        inode = UInt64(info.st_ino)
-        size = Int64(info.st_size)
-        #if canImport(Darwin)
-        seconds = info.st_mtimespec.tv_sec
-        nanoseconds = info.st_mtimespec.tv_nsec
-        #else
-        seconds = info.st_mtim.tv_sec
-        nanoseconds = info.st_mtim.tv_nsec
-        #endif
-    }
-
-    /// Modification time, seconds since 1970.
-    var modified: Double { Double(seconds) + Double(nanoseconds) / 1e9 }
-}
-
 /// The small files of runs (config.yaml, timings.json, run.lock), parsed once and reused while their `stat`
 /// is unchanged: the runs table reads every run on each request, and a folder may hold thousands.
 final class ParsedFiles: @unchecked Sendable {

@@ -27,13 +27,7 @@ extension ModelSpec {
     /// Reads and checks `model.json`; `weights` (the checkpoint's `model.safetensors`), when given, bounds the
     /// encoder size the spec may describe.
     static func read(_ url: URL, weights: URL? = nil) throws -> ModelSpec {
-        let data = try readMetadata(url)
-        let spec: ModelSpec
-        do {
-            spec = try JSONDecoder().decode(ModelSpec.self, from: data)
-        } catch {
-            throw TransferError.badCheckpoint("\(url.path): not a model description (\(decodingProblem(error)))")
-        }
+        let spec = try decodeMetadata(ModelSpec.self, url, what: "a model description")
         let weightBytes = weights.flatMap { try? FileManager.default.attributesOfItem(atPath: $0.path)[.size] as? Int }
         try spec.validate(file: url.path, weightBytes: weightBytes)
         return spec
@@ -163,13 +157,7 @@ extension ModelSpec {
 extension TrainingState {
     /// Reads and checks a checkpoint's `state.json`.
     static func read(_ url: URL) throws -> TrainingState {
-        let data = try readMetadata(url)
-        let state: TrainingState
-        do {
-            state = try JSONDecoder().decode(TrainingState.self, from: data)
-        } catch {
-            throw TransferError.badCheckpoint("\(url.path): not a training state (\(decodingProblem(error)))")
-        }
+        let state = try decodeMetadata(TrainingState.self, url, what: "a training state")
         try state.validate(file: url.path)
         return state
     }
@@ -205,6 +193,16 @@ func readMetadata(_ url: URL) throws -> Data {
         return try Data(contentsOf: url)
     } catch {
         throw TransferError.badCheckpoint("\(url.path): cannot read the file (\(describeIOError(error)))")
+    }
+}
+
+/// A metadata file decoded as `T`, or an error naming the file, what it should have been and the field.
+func decodeMetadata<T: Decodable>(_ type: T.Type, _ url: URL, what: String) throws -> T {
+    let data = try readMetadata(url)
+    do {
+        return try JSONDecoder().decode(T.self, from: data)
+    } catch {
+        throw TransferError.badCheckpoint("\(url.path): not \(what) (\(decodingProblem(error)))")
     }
 }
 

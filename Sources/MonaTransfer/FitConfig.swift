@@ -192,7 +192,7 @@ extension MethodConfig: Codable {
         self.init()
         guard let tree = decoder as? JSONValueDecoder else {
             // Another decoder (e.g. JSON): text values only.
-            let c = try decoder.container(keyedBy: SectionKey.self)
+            let c = try decoder.container(keyedBy: TextKey.self)
             for key in c.allKeys {
                 let s = try c.decode(String.self, forKey: key)
                 if key.stringValue == "name" { name = s } else { options[key.stringValue] = s }
@@ -201,7 +201,7 @@ extension MethodConfig: Codable {
         }
         guard case .object(let pairs) = tree.value else { throw tree.mismatch("a mapping (method.name, method.<option>)") }
         for (key, value) in pairs {
-            let child = tree.child(value, key: SectionKey(key))
+            let child = tree.child(value, key: TextKey(key))
             if key == "name" {
                 name = try child.singleValueContainer().decode(String.self)
                 continue
@@ -217,15 +217,8 @@ extension MethodConfig: Codable {
     }
 
     public func encode(to encoder: Encoder) throws {
-        struct Key: CodingKey {
-            var stringValue: String
-            var intValue: Int? { nil }
-            init(_ s: String) { stringValue = s }
-            init?(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
-        }
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encode(name, forKey: Key("name"))
-        for (k, v) in options.sorted(by: { $0.key < $1.key }) { try c.encode(v, forKey: Key(k)) }
+        var c = encoder.container(keyedBy: TextKey.self)
+        try c.encode(name, forKey: TextKey("name"))
+        for (k, v) in options.sorted(by: { $0.key < $1.key }) { try c.encode(v, forKey: TextKey(k)) }
     }
 }

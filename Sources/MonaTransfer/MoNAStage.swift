@@ -27,7 +27,7 @@ import MonaTensor
 ///
 /// | `warmupEpochs` | stage-0 epochs (`mona-no-warmup` fixes 0) | 3 |
 /// | `warmupLearningRate` | stage-0 learning rate | `training.learningRate` |
-public struct MoNAOptions: Sendable, Equatable {
+public struct MoNAOptions: SourceAlignmentOptions, Equatable {
     public var meta = MetaGradientOptions()
     public var uniformityT: Float = 2
     public var outerSteps = 50
@@ -55,24 +55,14 @@ public struct MoNAStepResult {
 /// substituted through `withParameters`, never modified. Dropout is off during stage 1 (evaluation mode), which
 /// the finite-difference mode needs (it compares calls at nearby θ). One record per outer step (stage and phase
 /// `mona`): L_align, L_uniform, L_outer(θ′), L_outer(θ), the target loss, both gradient norms and their ratio.
-public final class MoNAStage: AlignmentStage {
+public final class MoNAStage: SourceAlignmentStage<MoNAOptions>, AlignmentStage {
     public let name = "mona"
-    public let options: MoNAOptions
-    /// Source data to use (nil: `SourceTask.load` for the model's body).
-    public var source: SourceTask?
-
-    public init(options: MoNAOptions = MoNAOptions(), source: SourceTask? = nil) {
-        self.options = options
-        self.source = source
-    }
 
     public func run(model: CrossModalModel, data: DataSplits, context: AlignmentContext) throws {
         try WarmupStage(epochs: options.warmupEpochs, learningRate: options.warmupLearningRate)
             .run(model: model, data: data, context: context)
         guard options.outerSteps > 0 else { return }
-        var sourceOptions = options.source
-        sourceOptions.seed = context.seed
-        let src = try source ?? SourceTask.load(for: model.body, assets: context.assets, options: sourceOptions)
+        let src = try sourceTask(for: model, context: context)
         guard src.alignment.count >= 2 else { throw TransferError.badTask("MoNA: the source set has fewer than 2 samples") }
         let comm = context.communicator
         if comm.isDistributed {

@@ -16,7 +16,7 @@ import MonaTensor
 /// | `pseudoLabels` | k of the k-means pseudo-labels for non-class targets | 10 |
 /// | `sourcePerClass` | source samples per class | 40 |
 /// | `sourceImageSize` | side of the source images for vision bodies | min(body image size, 112) |
-public struct ORCAOptions: Sendable, Equatable {
+public struct ORCAOptions: SourceAlignmentOptions, Equatable {
     public enum Distance: String, Sendable, OptionChoice { case otdd, mmd }
     public var distance = Distance.otdd
     public var steps = 50
@@ -33,15 +33,8 @@ public struct ORCAOptions: Sendable, Equatable {
 /// between mean-pooled embedded target features and mean-pooled source-embedder features of labelled source
 /// data; regression, multi-label and dense targets get k-means pseudo-labels (k = 10, seeded). One record per
 /// step (stage and phase `orca`). Fine-tuning follows in the pipeline.
-public final class ORCAStage: AlignmentStage {
+public final class ORCAStage: SourceAlignmentStage<ORCAOptions>, AlignmentStage {
     public let name = "orca"
-    public let options: ORCAOptions
-    public var source: SourceTask?
-
-    public init(options: ORCAOptions = ORCAOptions(), source: SourceTask? = nil) {
-        self.options = options
-        self.source = source
-    }
 
     /// Labels of the target samples for OTDD: the classes, or k-means pseudo-labels of the target values.
     public func targetLabels(_ data: LabeledDataset, seed: UInt64) -> [Int] {
@@ -101,9 +94,7 @@ public final class ORCAStage: AlignmentStage {
 
     public func run(model: CrossModalModel, data: DataSplits, context: AlignmentContext) throws {
         guard options.steps > 0 else { return }
-        var sourceOptions = options.source
-        sourceOptions.seed = context.seed
-        let src = try source ?? SourceTask.load(for: model.body, assets: context.assets, options: sourceOptions)
+        let src = try sourceTask(for: model, context: context)
         let prepared = prepare(model, src)
         let labels = targetLabels(data.train, seed: context.seed)
         let comm = context.communicator

@@ -22,14 +22,9 @@ extension LoadedTask {
     static func matching(_ test: LabeledDataset, to training: LabeledDataset, file: String) throws -> LabeledDataset {
         switch (training.inputs, test.inputs) {
         case (.series(let a), .series(let b)):
-            guard a.shape[1] == b.shape[1] else {
-                throw DataError(file: file, "test series have \(b.shape[1]) channels, the training series \(a.shape[1])")
-            }
+            try same(a.shape[1], b.shape[1], "series", "have", "channels", file: file)
         case (.fields(let a), .fields(let b)):
-            guard Array(a.shape.dropFirst()) == Array(b.shape.dropFirst()) else {
-                throw DataError(file: file, "test fields are \(Array(b.shape.dropFirst())) per sample, the training "
-                                + "fields \(Array(a.shape.dropFirst()))")
-            }
+            try same(Array(a.shape.dropFirst()), Array(b.shape.dropFirst()), "fields", "are", "per sample", file: file)
         case (.tokens, .tokens):
             break
         default:
@@ -41,23 +36,24 @@ extension LoadedTask {
         case (.classes, .classes), (_, .none):
             break
         case (.regression(let a), .regression(let b)):
-            let wa = a.rank == 1 ? 1 : a.shape[1], wb = b.rank == 1 ? 1 : b.shape[1]
-            guard wa == wb else {
-                throw DataError(file: file, "test targets have \(wb) values per sample, the training targets \(wa)")
-            }
+            try same(a.rank == 1 ? 1 : a.shape[1], b.rank == 1 ? 1 : b.shape[1], "targets", "have", "values per sample",
+                     file: file)
         case (.multiLabel(let a), .multiLabel(let b)):
-            guard a.shape[1] == b.shape[1] else {
-                throw DataError(file: file, "test targets have \(b.shape[1]) labels, the training targets \(a.shape[1])")
-            }
+            try same(a.shape[1], b.shape[1], "targets", "have", "labels", file: file)
         case (.fields(let a), .fields(let b)):
-            guard Array(a.shape.dropFirst()) == Array(b.shape.dropFirst()) else {
-                throw DataError(file: file, "test targets are \(Array(b.shape.dropFirst())) per sample, the training "
-                                + "targets \(Array(a.shape.dropFirst()))")
-            }
+            try same(Array(a.shape.dropFirst()), Array(b.shape.dropFirst()), "targets", "are", "per sample", file: file)
         default:
             throw DataError(file: file, "test targets are \(layoutName(test.targets)), the training targets \(layoutName(training.targets))")
         }
         return test
+    }
+
+    /// Nothing when the test split's per-sample size `test` equals the training split's; else "test `what`
+    /// `verb` `test` `unit`, the training `what` `training`", naming `file`.
+    private static func same<T: Equatable>(_ training: T, _ test: T, _ what: String, _ verb: String, _ unit: String,
+                                           file: String) throws {
+        guard training != test else { return }
+        throw DataError(file: file, "test \(what) \(verb) \(test) \(unit), the training \(what) \(training)")
     }
 }
 

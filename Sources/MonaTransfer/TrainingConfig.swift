@@ -212,13 +212,7 @@ public struct WarmupThenConstant: LearningRateSchedule {
 /// Throws `TransferError.badConfig` for keys of the decoder's object that are not in `known` (typos in config
 /// files should not pass silently).
 func rejectUnknownKeys(_ decoder: Decoder, known: [String], section: String) throws {
-    struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-    let all = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+    let all = try decoder.container(keyedBy: TextKey.self).allKeys.map(\.stringValue)
     if let unknown = all.first(where: { !known.contains($0) }) {
         let prefix = section.isEmpty ? "" : section + "."
         throw TransferError.badConfig("unknown option '\(prefix)\(unknown)'; known: \(known.joined(separator: ", "))")

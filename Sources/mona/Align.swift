@@ -27,29 +27,12 @@ struct Align: ParsableCommand {
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
-        let started = StartedRanks()
-        try reportingErrors(command: "align", mode: outputOptions.mode, communicator: { started.communicator }) {
-            let ranks = try startRanks()
-            started.communicator = ranks
-            let (resolved, inferred) = try TaskInference.resolve(try options.resolveConfig(), label: dataOptions.label)
-            if let inferred, ranks.isRoot { announce(inferred, mode: outputOptions.mode) }
-            try options.validate(resolved)
-            guard let out = resolved.output else {  // flags, then --set output=…
-                throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
-            }
-            if options.force && ranks.isRoot { try RunDirectory.adopt(URL(fileURLWithPath: out)) }
-            // Rank 0 creates (or checks) the run directory before the other ranks open it.
-            var pipeline: AlignPipeline?
-            if ranks.isRoot {
-                pipeline = try AlignPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
-                                             mode: outputOptions.mode, communicator: ranks)
-            }
-            try ranks.barrier()
-            let align = try pipeline ?? AlignPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
-                                                      mode: outputOptions.mode, communicator: ranks)
+        try runOnRanks(command: "align", mode: outputOptions.mode, options: options, label: dataOptions.label,
+                       config: { try options.resolveConfig() },
+                       open: { try AlignPipeline(config: $0, runDirectory: $1, mode: outputOptions.mode, communicator: $2) }
+        ) { align, ranks in
             let result = try align.align()
             if ranks.isRoot { printResult(result, mode: outputOptions.mode) }
-            try (ranks as? MPICommunicator)?.finalize()
         }
     }
 

@@ -167,27 +167,10 @@ struct Fit: ParsableCommand {
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
-        let started = StartedRanks()
-        try reportingErrors(command: "fit", mode: outputOptions.mode, communicator: { started.communicator }) {
-            let ranks = try startRanks()
-            started.communicator = ranks
-            // A data path or spec file becomes data.spec, saved in config.yaml (TaskInference.swift).
-            let (resolved, inferred) = try TaskInference.resolve(try resolveConfig(), label: dataOptions.label)
-            if let inferred, ranks.isRoot { announce(inferred, mode: outputOptions.mode) }
-            try options.validate(resolved)
-            guard let out = resolved.output else {  // flags, then --set output=…
-                throw TransferError.badConfig("no run directory given (--output <dir> or `output:` in the config file)")
-            }
-            if options.force && ranks.isRoot { try RunDirectory.adopt(URL(fileURLWithPath: out)) }
-            // Rank 0 creates (or checks) the run directory before the other ranks open it.
-            var pipeline: FitPipeline?
-            if ranks.isRoot {
-                pipeline = try FitPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
-                                           mode: outputOptions.mode, communicator: ranks)
-            }
-            try ranks.barrier()
-            let fit = try pipeline ?? FitPipeline(config: resolved, runDirectory: URL(fileURLWithPath: out),
-                                                  mode: outputOptions.mode, communicator: ranks)
+        try runOnRanks(command: "fit", mode: outputOptions.mode, options: options, label: dataOptions.label,
+                       config: { try resolveConfig() },
+                       open: { try FitPipeline(config: $0, runDirectory: $1, mode: outputOptions.mode, communicator: $2) }
+        ) { fit, ranks in
             if let interval = checkpointInterval {
                 guard interval.isFinite, interval >= 0 else {
                     throw ValidationError("--checkpoint-interval: expected a number of seconds ≥ 0, got \(interval)")
@@ -196,7 +179,6 @@ struct Fit: ParsableCommand {
             }
             let result = try fit.fit(resume: resume)
             if ranks.isRoot { printResult(result, mode: outputOptions.mode) }
-            try (ranks as? MPICommunicator)?.finalize()
         }
     }
 

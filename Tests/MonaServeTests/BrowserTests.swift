@@ -1,5 +1,6 @@
 import Foundation
 import MonaJSON
+import MonaTestSupport
 import Testing
 @testable import MonaServe
 

@@ -1,6 +1,7 @@
 import Foundation
 import MonaJSON
 import MonaRunKit
+import MonaTestSupport
 import Testing
 @testable import MonaServe
 
@@ -11,13 +12,8 @@ import Testing
         .deletingLastPathComponent()
 
     func fit(_ task: URL, output: URL, epochs: Int, seed: Int = 1) throws -> Process {
-        guard let exe = monaExecutable() else {
-            throw ClientError(description: "the mona executable is not built next to the tests (swift build --build-tests)")
-        }
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = ["fit", "--task", task.path, "--body", "tiny-bert", "--method", "finetune", "--epochs", String(epochs),
-                       "--seed", String(seed), "--batch-size", "8", "-o", output.path]
+        let p = try monaProcess(["fit", "--task", task.path, "--body", "tiny-bert", "--method", "finetune", "--epochs",
+                                 String(epochs), "--seed", String(seed), "--batch-size", "8", "-o", output.path]).process
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
@@ -135,21 +131,10 @@ import Testing
     }
 
     @Test func serveCommandRefusesRemoteWithoutFlagAndServes() throws {
-        guard let exe = monaExecutable() else {
-            throw ClientError(description: "the mona executable is not built next to the tests (swift build --build-tests)")
-        }
         let tmp = TemporaryDirectory()
         func run(_ args: [String]) throws -> (Int32, String) {
-            let p = Process()
-            p.executableURL = exe
-            p.arguments = args
-            let err = Pipe()
-            p.standardError = err
-            p.standardOutput = FileHandle.nullDevice
-            try p.run()
-            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            return (p.terminationStatus, text)
+            let r = try runMona(args)
+            return (r.status, r.err)
         }
         let remote = try run(["serve", "--host", "0.0.0.0", tmp.url.path])
         #expect(remote.0 == 2 && remote.1.contains("--allow-remote"))
@@ -158,12 +143,7 @@ import Testing
         #expect(try run(["serve", "--port", "70000", tmp.url.path]).0 == 2)
 
         for (args, warns) in [(["--port", "0"], false), (["--host", "0.0.0.0", "--allow-remote", "--port", "0"], true)] {
-            let p = Process()
-            p.executableURL = exe
-            p.arguments = ["serve"] + args + [tmp.url.path]
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
+            let (p, out, err) = try monaProcess(["serve"] + args + [tmp.url.path])
             try p.run()
             var line = ""
             while !line.contains("\n") {

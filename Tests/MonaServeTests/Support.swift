@@ -222,17 +222,6 @@ extension JSONValue {
     }
 }
 
-/// The built `mona` executable next to the test bundle, or nil.
-func monaExecutable() -> URL? {
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for _ in 0..<4 {
-        let candidate = dir.appendingPathComponent("mona")
-        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        dir = dir.deletingLastPathComponent()
-    }
-    return nil
-}
-
 /// A small two-class series task as CSV (16 readings and a label per row), so `mona fit` needs no downloads.
 func writeSeriesTask(_ url: URL, rows: Int = 96) throws {
     var text = (0..<16).map { "t\($0)" }.joined(separator: ",") + ",label\n"

@@ -3,6 +3,7 @@ import MonaBench
 import MonaFormats
 import MonaRunKit
 @testable import MonaTransfer
+import MonaTestSupport
 import Testing
 
 /// The `ablations` suite: MoNA's variants as columns, their configurations, and the guarantee that adding
@@ -71,6 +72,26 @@ import Testing
         }
         // GunPoint's first 30-odd cells were committed when this test was written; more come as the suite runs.
         #expect(checked >= 30, "only \(checked) committed records found under \(root.path)")
+    }
+
+    /// A task's warm-up epochs reach the methods with a stage 0 (they were once overwritten by the task's
+    /// option list, so `quick` ran 3 warm-up epochs instead of its 1); tasks at the default write no key.
+    @Test func taskWarmupEpochsReachTheMethod() throws {
+        let quick = BenchSuite.quick
+        for method in ["mona", "warmup-only"] {
+            let c = quick.config(task: quick.tasks[0], method: method, seed: 0)
+            #expect(quick.tasks[0].warmupEpochs == 1 && c.method.warmupEpochs == 1)
+            #expect(try Self.yaml(quick, quick.tasks[0], method, 0).contains("warmupEpochs: \"1\""))
+            let plugin = try MethodCatalog.make(c.method).plugin
+            if let m = plugin as? MoNAMethod { #expect(m.options.stage.warmupEpochs == 1) }
+            if let w = plugin as? WarmupOnlyMethod { #expect(w.options.epochs == 1) }
+            #expect(plugin is MoNAMethod || plugin is WarmupOnlyMethod)
+        }
+        #expect(quick.config(task: quick.tasks[0], method: "finetune", seed: 0).method.warmupEpochs == nil)
+        #expect(BenchSuite.full.tasks.allSatisfy { $0.warmupEpochs == BenchTask.defaultWarmupEpochs })
+        #expect(BenchSuite.full.config(task: BenchSuite.full.tasks[0], method: "mona", seed: 0).method.warmupEpochs == nil)
+        let warmupOnly = try #require(try MethodCatalog.make(MethodConfig(name: "warmup-only")).plugin as? WarmupOnlyMethod)
+        #expect(warmupOnly.options.epochs == BenchTask.defaultWarmupEpochs)
     }
 
     @Test func ablationSuiteUsesFullTasksOfThreeModalities() throws {

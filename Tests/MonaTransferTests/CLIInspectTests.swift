@@ -1,5 +1,6 @@
 import Foundation
 import MonaRunKit
+import MonaTestSupport
 import Testing
 
 @Suite struct CLIInspectTests {

@@ -1,35 +1,34 @@
 import Foundation
+import MonaTestSupport
 
-/// The built `mona` executable next to the test bundle (`.build/<config>/mona`), or nil.
-func monaExecutable() -> URL? {
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    // The runner may be inside the .xctest bundle on some platforms.
-    for _ in 0..<4 {
-        let candidate = dir.appendingPathComponent("mona")
-        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        dir = dir.deletingLastPathComponent()
-    }
-    return nil
-}
-
-/// Runs `mona` with `arguments`; returns exit status, standard output and standard error.
-func runMona(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    guard let exe = monaExecutable() else { throw CLITestError.noExecutable }
-    let p = Process()
-    p.executableURL = exe
-    p.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
+/// Runs `mona` in `directory` until it prints an `http://` address on standard output (then stops it; status
+/// 0), exits on its own (its status), or 30 s pass (status -1: neither listened nor refused).
+func runMonaUntilListening(_ arguments: [String], in directory: URL) throws -> (status: Int32, out: String, err: String) {
+    let (p, out, err) = try monaProcess(arguments, in: directory)
+    let seen = LockedData()
+    out.fileHandleForReading.readabilityHandler = { h in seen.append(h.availableData) }
     try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
+    let deadline = Date().addingTimeInterval(30)
+    var listening = false
+    while p.isRunning, Date() < deadline {
+        listening = seen.text.contains("http://")
+        if listening { break }
+        usleep(20_000)
+    }
+    let stopped = p.isRunning
+    if stopped { kill(p.processIdentifier, SIGKILL) }
     p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    out.fileHandleForReading.readabilityHandler = nil
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    let o = seen.text
+    let status: Int32 = listening ? 0 : (stopped ? -1 : p.terminationStatus)
+    return (status, o, String(decoding: e, as: UTF8.self))
 }
 
-enum CLITestError: Error, CustomStringConvertible {
-    case noExecutable
-    var description: String { "the mona executable is not built next to the tests (swift build --build-tests)" }
+/// Bytes appended from a pipe's reader thread and read from the test's.
+final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ d: Data) { lock.lock(); data.append(d); lock.unlock() }
+    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
 }
-

@@ -4,6 +4,7 @@ import MonaFormats
 import MonaNN
 import MonaRunKit
 import MonaTensor
+import MonaTestSupport
 import Testing
 @testable import MonaTransfer
 
@@ -47,22 +48,15 @@ import Testing
 
     /// `mona fit` started as a rank (the launcher's variables) on a machine without the library: one line, exit 2.
     @Test func aRankWithoutTheMPILibraryExitsWithOneLine() throws {
-        guard let exe = monaExecutable() else { print("SKIPPED aRankWithoutTheMPILibraryExitsWithOneLine: mona not built"); return }
+        guard monaExecutable() != nil else { print("SKIPPED aRankWithoutTheMPILibraryExitsWithOneLine: mona not built"); return }
         let dir = TemporaryDirectory()
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = ["fit", "--task", "gunpoint", "--body", "tiny-bert", "--output", dir.url.appendingPathComponent("run").path]
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") }
         env["OMPI_COMM_WORLD_SIZE"] = "2"
         env["MONA_MPI_LIBRARY"] = "/nonexistent/libmpi.so.40"
-        p.environment = env
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 2, "\(text)")
+        let r = try runMona(["fit", "--task", "gunpoint", "--body", "tiny-bert", "--output", dir.url.appendingPathComponent("run").path],
+                            environment: env)
+        let text = r.err
+        #expect(r.status == 2, "\(text)")
         let lines = text.split(separator: "\n")
         #expect(lines.count == 1 && text.hasPrefix("mona fit: error: ") && text.contains("/nonexistent/libmpi.so.40")
                 && text.contains("openmpi-bin"), "\(text)")

@@ -1,5 +1,6 @@
 import Foundation
 import MonaRunKit
+import MonaTestSupport
 import Testing
 @testable import MonaTransfer
 
@@ -318,72 +319,4 @@ import Testing
         }
         #expect(checked > 300)
     }
-}
-
-/// Runs `mona` until it prints an `http://` address on standard output (then stops it; status 0), exits on its
-/// own (its status), or 30 s pass (status -1: neither listened nor refused).
-func runMonaUntilListening(_ arguments: [String], in directory: URL) throws -> (status: Int32, out: String, err: String) {
-    guard let exe = monaExecutable() else { throw CLITestError.noExecutable }
-    let p = Process()
-    p.executableURL = exe
-    p.arguments = arguments
-    p.currentDirectoryURL = directory
-    p.environment = environmentWithAbsoluteAssets()
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    let seen = LockedData()
-    out.fileHandleForReading.readabilityHandler = { h in seen.append(h.availableData) }
-    try p.run()
-    let deadline = Date().addingTimeInterval(30)
-    var listening = false
-    while p.isRunning, Date() < deadline {
-        listening = seen.text.contains("http://")
-        if listening { break }
-        usleep(20_000)
-    }
-    let stopped = p.isRunning
-    if stopped { kill(p.processIdentifier, SIGKILL) }
-    p.waitUntilExit()
-    out.fileHandleForReading.readabilityHandler = nil
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    let o = seen.text
-    let status: Int32 = listening ? 0 : (stopped ? -1 : p.terminationStatus)
-    return (status, o, String(decoding: e, as: UTF8.self))
-}
-
-/// The test's environment with `MONA_ASSETS` pointing at the package's `.assets` when unset: `mona` looks for
-/// `./.assets` in its working directory, and these invocations run in fresh temporary folders.
-func environmentWithAbsoluteAssets() -> [String: String] {
-    var env = ProcessInfo.processInfo.environment
-    if env["MONA_ASSETS"]?.isEmpty ?? true {
-        env["MONA_ASSETS"] = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".assets").path
-    }
-    return env
-}
-
-/// Bytes appended from a pipe's reader thread and read from the test's.
-final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func append(_ d: Data) { lock.lock(); data.append(d); lock.unlock() }
-    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
-}
-
-/// `runMona` in a given working directory (relative output names land there).
-func runMona(_ arguments: [String], in directory: URL) throws -> (status: Int32, out: String, err: String) {
-    guard let exe = monaExecutable() else { throw CLITestError.noExecutable }
-    let p = Process()
-    p.executableURL = exe
-    p.arguments = arguments
-    p.currentDirectoryURL = directory
-    p.environment = environmentWithAbsoluteAssets()
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }

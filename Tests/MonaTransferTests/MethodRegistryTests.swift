@@ -2,6 +2,7 @@ import Foundation
 import MonaData
 import MonaRunKit
 import MonaTensor
+import MonaTestSupport
 import Testing
 @testable import MonaTransfer
 

@@ -8,12 +8,6 @@ public struct ConfidenceInterval: Sendable, Equatable {
     /// Coverage it was built for (0.95).
     public var level: Double
 
-    public init(low: Double, high: Double, level: Double) {
-        self.low = low
-        self.high = high
-        self.level = level
-    }
-
     public func contains(_ x: Double) -> Bool { low <= x && x <= high }
 }
 

@@ -7,28 +7,38 @@ extension BenchSuite {
     ///
     /// α = 1e-2 and T = 50 outer steps are MoNA's defaults: those points of the α and T sweeps are the `mona`
     /// column itself, not separate columns that would recompute the same runs.
-    public static let monaVariants: [BenchVariant] = [
-        BenchVariant("mona-fd", method: "mona", options: ["metaGradient": MetaGradientChoice.finiteDifference.rawValue],
-                     summary: "finite-difference (DARTS-style) meta-gradient instead of the exact one"),
-        BenchVariant("mona-no-warmup", method: "mona", options: ["warmupEpochs": "0"],
-                     summary: "no warm-up: stage 1 starts from the freshly initialised embedder and head"),
-        BenchVariant("mona-lambda0", method: "mona", options: ["lambda": "0"],
-                     summary: "λ = 0: stage 1 trains the embedder on the target loss only (a longer warm-up)"),
-        BenchVariant("mona-alpha1e-3", method: "mona", options: ["alpha": "0.001"],
-                     summary: "inner learning rate α = 1e-3 (default 1e-2)"),
-        BenchVariant("mona-alpha3e-2", method: "mona", options: ["alpha": "0.03"],
-                     summary: "inner learning rate α = 3e-2 (default 1e-2)"),
-        BenchVariant("mona-outer25", method: "mona", options: ["outerSteps": "25"],
-                     summary: "25 outer steps (default 50)"),
-        BenchVariant("mona-outer100", method: "mona", options: ["outerSteps": "100"],
-                     summary: "100 outer steps (default 50)"),
-        BenchVariant("mona-literal-l0.3", method: "mona",
-                     options: ["lambda": "0.3", "outerNormalization": OuterNormalizationChoice.none.rawValue],
-                     summary: "the objective as written: λ·L_outer + L_task with λ = 0.3, no gradient normalisation"),
-        BenchVariant("mona-literal-l1", method: "mona",
-                     options: ["lambda": "1", "outerNormalization": OuterNormalizationChoice.none.rawValue],
-                     summary: "the objective as written: λ·L_outer + L_task with λ = 1, no gradient normalisation"),
-    ]
+    public static let monaVariants: [BenchVariant] = {
+        // The registry's presets of MoNA, with what they change in words.
+        var variants = [
+            monaPreset("mona-fd", "finite-difference (DARTS-style) meta-gradient instead of the exact one"),
+            monaPreset("mona-no-warmup", "no warm-up: stage 1 starts from the freshly initialised embedder and head"),
+            monaPreset("mona-lambda0", "λ = 0: stage 1 trains the embedder on the target loss only (a longer warm-up)"),
+        ]
+        // Sweeps of one setting around its default.
+        for (label, alpha) in [("1e-3", "0.001"), ("3e-2", "0.03")] {
+            variants.append(mona("alpha" + label, ["alpha": alpha], "inner learning rate α = \(label) (default 1e-2)"))
+        }
+        for steps in [25, 100] {
+            variants.append(mona("outer\(steps)", ["outerSteps": String(steps)], "\(steps) outer steps (default 50)"))
+        }
+        for lambda in ["0.3", "1"] {
+            variants.append(mona("literal-l" + lambda,
+                                 ["lambda": lambda, "outerNormalization": OuterNormalizationChoice.none.rawValue],
+                                 "the objective as written: λ·L_outer + L_task with λ = \(lambda), no gradient normalisation"))
+        }
+        return variants
+    }()
+
+    /// Column `mona-<suffix>`: `mona` with `options`.
+    private static func mona(_ suffix: String, _ options: [String: String], _ summary: String) -> BenchVariant {
+        BenchVariant("mona-" + suffix, method: "mona", options: options, summary: summary)
+    }
+
+    /// The registry's preset `name` of `mona` as a column: the options the preset fixes, run by `mona` (so that
+    /// its cells share the default column's configuration but for them).
+    private static func monaPreset(_ name: String, _ summary: String) -> BenchVariant {
+        BenchVariant(name, method: "mona", options: MethodCatalog.entry(name)?.preset ?? [:], summary: summary)
+    }
 
     /// The ablation tasks: the cheapest tasks of `full` (docs/bench.md, per-run estimates of MoNA) that give at
     /// least four tasks from at least three modalities — a UCR series, two generated 1-D PDEs and the peptide

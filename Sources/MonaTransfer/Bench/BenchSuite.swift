@@ -23,6 +23,8 @@ public struct BenchTask: Sendable, Equatable, Codable {
     public var learningRate: Float?
     /// Warm-up epochs of the methods that have a stage 0 (`warmup-only`, MoNA).
     public var warmupEpochs: Int
+    /// The stage-0 epochs those methods default to (`MoNAOptions`, `WarmupOnlyMethod.Options`).
+    public static let defaultWarmupEpochs = MoNAOptions().warmupEpochs
     /// Method options for every method of this task (`outerSteps`, `orcaSteps`, `sourcePerClass`, …; a method
     /// ignores the options it does not read).
     public var options: [String: String]
@@ -46,8 +48,8 @@ public struct BenchTask: Sendable, Equatable, Codable {
 
     public init(_ name: String, body: String = "minilm-l6", epochs: Int = 20, patience: Int? = 5, maxTokens: Int = 64,
                 trainLimit: Int? = nil, testLimit: Int? = nil, batchSize: Int = 16, learningRate: Float? = nil,
-                warmupEpochs: Int = 3, options: [String: String] = [:], family: String? = nil, seeds: [UInt64]? = nil,
-                analysisEvery: Int? = nil) {
+                warmupEpochs: Int = BenchTask.defaultWarmupEpochs, options: [String: String] = [:], family: String? = nil,
+                seeds: [UInt64]? = nil, analysisEvery: Int? = nil) {
         self.family = family
         self.seeds = seeds
         self.analysisEvery = analysisEvery
@@ -228,8 +230,10 @@ public struct BenchSuite: Sendable, Equatable, Codable {
         c.model.maxTokens = task.maxTokens
         c.data.trainLimit = task.trainLimit
         c.data.testLimit = task.testLimit
-        c.method.warmupEpochs = task.warmupEpochs
         c.method.options = task.options
+        // Written only where it differs from the methods' own default, so that the configurations (and record
+        // hashes) of tasks at the default stay as they were.
+        if task.warmupEpochs != BenchTask.defaultWarmupEpochs { c.method.warmupEpochs = task.warmupEpochs }
         // Source-knowledge reuse is part of every bench result.
         c.method.options["analysis"] = "true"
         c.method.options["analysisEvery"] = String(task.analysisEvery ?? analysisEvery)

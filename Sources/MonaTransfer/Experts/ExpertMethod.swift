@@ -14,3 +14,21 @@ public struct ExpertMethod: TransferMethod {
         return ExpertLearner(kind: nil)
     }
 }
+
+/// An expert baseline that serves one task family under its own method name (`minirocket`, `kmer-logistic`,
+/// `resnet`): a new one is its `kind` (as `Experts.kind(for:)` names it) and what it needs, for the error.
+public protocol SingleExpertMethod: TransferMethod where Options == NoOptions {
+    static var kind: String { get }
+    /// The inputs and targets it serves, as the error for another task says it.
+    static var needs: String { get }
+}
+
+extension SingleExpertMethod {
+    public func makeLearner(task: TaskSpec, context: LearnerContext) throws -> (any Learner)? {
+        guard Experts.kind(for: task) == Self.kind else {
+            throw TransferError.badConfig("method \(Self.kind): needs \(Self.needs) "
+                                          + "(task '\(task.name)' has \(task.input.rawValue) → \(task.output.rawValue))")
+        }
+        return ExpertLearner(kind: Self.kind)
+    }
+}

@@ -12,18 +12,22 @@ public struct StageOptions<Stage: Decodable & Sendable & Equatable>: Decodable, 
     }
 }
 
-/// A method that aligns the model with one stage before fine-tuning and runs the source-knowledge analysis by
-/// default (MoNA, ORCA): it names its stage and the stage's report; the rest follows from here.
-public protocol AligningMethod: TransferMethod where Options == StageOptions<StageSettings> {
-    associatedtype StageSettings: Decodable & Sendable & Equatable
-    var options: Options { get }
-    static func stage(_ settings: StageSettings) -> AlignmentStage
-    static var stageReport: MethodReport { get }
+/// The settings of an alignment stage that names the method running it (MoNA, ORCA): the method's summary,
+/// the stage built from the settings and the stage's report.
+public protocol AlignmentStageSettings: Decodable & Sendable & Equatable {
+    static var methodSummary: String { get }
+    static var report: MethodReport { get }
+    func makeStage() -> AlignmentStage
 }
 
-extension AligningMethod {
-    public var stages: [AlignmentStage] { [Self.stage(options.stage)] }
+/// A method that aligns the model with one stage before fine-tuning and runs the source-knowledge analysis by
+/// default: everything follows from its stage's settings (`MoNAMethod`, `ORCAMethod`).
+public struct AligningMethod<Settings: AlignmentStageSettings>: TransferMethod {
+    public static var summary: String { Settings.methodSummary }
+    public let options: StageOptions<Settings>
+    public init(options: StageOptions<Settings>) { self.options = options }
+    public var stages: [AlignmentStage] { [options.stage.makeStage()] }
     public var analysisByDefault: Bool { true }
     public var analysis: AnalysisOptions? { options.analysis }
-    public var report: MethodReport? { Self.stageReport }
+    public var report: MethodReport? { Settings.report }
 }

@@ -33,39 +33,54 @@ public struct AnalysisOptions: Decodable, Sendable, Equatable {
     }
 }
 
-/// Vanilla fine-tuning: embedder, body and head all train.
-public struct FineTuneMethod: TransferMethod {
-    public static let summary = "vanilla fine-tuning: embedder, body and head all train"
+/// How a baseline differs from vanilla fine-tuning: where the body starts and what trains.
+public struct BaselineSpec: Sendable {
+    public let summary: String
+    public let body: BodyStart
+    public let trainability: Trainability
+
+    public init(_ summary: String, body: BodyStart = .pretrained, trainability: Trainability = .all) {
+        self.summary = summary
+        self.body = body
+        self.trainability = trainability
+    }
+}
+
+/// A baseline, named by a type so that the registry can hold it: its `BaselineSpec`.
+public protocol Baseline: Sendable {
+    static var spec: BaselineSpec { get }
+}
+
+/// The fine-tuning baselines: the run lifecycle's fine-tuning shaped by `Kind.spec`, with the source-knowledge
+/// analysis options (off unless asked for). A new one is a `Baseline` type and a registry line.
+public struct BaselineMethod<Kind: Baseline>: TransferMethod {
+    public static var summary: String { Kind.spec.summary }
     public let options: AnalysisOptions
     public init(options: AnalysisOptions) { self.options = options }
+    public var body: BodyStart { Kind.spec.body }
+    public var trainability: Trainability { Kind.spec.trainability }
     public var analysis: AnalysisOptions? { options }
+}
+
+/// Vanilla fine-tuning: embedder, body and head all train.
+public enum FineTuneBaseline: Baseline {
+    public static let spec = BaselineSpec("vanilla fine-tuning: embedder, body and head all train")
 }
 
 /// The same architecture with a randomly initialised body.
-public struct ScratchMethod: TransferMethod {
-    public static let summary = "same architecture with a randomly initialised body, everything trains"
-    public let options: AnalysisOptions
-    public init(options: AnalysisOptions) { self.options = options }
-    public var body: BodyStart { .random }
-    public var analysis: AnalysisOptions? { options }
+public enum ScratchBaseline: Baseline {
+    public static let spec = BaselineSpec("same architecture with a randomly initialised body, everything trains", body: .random)
 }
 
 /// Linear probe: only the head trains.
-public struct LinearProbeMethod: TransferMethod {
-    public static let summary = "only the head trains (embedder and body frozen)"
-    public let options: AnalysisOptions
-    public init(options: AnalysisOptions) { self.options = options }
-    public var trainability: Trainability { .headOnly }
-    public var analysis: AnalysisOptions? { options }
+public enum LinearProbeBaseline: Baseline {
+    public static let spec = BaselineSpec("only the head trains (embedder and body frozen)", trainability: .headOnly)
 }
 
 /// Frozen pretrained transformer (FPT): embedder, LayerNorms and head train.
-public struct FPTMethod: TransferMethod {
-    public static let summary = "frozen pretrained transformer: embedder, LayerNorms and head train"
-    public let options: AnalysisOptions
-    public init(options: AnalysisOptions) { self.options = options }
-    public var trainability: Trainability { .frozenBody }
-    public var analysis: AnalysisOptions? { options }
+public enum FPTBaseline: Baseline {
+    public static let spec = BaselineSpec("frozen pretrained transformer: embedder, LayerNorms and head train",
+                                          trainability: .frozenBody)
 }
 
 /// Stage 0 alone (embedder and head on the target loss, body frozen), then fine-tuning: MoNA's control.

@@ -93,10 +93,10 @@ public struct MethodEntry: Sendable {
 public enum MethodCatalog {
     /// The built-in methods, in the order help and tables list them.
     static let builtIn: [MethodEntry] = [
-        .create("finetune", FineTuneMethod.self),
-        .create("scratch", ScratchMethod.self),
-        .create("linear-probe", LinearProbeMethod.self),
-        .create("fpt", FPTMethod.self),
+        .create("finetune", BaselineMethod<FineTuneBaseline>.self),
+        .create("scratch", BaselineMethod<ScratchBaseline>.self),
+        .create("linear-probe", BaselineMethod<LinearProbeBaseline>.self),
+        .create("fpt", BaselineMethod<FPTBaseline>.self),
         .create("warmup-only", WarmupOnlyMethod.self),
         .create("mona", MoNAMethod.self),
         .create("mona-fd", MoNAMethod.self, summary: "MoNA with the finite-difference (DARTS-style) meta-gradient",

@@ -189,7 +189,7 @@ final class MethodOptionsDecoder: Decoder {
         func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
             if let choice = T.self as? any OptionChoice.Type { decoder.note(key.stringValue, choice.kind) }
             let s = try text(key, .text)
-            return try T(from: Single(text: s, codingPath: [SectionKey(decoder.section), key]))
+            return try T(from: Single(text: s, codingPath: [TextKey(decoder.section), key]))
         }
 
         // decodeIfPresent: note the key (so that the registry sees it even when absent), then decode if present.
@@ -229,15 +229,6 @@ final class MethodOptionsDecoder: Decoder {
         func superDecoder() throws -> Decoder { decoder }
         func superDecoder(forKey key: Key) throws -> Decoder { decoder }
     }
-}
-
-/// A coding key for the section prefix of option paths.
-struct SectionKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ s: String) { stringValue = s }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
 }
 
 /// A method without options of its own.

@@ -4,13 +4,7 @@ import Foundation
 /// in the registry: `mona-fd` (finite-difference meta-gradient), `mona-no-warmup` (no stage 0) and
 /// `mona-lambda0` (λ = 0: stage 1 trains the embedder on the target loss only, a longer warm-up — the control
 /// that tells knowledge alignment apart from extra warm-up).
-public struct MoNAMethod: AligningMethod {
-    public static let summary = "MoNA: warm-up, meta-learned knowledge alignment of the embedder (exact meta-gradient), fine-tuning"
-    public let options: StageOptions<MoNAOptions>
-    public init(options: StageOptions<MoNAOptions>) { self.options = options }
-    public static func stage(_ settings: MoNAOptions) -> AlignmentStage { MoNAStage(options: settings) }
-    public static var stageReport: MethodReport { MoNAStage.report }
-}
+public typealias MoNAMethod = AligningMethod<MoNAOptions>
 
 /// Record keys of MoNA's per-outer-step records, shared by `MoNAStage` (which writes them) and its
 /// `MethodReport` (which plots them).
@@ -70,7 +64,11 @@ public enum OuterUpdatesChoice: String, OptionChoice, Sendable {
     case embedderAndHead = "embedder+head"
 }
 
-extension MoNAOptions: Decodable {
+extension MoNAOptions: AlignmentStageSettings {
+    public static let methodSummary = "MoNA: warm-up, meta-learned knowledge alignment of the embedder (exact meta-gradient), fine-tuning"
+    public static var report: MethodReport { MoNAStage.report }
+    public func makeStage() -> AlignmentStage { MoNAStage(options: self) }
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case alpha, lambda, innerSteps, t, outerSteps, sourceBatchSize, targetBatchSize, metaGradient, fdEpsilon,
              outerNormalization, outerRatio, outerUpdates, outerLearningRate, sourcePerClass, sourceImageSize,

@@ -2,13 +2,7 @@ import Foundation
 
 /// ORCA: the embedder is trained to minimise the OTDD (or, preset `orca-mmd`, the MMD) between embedded target
 /// features and the body's own features of labelled source data, then everything is fine-tuned.
-public struct ORCAMethod: AligningMethod {
-    public static let summary = "ORCA: embedder trained to minimise OTDD to the source features, then fine-tuning"
-    public let options: StageOptions<ORCAOptions>
-    public init(options: StageOptions<ORCAOptions>) { self.options = options }
-    public static func stage(_ settings: ORCAOptions) -> AlignmentStage { ORCAStage(options: settings) }
-    public static var stageReport: MethodReport { ORCAStage.report }
-}
+public typealias ORCAMethod = AligningMethod<ORCAOptions>
 
 extension ORCAStage {
     /// Record keys: phase `orca`, the distance under its own name (`otdd` or `mmd`).
@@ -23,7 +17,11 @@ extension ORCAStage {
                                                .init(ORCAOptions.Distance.mmd.rawValue, "MMD")])])
 }
 
-extension ORCAOptions: Decodable {
+extension ORCAOptions: AlignmentStageSettings {
+    public static let methodSummary = "ORCA: embedder trained to minimise OTDD to the source features, then fine-tuning"
+    public static var report: MethodReport { ORCAStage.report }
+    public func makeStage() -> AlignmentStage { ORCAStage(options: self) }
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case distance, orcaSteps, orcaBatchSize, orcaLearningRate, pseudoLabels, sourcePerClass, sourceImageSize
     }
