@@ -192,7 +192,8 @@ struct BenchCommand: ParsableCommand {
             }
             let results = BenchResults.collect(suite: resolved, output: out, outcomes: outcomes, gaps: gaps)
             let wall = Date().timeIntervalSince(started)
-            try results.write(to: out, outcomes: outcomes, wallSeconds: wall)
+            // An aggregation-only call reports no wall time, so that it reproduces report.md from the same records.
+            try results.write(to: out, outcomes: outcomes, wallSeconds: noRun ? nil : wall)
             try AtomicFile.write(BenchConvergence.collect(suite: resolved, output: out).markdown(),
                                  to: out.appendingPathComponent("convergence.md"))
             let failed = outcomes.filter { $0.status == .failed }.count

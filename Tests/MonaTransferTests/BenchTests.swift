@@ -123,7 +123,7 @@ import Testing
         let results = BenchResults.collect(suite: suite, output: dir.url, outcomes: outcomes, gaps: gaps)
         try results.write(to: dir.url, outcomes: outcomes)
         for f in ["results.md", "results.csv", "results.json", "report.md", "plots/metric-gunpoint.svg",
-                  "plots/metric-italypowerdemand.svg", "plots/reuse-gunpoint.svg", "plots/gap-vs-reuse.svg",
+                  "plots/metric-italypowerdemand.svg", "plots/reuse-gunpoint.svg", "plots/gap-vs-reuse-tiny-bert.svg",
                   "plots/average-rank.svg"] {
             #expect(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent(f).path), "missing \(f)")
         }

@@ -102,20 +102,7 @@ public struct BenchComparisons: Sendable {
         var paired: [BenchPairedDifference] = []
         if let reference {
             for t in r.tasks {
-                guard let ref = r.cell(t, reference) else { continue }
-                for m in controls {
-                    guard let other = r.cell(t, m) else { continue }
-                    var seeds: [UInt64] = [], d: [Double] = []
-                    for (s, v) in zip(ref.seeds, ref.values) {
-                        guard let j = other.seeds.firstIndex(of: s), v.isFinite, other.values[j].isFinite else { continue }
-                        seeds.append(s)
-                        d.append(BenchComparisons.orientedDifference(v, other.values[j], higherIsBetter: ref.higherIsBetter))
-                    }
-                    guard !d.isEmpty else { continue }
-                    paired.append(BenchPairedDifference(task: t, reference: reference, method: m, seeds: seeds,
-                                                        differences: d,
-                                                        interval: BenchStatistics.bootstrapMeanInterval(d)))
-                }
+                paired += controls.compactMap { BenchComparisons.paired(r, task: t, reference, $0) }
             }
         }
         self.paired = paired
@@ -125,14 +112,7 @@ public struct BenchComparisons: Sendable {
             for b in withResults[(i + 1)...] where a != reference && b != reference { pairs.append((a, b)) }
         }
         var pairwise: [BenchPairwiseComparison] = pairs.map { a, b in
-            var tasks: [String] = [], d: [Double] = []
-            for t in r.tasks {
-                guard let ca = r.cell(t, a), let cb = r.cell(t, b), ca.mean.isFinite, cb.mean.isFinite else { continue }
-                tasks.append(t)
-                d.append(BenchComparisons.orientedDifference(ca.mean, cb.mean, higherIsBetter: ca.higherIsBetter))
-            }
-            var c = BenchPairwiseComparison(first: a, second: b, tasks: tasks, differences: d,
-                                            wilcoxon: BenchStatistics.wilcoxonSignedRank(d))
+            var c = BenchComparisons.acrossTasks(r, a, b)
             if a == reference {
                 let verdicts = paired.filter { $0.method == b }.compactMap(\.verdict)
                 c.intervalCounts = (verdicts.filter { $0 > 0 }.count, verdicts.filter { $0 == 0 }.count,
@@ -145,6 +125,33 @@ public struct BenchComparisons: Sendable {
         for (i, p) in zip(family, adjusted) { pairwise[i].holmPValue = p }
         self.pairwise = pairwise
         ranks = BenchComparisons.rankAnalysis(r, methods: withResults)
+    }
+
+    /// Method `a` against `b` on one task, paired by seed (nil when they share no seed with finite values).
+    public static func paired(_ r: BenchResults, task: String, _ a: String, _ b: String) -> BenchPairedDifference? {
+        guard let ca = r.cell(task, a), let cb = r.cell(task, b) else { return nil }
+        var seeds: [UInt64] = [], d: [Double] = []
+        for (s, v) in zip(ca.seeds, ca.values) {
+            guard let j = cb.seeds.firstIndex(of: s), v.isFinite, cb.values[j].isFinite else { continue }
+            seeds.append(s)
+            d.append(orientedDifference(v, cb.values[j], higherIsBetter: ca.higherIsBetter))
+        }
+        guard !d.isEmpty else { return nil }
+        return BenchPairedDifference(task: task, reference: a, method: b, seeds: seeds, differences: d,
+                                     interval: BenchStatistics.bootstrapMeanInterval(d))
+    }
+
+    /// Method `a` against `b` across the tasks where both have a finite mean, with the signed-rank test of the
+    /// task-mean differences (no Holm adjustment, no interval counts: those depend on the family).
+    public static func acrossTasks(_ r: BenchResults, _ a: String, _ b: String) -> BenchPairwiseComparison {
+        var tasks: [String] = [], d: [Double] = []
+        for t in r.tasks {
+            guard let ca = r.cell(t, a), let cb = r.cell(t, b), ca.mean.isFinite, cb.mean.isFinite else { continue }
+            tasks.append(t)
+            d.append(orientedDifference(ca.mean, cb.mean, higherIsBetter: ca.higherIsBetter))
+        }
+        return BenchPairwiseComparison(first: a, second: b, tasks: tasks, differences: d,
+                                       wilcoxon: BenchStatistics.wilcoxonSignedRank(d))
     }
 
     /// Friedman + Nemenyi over the complete tasks (every method present with a finite mean).

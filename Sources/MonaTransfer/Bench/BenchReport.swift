@@ -85,12 +85,13 @@ extension BenchResults {
                                       xLabel: "fine-tuning step", yLabel: "source LP accuracy", series: series), name)
             figures.append((name, "\(labels[t] ?? t): source knowledge reuse over fine-tuning (mean over seeds)"))
         }
-        let points = gapReusePoints
-        let rho = gapReuseSpearman.map { String(format: "%.3f", $0) } ?? "n/a"
-        try put(SVGPlot.scatter(title: "Modality gap vs. source knowledge reuse (Spearman ρ = \(rho))",
-                                xLabel: "OTDD gap", yLabel: "source LP accuracy after fine-tuning",
-                                points: points.map { ($0.gap, $0.reuse, labels[$0.task] ?? $0.task) }), "plots/gap-vs-reuse.svg")
-        figures.append(("plots/gap-vs-reuse.svg", "modality gap vs. reuse per task, Spearman ρ = \(rho)"))
+        // One gap figure per body; a pooled one from an earlier aggregation would mix two bodies' scales.
+        for g in gapFigures(BenchVerdict(results: self, comparisons: comparisons)) {
+            try put(g.svg, g.file)
+            figures.append((g.file, g.caption))
+        }
+        let pooled = output.appendingPathComponent("plots/gap-vs-reuse.svg")
+        if fm.fileExists(atPath: pooled.path) { try fm.removeItem(at: pooled) }
         let avg = averageRanks
         let ranked = methods.filter { avg[$0] != nil }
         if !ranked.isEmpty {

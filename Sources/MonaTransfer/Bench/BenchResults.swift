@@ -18,6 +18,8 @@ public struct BenchCell: Sendable {
     /// Wall-clock seconds per run (runs that recorded them).
     public var seconds: [Double] = []
     public var sourceProbeAfter: [Double]
+    /// The seed of each `sourceProbeAfter` value (runs without the measurement are left out of both).
+    public var sourceProbeAfterSeeds: [UInt64] = []
     public var sourceProbeBefore: [Double]
     /// Per seed: source linear-probe accuracy over fine-tuning steps.
     public var reuseCurves: [[(step: Int, accuracy: Double)]]
@@ -62,6 +64,10 @@ public struct BenchResults: Sendable {
     public var variants: [BenchVariant] = []
     /// The suite's reference method for the paired comparisons (nil: `mona` when present, else the first).
     public var reference: String? = nil
+    /// Per task, its family (`BenchTask.Family`; absent for tasks without one) and how many seeds the suite
+    /// asks of each method there (for the verdict's coverage).
+    public var families: [String: String] = [:]
+    public var expectedSeeds: [String: Int] = [:]
 
     public func cell(_ task: String, _ method: String) -> BenchCell? {
         cells.first { $0.task == task && $0.method == method }
@@ -88,7 +94,7 @@ public struct BenchResults: Sendable {
                     cell.runs.append(run.relativePath)
                     if let x = r.finalTrainLoss { cell.finalTrainLosses.append(x) }
                     if let x = r.seconds { cell.seconds.append(x) }
-                    if let x = r.sourceProbeAfter { cell.sourceProbeAfter.append(x) }
+                    if let x = r.sourceProbeAfter { cell.sourceProbeAfter.append(x); cell.sourceProbeAfterSeeds.append(seed) }
                     if let x = r.sourceProbeBefore { cell.sourceProbeBefore.append(x) }
                     if !r.reuseCurve.isEmpty { cell.reuseCurves.append(r.reuseCurve) }
                 }
@@ -96,10 +102,15 @@ public struct BenchResults: Sendable {
             }
         }
         let failures = outcomes.filter { $0.status == .failed }.map { ($0.run.label, $0.error ?? "failed") }
-        return BenchResults(suite: suite.name, tasks: suite.tasks.map(\.name), methods: suite.methods, cells: cells,
-                            bodies: Dictionary(suite.tasks.map { ($0.name, $0.body) }, uniquingKeysWith: { a, _ in a }),
-                            gaps: gaps, failures: failures, variants: suite.variants.filter { suite.methods.contains($0.name) },
-                            reference: suite.reference)
+        var results = BenchResults(suite: suite.name, tasks: suite.tasks.map(\.name), methods: suite.methods, cells: cells,
+                                   bodies: Dictionary(suite.tasks.map { ($0.name, $0.body) }, uniquingKeysWith: { a, _ in a }),
+                                   gaps: gaps, failures: failures,
+                                   variants: suite.variants.filter { suite.methods.contains($0.name) }, reference: suite.reference)
+        for t in suite.tasks {
+            results.families[t.name] = results.families[t.name] ?? t.family
+            results.expectedSeeds[t.name] = results.expectedSeeds[t.name] ?? suite.seeds(for: t).count
+        }
+        return results
     }
 
     // MARK: Aggregates
@@ -135,12 +146,6 @@ public struct BenchResults: Sendable {
         }
     }
 
-    /// Spearman's ρ between the modality gap and reuse over tasks (nil with fewer than two tasks).
-    public var gapReuseSpearman: Double? {
-        let p = gapReusePoints
-        return BenchStatistics.spearman(p.map(\.gap), p.map(\.reuse))
-    }
-
     // MARK: Text forms
 
     static func number(_ x: Double?) -> String {
@@ -164,6 +169,7 @@ public struct BenchResults: Sendable {
                      + "percentile bootstrap interval over seeds in brackets (none for one seed), n runs in parentheses. "
                      + "↑: higher is better, ↓: lower is better. Rank: per task by mean (1 = best, ties averaged), "
                      + "averaged over the tasks where the method has results. Run directories behind every cell: results.json.")
+        if hasVerdict { verdictMarkdown(BenchVerdict(results: self, comparisons: comparisons), into: &md) }
         testMetricTable(into: &md)
         ablationMarkdown(comparisons, into: &md)
         statisticsMarkdown(comparisons, into: &md)
@@ -200,7 +206,12 @@ public struct BenchResults: Sendable {
                     g.map { $0.labelAware ? "classes" : "k-means" } ?? "—",
                     BenchResults.number(m.flatMap { cell(t, $0)?.meanSourceProbeAfter }), m ?? "—"]
         })
-        md.paragraph("Spearman ρ (gap vs. reuse, \(gapReusePoints.count) tasks): \(BenchResults.number(gapReuseSpearman))")
+        let byBody = gapReuseByBody
+        md.paragraph("Spearman ρ of gap vs. reuse, within each body (two bodies' gaps are not comparable): "
+                     + (byBody.isEmpty ? "no task with both." : byBody.map { b in
+                        "\(b.body) \(b.test.map { String(format: "%.4f (p = %@)", $0.rho, BenchResults.pValue($0.pValue)) } ?? "—") "
+                            + "over \(b.tasks) task\(b.tasks == 1 ? "" : "s")"
+                     }.joined(separator: "; ")))
         if !failures.isEmpty {
             md.heading("Failed runs")
             md.bullets(failures.map { "`\($0.run)`: \($0.error)" })
@@ -337,7 +348,10 @@ public struct BenchResults: Sendable {
                 avg[m].map { (m, RunValue.object([("rank", .number($0.rank)), ("tasks", .number(Double($0.tasks)))])) }
             })),
             ("gap_reuse", .object([
-                ("spearman", n(gapReuseSpearman)),
+                ("by_body", .array(gapReuseByBody.map { b in
+                    .object([("body", .string(b.body)), ("tasks", .number(Double(b.tasks))), ("spearman", n(b.test?.rho)),
+                             ("p", n(b.test?.pValue))])
+                })),
                 ("points", .array(gapReusePoints.map { .object([("task", .string($0.task)), ("gap", .number($0.gap)),
                                                                  ("reuse", .number($0.reuse))]) })),
             ])),
@@ -345,6 +359,7 @@ public struct BenchResults: Sendable {
         ]
         // Only suites with variant columns have the key, so other suites' results.json stay as they were.
         if !variants.isEmpty { fields.append(("ablations", ablationJSON(comparisons))) }
+        if hasVerdict { fields.append(("verdict", verdictJSON(BenchVerdict(results: self, comparisons: comparisons)))) }
         fields.append(("failures", .array(failures.map { .object([("run", .string($0.run)), ("error", .string($0.error))]) })))
         return .object(fields)
     }
