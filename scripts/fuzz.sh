@@ -19,7 +19,8 @@ harnesses=("$@")
 [ ${#harnesses[@]} -eq 0 ] && harnesses=("${all[@]}")
 
 scratch=.build-fuzz
-exe="$scratch/release/MonaFuzz"
+# FUZZ_EXE: a copy of the fuzzer to run (a campaign can then go on while the next fuzzer builds).
+exe="${FUZZ_EXE:-$scratch/release/MonaFuzz}"
 # FUZZ_SKIP_BUILD=1 reuses the fuzzer already built (the instrumented build takes long on a busy machine).
 # The instrumentation options. They are recorded in $scratch/flags: when they change, the build products are
 # removed first, because SwiftPM's incremental build does not recompile a source file for a new -Xswiftc option.
