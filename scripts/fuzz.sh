@@ -19,7 +19,8 @@ harnesses=("$@")
 [ ${#harnesses[@]} -eq 0 ] && harnesses=("${all[@]}")
 
 scratch=.build-fuzz
-exe="$scratch/release/MonaFuzz"
+# FUZZ_EXE: a copy of the fuzzer to run (a campaign can then go on while the next fuzzer builds).
+exe="${FUZZ_EXE:-$scratch/release/MonaFuzz}"
 # FUZZ_SKIP_BUILD=1 reuses the fuzzer already built (the instrumented build takes long on a busy machine).
 # The instrumentation options. They are recorded in $scratch/flags: when they change, the build products are
 # removed first, because SwiftPM's incremental build does not recompile a source file for a new -Xswiftc option.
@@ -87,13 +88,20 @@ for h in "${harnesses[@]}"; do
     fi
     log="$scratch/$h.log"
     before=$(ls "$findings" | wc -l)
-    # Leak checking is off: the Swift runtime's metadata caches are never freed and would be reported.
+    # Leak checking is off, in AddressSanitizer and in libFuzzer: the Swift runtime's metadata caches are never
+    # freed and would be reported, and libFuzzer's own check re-runs every input whose mallocs and frees differ
+    # (most Swift inputs), which cost a fifth of the time of the log-mel and inflate harnesses.
     runs=()
     [ -n "${FUZZ_RUNS:-}" ] && runs=(-runs="$FUZZ_RUNS")
-    # nice: the machine is shared; one harness at a time.
-    MONA_FUZZ_HARNESS="$h" ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 nice -n "${FUZZ_NICE:-10}" "$exe" "$corpus" "${seeds[@]}" \
+    # nice: the machine is shared; one harness at a time. The CPU time is recorded beside the wall time: on a
+    # shared machine executions per second of wall time say more about the other processes than the harness.
+    started=$(date +%s)
+    MONA_FUZZ_HARNESS="$h" ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 /usr/bin/time -f '%U %S' -o "$scratch/$h.time" \
+        nice -n "${FUZZ_NICE:-10}" "$exe" "$corpus" "${seeds[@]}" \
         -max_total_time="$seconds" "${runs[@]}" -timeout=10 -rss_limit_mb=2560 -malloc_limit_mb=1024 -max_len=65536 \
-        -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1
+        -detect_leaks=0 -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1
+    wall=$(( $(date +%s) - started ))
+    cpu=$(awk 'END { printf "%.0f", $1 + $2 }' "$scratch/$h.time" 2>/dev/null)
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
     # Coverage reached (edges and features) from libFuzzer's last status line: counters in the thousands show
     # that the Swift code is instrumented.
@@ -106,8 +114,8 @@ for h in "${harnesses[@]}"; do
         mkdir -p "Tests/Fixtures/fuzz-regressions/$h"
         for f in "$findings"/*; do cp -n "$f" "Tests/Fixtures/fuzz-regressions/$h/"; done
     fi
-    summary+=("$(printf '%-12s %12s executions  cov %6s  ft %7s  %3d new findings  corpus %5d inputs' "$h" "${execs:-?}" \
-        "${cov:-?}" "${ft:-?}" "$new" "$(ls "$corpus" | wc -l)")")
+    summary+=("$(printf '%-12s %12s executions  %6s s wall  %6s s CPU  cov %6s  ft %7s  %3d new findings  corpus %5d inputs' \
+        "$h" "${execs:-?}" "$wall" "${cpu:-?}" "${cov:-?}" "${ft:-?}" "$new" "$(ls "$corpus" | wc -l)")")
     echo "${summary[-1]}"
 done
 echo

@@ -60,7 +60,8 @@ public struct Checkpoint {
 }
 
 /// Named checkpoints in a folder, each a sub-folder `<name>/` with `model.safetensors` (plain parameter names,
-/// loadable on their own), `optimizer.safetensors` (when given) and `state.json`.
+/// loadable on their own), `optimizer.safetensors` (when given), `state.json`, and a copy of the run's
+/// `preprocessing.json` when the run (the folder above) has one.
 ///
 /// Saving is atomic as a whole: the files go to `<name>.partial/`, the old folder is moved aside to
 /// `<name>.old/`, the new one renamed into place, and the old one removed. A run killed at any point leaves
@@ -94,6 +95,12 @@ public struct CheckpointStore: Sendable {
             try jsonData(state).write(to: partial.appendingPathComponent("state.json"), options: .atomic)
             if let spec = modelSpec {
                 try jsonData(spec).write(to: partial.appendingPathComponent("model.json"), options: .atomic)
+            }
+            // The run's input settings go with the weights, so that a checkpoint copied elsewhere still reads
+            // new files as its training data was read (`mona predict`).
+            let settings = directory.deletingLastPathComponent().appendingPathComponent(InputPreprocessing.fileName)
+            if fm.fileExists(atPath: settings.path) {
+                try fm.copyItem(at: settings, to: partial.appendingPathComponent(InputPreprocessing.fileName))
             }
             if fm.fileExists(atPath: old.path) { try fm.removeItem(at: old) }
             if fm.fileExists(atPath: final.path) { try fm.moveItem(at: final, to: old) }

@@ -214,12 +214,13 @@ public final class FitPipeline: RunPipeline {
         return (d.spec, d.splits, d.normalizer)
     }
 
-    /// `prepareData`, and for a task read through a spec what prediction needs to read new files alike.
+    /// `prepareData`, and for a task read through a spec or a catalogue loader of files what prediction needs to
+    /// read new files alike.
     static func prepareDataAndInputs(_ config: FitConfig, assets: AssetRegistry) throws
         -> (spec: TaskSpec, splits: DataSplits, normalizer: ChannelNormalizer?, preprocessing: InputPreprocessing?) {
         let fromSpec = try config.data.spec.map { try $0.load() }
-        let loaded = try fromSpec?.task
-            ?? TaskCatalog.load(config.task, dataRoot: assets.root.appendingPathComponent("data", isDirectory: true))
+        let dataRoot = assets.root.appendingPathComponent("data", isDirectory: true)
+        let loaded = try fromSpec?.task ?? TaskCatalog.load(config.task, dataRoot: dataRoot)
         var training = loaded.training, test = loaded.test
         if let n = config.data.trainLimit, n < training.count { training = training.subset(Array(0..<n)) }
         if let n = config.data.testLimit, n < test.count { test = test.subset(Array(0..<n)) }
@@ -243,7 +244,9 @@ public final class FitPipeline: RunPipeline {
             spec.metric = loaded.spec.metric
             spec.reportedMetrics = loaded.spec.reportedMetrics
         }
-        return (spec, splits, normalizer, fromSpec?.preprocessing)
+        let preprocessing = try fromSpec.map { $0.preprocessing }
+            ?? TaskCatalog.preprocessing(of: config.task, loaded: loaded, dataRoot: dataRoot)
+        return (spec, splits, normalizer, preprocessing)
     }
 
     /// Rewrites metrics.jsonl for a resumed run: keeps the alignment stages' records when their result is

@@ -5,13 +5,16 @@ import MonaRunKit
 /// What `mona predict` needs, beyond the weights and `model.json`, to read new files the way the training data
 /// was read: the task spec's reading options, the table layout, the token vocabulary and the log-mel settings
 /// learnt from (or fixed by) the training files. Written by `mona fit` as `preprocessing.json` in the run
-/// directory for tasks read through a task spec (a spec file, a `data:` section, or a data path it inferred one
-/// for). Class names, the input shape and the normalisation statistics are in the checkpoint's `model.json`.
+/// directory and in each checkpoint folder (so that a copied checkpoint is self-contained), for tasks read through
+/// a task spec (a spec file, a `data:` section, or a data path it inferred one for) and for the catalogue tasks
+/// read by their own loaders (`TaskCatalog.preprocessing`). Class names, the input shape and the normalisation
+/// statistics are in the checkpoint's `model.json`.
 public struct InputPreprocessing: Sendable, Equatable {
     public static let fileName = "preprocessing.json"
     public static let formatTag = "mona-preprocessing"
     /// Bumped when a field changes meaning; a newer file is refused rather than half-understood.
-    public static let currentVersion = 1
+    /// Version 2 added `table.labelsAreIndices` (the catalogue's peptides file).
+    public static let currentVersion = 2
 
     /// The training data's task spec (format, table options, tokenizer, log-mel options, target, label rule).
     public var spec: TaskFileSpec
@@ -27,6 +30,8 @@ public struct InputPreprocessing: Sendable, Equatable {
         public var sequence: Int?
         /// The target columns (one class column, or the regression columns).
         public var targets: [Int]
+        /// The class column holds class indices 0…K−1 (named by the model's classes), not class names.
+        public var labelsAreIndices = false
     }
     public var table: Table?
 
@@ -63,6 +68,7 @@ public struct InputPreprocessing: Sendable, Equatable {
             if !t.features.isEmpty { f.append(("features", ints(t.features))) }
             f.append(("targets", ints(t.targets)))
             if let s = t.sequence { f.append(("sequence", .number(Double(s)))) }
+            if t.labelsAreIndices { f.append(("labelsAreIndices", .bool(true))) }
             o.append(("table", .object(f)))
         }
         if let v = vocabulary { o.append(("vocabulary", .array(v.map { .string($0) }))) }
@@ -120,7 +126,7 @@ public struct InputPreprocessing: Sendable, Equatable {
         spec = try TaskFileSpec(value: specValue, source: r.source + ": spec", base: base)
         if let t = o["table"], !t.isNull {
             let to = try r.object(t, "table")
-            try r.known(to, ["header", "columnCount", "features", "targets", "sequence"], in: "table")
+            try r.known(to, ["header", "columnCount", "features", "targets", "sequence", "labelsAreIndices"], in: "table")
             guard let count = try r.integer(to["columnCount"], "table.columnCount", 1...1_000_000) else {
                 throw r.error("table.columnCount", "missing")
             }
@@ -150,6 +156,10 @@ public struct InputPreprocessing: Sendable, Equatable {
             let used = features + targets + (sequence.map { [$0] } ?? [])
             guard Set(used).count == used.count else { throw r.error("table", "a column is used twice") }
             table = Table(header: header, columnCount: count, features: features, sequence: sequence, targets: targets)
+            if let b = try r.bool(to["labelsAreIndices"], "table.labelsAreIndices") {
+                guard !b || targets.count == 1 else { throw r.error("table.labelsAreIndices", "needs exactly one target column") }
+                table?.labelsAreIndices = b
+            }
         }
         if let v = try r.list(o["vocabulary"], "vocabulary") {
             let words = try v.enumerated().map { k, w -> String in
@@ -231,12 +241,31 @@ public struct InputPreprocessing: Sendable, Equatable {
         }
     }
 
-    /// The record saved with the run around `model` (the run directory `runPath`, the checkpoint folder itself,
-    /// or the run around `checkpoints/<name>`), checked against the model; nil when there is none.
+    /// The record saved with `model`: the checkpoint folder's own copy, else the run directory's (`runPath`, or
+    /// the run around `checkpoints/<name>`; runs from before checkpoints carried a copy have only that one),
+    /// checked against the model; nil when there is none. A checkpoint copy that differs from its run's is
+    /// refused: one of them belongs to another run.
     public static func saved(runPath: URL, model: SavedModel) throws -> (InputPreprocessing, URL)? {
-        let candidates = [runPath.appendingPathComponent(fileName), model.source.appendingPathComponent(fileName),
-                          model.source.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(fileName)]
-        guard let url = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else { return nil }
+        let fm = FileManager.default
+        let own = model.source.appendingPathComponent(fileName).standardizedFileURL
+        var runCopies = [runPath.appendingPathComponent(fileName)]
+        let parent = model.source.deletingLastPathComponent()
+        if parent.lastPathComponent == "checkpoints" {
+            runCopies.append(parent.deletingLastPathComponent().appendingPathComponent(fileName))
+        }
+        let runCopy = runCopies.map(\.standardizedFileURL).first { $0 != own && fm.fileExists(atPath: $0.path) }
+        let url: URL
+        if fm.fileExists(atPath: own.path) {
+            if let runCopy, (try? Data(contentsOf: runCopy)) != (try? Data(contentsOf: own)) {
+                throw TransferError.badCheckpoint("\(own.path) differs from \(runCopy.path): the checkpoint and the run folder "
+                                                  + "record different input settings; remove the copy that does not belong to this checkpoint")
+            }
+            url = own
+        } else if let runCopy {
+            url = runCopy
+        } else {
+            return nil
+        }
         let p = try read(url)
         try p.check(against: model.spec, file: url.path)
         return (p, url)

@@ -32,7 +32,12 @@ public enum PredictionInputs {
     /// first tokens, as training and evaluation did).
     public static func read(_ url: URL, model: SavedModel, runPath: URL, truncate: Bool = false) throws -> LabeledDataset {
         guard FileManager.default.fileExists(atPath: url.path) else { throw TransferError.badTask("\(url.path): no such file or folder") }
-        let saved = try InputPreprocessing.saved(runPath: runPath, model: model)
+        return try read(url, saved: try InputPreprocessing.saved(runPath: runPath, model: model), model: model, runPath: runPath,
+                        truncate: truncate)
+    }
+
+    static func read(_ url: URL, saved: (InputPreprocessing, URL)?, model: SavedModel, runPath: URL, truncate: Bool,
+                     hasHeader: Bool? = nil, labels: URL? = nil) throws -> LabeledDataset {
         let kind = Self.kind(of: url, trainedOn: saved?.0.spec.format)
         if kind == .arrays {
             var d = try SavedModel.readInputs(url)
@@ -46,23 +51,106 @@ public enum PredictionInputs {
         }
         guard let found = saved else {
             throw TransferError.badCheckpoint("\(runPath.path): no \(InputPreprocessing.fileName) (runs trained before mona saved "
-                                              + "their input settings, or on a catalogue task, cannot read \(describe(kind)) as input; "
-                                              + "train again with --task PATH, or give .ts, .arff, .txt, .npy, .npz or .pt inputs)")
+                                              + "their input settings cannot read \(describe(kind)) as input; "
+                                              + "train again, or give .ts, .arff, .txt, .npy, .npz or .pt inputs)")
         }
         let (p, file) = found
         let trained = p.spec.format
-        let expected: Kind? = trained == .csv || trained == .tsv ? .table : trained == .fasta ? .fasta
-            : trained == .wav ? .wav : trained == .idx ? .idx : nil
+        let expected = Self.kind(of: trained)
         guard kind == expected || (kind == .table && p.table != nil) else {
             throw TransferError.badTask("\(url.path): \(describe(kind)) input, but the model was trained on \(trained.rawValue) data "
                                         + "(\(file.lastPathComponent): spec.format); give \(expected.map(describe) ?? "an array file")")
         }
         let name = url.deletingPathExtension().lastPathComponent
         switch kind {
-        case .table, .arrays: return try table(url, p, model: model, name: name, truncate: truncate)
+        case .table, .arrays: return try table(url, p, model: model, name: name, truncate: truncate, hasHeader: hasHeader)
         case .fasta: return try fasta(url, p, model: model, name: name, truncate: truncate)
         case .wav: return try audio(url, p, model: model, name: name)
-        case .idx: return try images(url, p, model: model, name: name)
+        case .idx: return try images(url, p, model: model, name: name, labels: labels)
+        }
+    }
+
+    /// The kind of file a model trained on `format` reads (nil: arrays).
+    static func kind(of format: TaskFileSpec.Format) -> Kind? {
+        switch format {
+        case .csv, .tsv: return .table
+        case .fasta: return .fasta
+        case .wav: return .wav
+        case .idx: return .idx
+        case .npy, .npz, .pt, .ucr: return nil
+        }
+    }
+
+    // MARK: A task spec as input
+
+    /// The inputs named by the task spec `specFile` (the format `mona fit --task` reads, with the same errors):
+    /// its `test` files when it names them, else its `train` files, read whole. The spec describes how the file
+    /// is laid out — `separator`, `header`, `skipLines`, the FASTA label rule — while everything the model's inputs
+    /// depend on (format, input type, tokenizer, k-mers, vocabulary, log-mel settings, columns, shape, scale)
+    /// must be left out or equal the training settings in `preprocessing.json`; a field that differs is refused.
+    public static func read(specFile: URL, model: SavedModel, runPath: URL, truncate: Bool = false) throws
+        -> (data: LabeledDataset, source: String) {
+        let given = try TaskFileSpec.load(specFile)
+        let files = given.test ?? given.train
+        let field = given.test == nil ? "train" : "test"
+        let url = URL(fileURLWithPath: files.inputs)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw TransferError.badTask("\(specFile.path): \(field): no such file or folder '\(files.inputs)'")
+        }
+        if let t = files.targets, !FileManager.default.fileExists(atPath: t) {
+            throw TransferError.badTask("\(specFile.path): \(field).targets: no such file '\(t)'")
+        }
+        let saved = try InputPreprocessing.saved(runPath: runPath, model: model)
+        // Without saved settings only array files can be read (read() says so for the others).
+        guard let found = saved else {
+            return (try read(url, saved: nil, model: model, runPath: runPath, truncate: truncate), url.path)
+        }
+        var p = found.0
+        let file = found.1
+        try checkSameInputs(given, trained: p, specFile: specFile.path, settingsFile: file.lastPathComponent)
+        if let s = given.separator { p.spec.separator = s }
+        if let k = given.skipLines { p.spec.skipLines = k }
+        if let rule = given.target.rule { p.spec.target.rule = rule }
+        let d = try read(url, saved: (p, file), model: model, runPath: runPath, truncate: truncate, hasHeader: given.header,
+                         labels: files.targets.map { URL(fileURLWithPath: $0) })
+        return (d, url.path)
+    }
+
+    /// Refuses a spec field that would make the inputs differ from the training inputs.
+    static func checkSameInputs(_ given: TaskFileSpec, trained p: InputPreprocessing, specFile: String, settingsFile: String) throws {
+        let t = p.spec
+        func refuse(_ field: String, _ value: String, _ was: String) -> TransferError {
+            .badTask("\(specFile): \(field): \(value.prefix(60)), but the model was trained with \(was.prefix(60)) (\(settingsFile)); "
+                     + "leave it out or give the training value")
+        }
+        func same<T: Equatable>(_ field: String, _ a: T?, _ b: T?) throws {
+            if let a, a != b { throw refuse(field, "\(a)", b.map { "\($0)" } ?? "none") }
+        }
+        guard kind(of: given.format) == kind(of: t.format) else { throw refuse("format", given.format.rawValue, t.format.rawValue) }
+        try same("input.type", given.input.type.map { _ in given.inputType }, t.inputType)
+        if given.input.tokenizer != nil || given.input.k != nil || given.input.stride != nil || given.input.uppercase != nil {
+            guard given.tokenizer == t.tokenizer else {
+                throw refuse("input.tokenizer", "\(given.tokenizer.unit)", "\(t.tokenizer.unit)")
+            }
+        }
+        try same("input.maxLength", given.input.maxLength, t.input.maxLength)
+        try same("input.vocabulary", given.input.vocabulary, t.input.vocabulary)
+        try same("input.column", given.input.column, t.input.column)
+        try same("input.columns", given.input.columns, t.input.columns)
+        try same("input.shape", given.input.shape, t.input.shape)
+        try same("input.missing", given.input.missing, t.input.missing)
+        try same("input.scale", given.input.scale, t.input.scale ?? (t.format == .idx ? 1.0 / 255 : nil))
+        try same("target.type", given.target.type, t.target.type)
+        try same("target.column", given.target.column, t.target.column)
+        try same("target.columns", given.target.columns, t.target.columns)
+        if let a = p.audio {
+            try same("input.bands", given.input.bands, a.bands)
+            try same("input.fftSize", given.input.fftSize, a.fftSize)
+            try same("input.windowLength", given.input.windowLength, a.windowLength)
+            try same("input.hopLength", given.input.hopLength, a.hopLength)
+            try same("input.minFrequency", given.input.minFrequency, a.minFrequency)
+            try same("input.maxFrequency", given.input.maxFrequency, a.maxFrequency)
+            try same("input.frames", given.input.frames, a.frames)
         }
     }
 
@@ -78,11 +166,21 @@ public enum PredictionInputs {
 
     // MARK: Tables
 
-    static func table(_ url: URL, _ p: InputPreprocessing, model: SavedModel, name: String, truncate: Bool) throws -> LabeledDataset {
+    /// `hasHeader`: whether the file's first row names the columns (default: as the training file).
+    static func table(_ url: URL, _ p: InputPreprocessing, model: SavedModel, name: String, truncate: Bool,
+                      hasHeader: Bool? = nil) throws -> LabeledDataset {
         let spec = p.spec, file = url.path
         guard let layout = p.table else { throw TransferError.badCheckpoint("\(InputPreprocessing.fileName): table: missing") }
         let separator: Character = spec.separator?.first ?? (url.pathExtension.lowercased() == "tsv" ? "\t" : ",")
-        let t = try CSVTable.read(url, separator: separator, hasHeader: layout.header != nil, skipLines: spec.skipLines ?? 0)
+        let header = hasHeader ?? (layout.header != nil)
+        let t: CSVTable
+        do {
+            t = try CSVTable.read(url, separator: separator, hasHeader: header, skipLines: spec.skipLines ?? 0)
+        } catch let e as DataError where spec.skipLines == nil && e.line == 2 && e.message.contains("fields, expected") {
+            // A first line of another width (`5200,1,UniProt,AMP` above `SEQUENCE,label` rows) is metadata, as
+            // when the task was inferred from its training file.
+            t = try CSVTable.read(url, separator: separator, hasHeader: header, skipLines: 1)
+        }
         guard !t.rows.isEmpty else { throw DataError(file: file, "no data rows") }
         func columnName(_ c: Int) -> String { layout.header?[c] ?? String(c) }
         // Where each training column is in this file.
@@ -117,8 +215,20 @@ public enum PredictionInputs {
                 throw DataError(file: file, "only some of the target columns (\(layout.targets.map { columnName($0) }.joined(separator: ", "))) are present")
             }
             let type = spec.target.type ?? .classification
-            targets = try spec.targets(t, columns: layout.targets.map { position[$0]! }, type: type,
-                                       names: type == .regression ? nil : model.spec.task.classNames).targets
+            if layout.labelsAreIndices, let names = model.spec.task.classNames {
+                let c = position[layout.targets[0]]!
+                targets = .classes(try zip(t.rows, t.rowLines).map { row, line in
+                    let s = TaskFileSpec.canonicalLabel(row[c])
+                    guard let k = Int(s), names.indices.contains(k) else {
+                        throw DataError(file: file, line: line, "class index '\(s.prefix(40))' is not in 0...\(names.count - 1) "
+                                        + "(\(names.prefix(20).joined(separator: ", ")))")
+                    }
+                    return k
+                }, names: names)
+            } else {
+                targets = try spec.targets(t, columns: layout.targets.map { position[$0]! }, type: type,
+                                           names: type == .regression ? nil : model.spec.task.classNames).targets
+            }
         }
         if let column = layout.sequence {
             let c = position[column]!
@@ -227,13 +337,14 @@ public enum PredictionInputs {
     // MARK: IDX
 
     /// An images file, with its labels file (`…-labels-idx1-ubyte` beside it) when there is one.
-    static func images(_ url: URL, _ p: InputPreprocessing, model: SavedModel, name: String) throws -> LabeledDataset {
+    /// `labels`: the labels file a task spec names (default: found by name).
+    static func images(_ url: URL, _ p: InputPreprocessing, model: SavedModel, name: String, labels given: URL? = nil) throws -> LabeledDataset {
         let scale = Float(p.spec.input.scale ?? 1.0 / 255)
         let fileName = url.lastPathComponent
         guard !fileName.contains("labels") else {
             throw DataError(file: url.path, "a labels file; give the images file (…-images-idx3-ubyte)")
         }
-        let labels = url.deletingLastPathComponent().appendingPathComponent(
+        let labels = given ?? url.deletingLastPathComponent().appendingPathComponent(
             fileName.replacingOccurrences(of: "images", with: "labels").replacingOccurrences(of: "idx3", with: "idx1"))
         if labels != url, FileManager.default.fileExists(atPath: labels.path) {
             return try IDXFile.imageClassification(images: url, labels: labels, classNames: model.spec.task.classNames,

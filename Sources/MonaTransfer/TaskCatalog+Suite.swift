@@ -130,13 +130,16 @@ extension TaskCatalog {
                                         + "`scripts/fetch-data.sh audio` from the repository root")
         }
         let labels = files.map { String($0.deletingPathExtension().lastPathComponent.split(separator: "_", omittingEmptySubsequences: false)[0]) }
-        let sampleRate = try WAVFile.read(files[0]).sampleRate
-        let features = try LogMelSpectrogram(sampleRate: sampleRate, fftSize: 1024, hopLength: sampleRate / 100,
-                                             melBands: spokenMelBands)
+        let features = try spokenWordsFeatures(sampleRate: try WAVFile.read(files[0]).sampleRate)
         let fields = try WAVFile.logMelDataset(name: "spokenwords", files: files, labels: labels, features: features)
         guard let x = fields.inputTensor else { throw TransferError.badTask("task 'spokenwords': no features") }
         let all = try fields.replacingInputs(.series(x.reshaped(to: [x.shape[0], x.shape[2], x.shape[3]])))
         return try stratifiedTask(all, name: "spokenwords", vocabularySize: nil)
+    }
+
+    /// The spoken words' log-mel features for clips at `sampleRate` (the first clip's): 1024-point FFT, 10 ms hop.
+    static func spokenWordsFeatures(sampleRate: Int) throws -> LogMelSpectrogram {
+        try LogMelSpectrogram(sampleRate: sampleRate, fftSize: 1024, hopLength: sampleRate / 100, melBands: spokenMelBands)
     }
 
     /// Fashion-MNIST: `fashionTrain` images drawn (seeded, without replacement) from the training file and

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MonaData
 import MonaFormats
 import MonaRunKit
 import MonaTransfer
@@ -12,7 +13,10 @@ struct Predict: ParsableCommand {
         a .wav file or a folder of clips (or of class folders of clips), an IDX images file, .ts, .arff, UCR \
         .txt/.tsv, .npy (an x array), .npz (x or x_test) or torch .pt (x). Tables, FASTA, WAV and IDX are read \
         with the settings the run saved in preprocessing.json (columns, vocabulary, log-mel parameters); \
-        characters or k-mers the training vocabulary lacks map to <unk>, as in training. The training \
+        characters or k-mers the training vocabulary lacks map to <unk>, as in training. --input may also be a \
+        task spec (.yaml/.yml, the format of `mona fit --task`): its test file (else its train file) is read, \
+        laid out as the spec says (separator, header, skipLines, label rule); settings the model's inputs depend \
+        on must be left out or equal the training ones. The training \
         normalisation is applied. A token sequence longer than the model reads is refused unless --truncate. \
         Classification rows hold the predicted class and every class probability; regression rows the \
         predicted values; dense tasks the per-sample relative L2 error (when targets are present) and the \
@@ -26,7 +30,7 @@ struct Predict: ParsableCommand {
     @Argument(help: "Run directory or checkpoint folder.")
     var path: String
 
-    @Option(help: "Input file (or folder of WAV clips).")
+    @Option(help: "Input file, folder of WAV clips, or task spec (.yaml).")
     var input: String
 
     @Option(name: .shortAndLong, help: "Predictions CSV to write (default: standard output).")
@@ -50,9 +54,14 @@ struct Predict: ParsableCommand {
             try checkExists(path, "run or checkpoint folder")
             try checkExists(input, "--input")
             let saved = try SavedModel.load(URL(fileURLWithPath: path), checkpoint: checkpoint)
-            let inputs = try PredictionInputs.read(URL(fileURLWithPath: input), model: saved, runPath: URL(fileURLWithPath: path),
-                                                   truncate: truncate)
-            let data = try saved.prepared(inputs, source: input)
+            let inputURL = URL(fileURLWithPath: input), runURL = URL(fileURLWithPath: path)
+            let inputs: LabeledDataset, source: String
+            if ["yaml", "yml"].contains(inputURL.pathExtension.lowercased()) {
+                (inputs, source) = try PredictionInputs.read(specFile: inputURL, model: saved, runPath: runURL, truncate: truncate)
+            } else {
+                (inputs, source) = (try PredictionInputs.read(inputURL, model: saved, runPath: runURL, truncate: truncate), input)
+            }
+            let data = try saved.prepared(inputs, source: source)
             let predictions = saved.predict(data, batchSize: batchSize)
             let table = FitPipeline.predictionTable(predictions, data: data, task: saved.spec.task)
             guard let output else {

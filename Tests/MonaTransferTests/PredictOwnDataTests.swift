@@ -267,10 +267,14 @@ import Testing
         #expect(try runMona(["predict", words, "--input", strange.path]).status == 0)
 
         // The run's saved settings: missing (a run from before they were saved), from a newer mona, or edited
-        // so that they no longer fit the checkpoint.
+        // so that they no longer fit the checkpoint. As in a run from before checkpoints carried a copy, only the
+        // run folder's file is there.
+        for name in ["best", "last"] {
+            try FileManager.default.removeItem(atPath: sensors + "/checkpoints/\(name)/" + InputPreprocessing.fileName)
+        }
         let settings = URL(fileURLWithPath: sensors).appendingPathComponent(InputPreprocessing.fileName)
         let original = try String(contentsOf: settings, encoding: .utf8)
-        try original.replacingOccurrences(of: "\"version\": 1", with: "\"version\": 7").write(to: settings, atomically: true, encoding: .utf8)
+        try original.replacingOccurrences(of: "\"version\": \(InputPreprocessing.currentVersion)", with: "\"version\": 7").write(to: settings, atomically: true, encoding: .utf8)
         try Self.expectRefused(["predict", sensors, "--input", short], [settings.path, "version: 7 was written by a newer mona"])
         #expect(try InputPreprocessing.read(URL(fileURLWithPath: peptides).appendingPathComponent(InputPreprocessing.fileName)).table?.sequence == 0)
         try original.replacingOccurrences(of: "\"columnCount\": 17", with: "\"columnCount\": 3").write(to: settings, atomically: true, encoding: .utf8)
