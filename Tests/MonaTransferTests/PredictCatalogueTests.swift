@@ -3,6 +3,7 @@ import MonaData
 import MonaFormats
 import MonaRunKit
 import MonaTensor
+import MonaTestSupport
 import Testing
 @testable import MonaTransfer
 
